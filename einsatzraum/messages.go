@@ -1,0 +1,91 @@
+package einsatzraum
+
+import (
+	"context"
+	"errors"
+
+	"github.com/einsatzraum/einsatzraum/chat"
+)
+
+// Paging limits for message lists.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)
+
+// PostMessage stores a message in a chat and emits message.created; needs
+// write. A repeated (sender, client_id) returns the first message with
+// created false and stores nothing.
+func (s *Service) PostMessage(ctx context.Context, a *Actor, chatID string, d chat.Draft) (m *chat.Message, created bool, err error) {
+	if err := d.Validate(); err != nil {
+		return nil, false, err
+	}
+	if d.Kind != chat.KindText && d.Kind != chat.KindLocation {
+		return nil, false, Errorf(KindInvalid, "unsupported_kind", "messages of kind %q are not supported by this server yet", d.Kind)
+	}
+	err = s.update(ctx, "post_message", func(w *write) error {
+		c, err := requireChat(ctx, w, a, chatID, ActPostMessage)
+		if err != nil {
+			return err
+		}
+		if d.ClientID != "" {
+			prev, err := w.MessageByClientID(ctx, a.User.ID, d.ClientID)
+			if err == nil {
+				if prev.Chat != chatID {
+					return Errorf(KindConflict, "client_id_reused", "this client_id was used for a message in another chat")
+				}
+				m = prev
+				return nil
+			}
+			if !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		seq, err := w.NextSeq(ctx, c.Room)
+		if err != nil {
+			return err
+		}
+		m = &chat.Message{
+			ID: NewID("msg"), Room: c.Room, Chat: chatID, Seq: seq, Sender: a.User.Ref(), Kind: d.Kind,
+			Text: d.Text, Location: d.Location, POI: d.POI, Attachment: d.Attachment, ClientID: d.ClientID, CreatedAt: w.now,
+		}
+		if err := w.InsertMessage(ctx, m); err != nil {
+			return err
+		}
+		created = true
+		return w.appendAt(ctx, seq, c.Room, EventMessageCreated, chatID, "", map[string]any{"message": m})
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return m, created, nil
+}
+
+// Messages lists a chat's messages after afterSeq, oldest first; needs read.
+// limit is clamped to [1, MaxPageSize], 0 meaning DefaultPageSize.
+func (s *Service) Messages(ctx context.Context, a *Actor, chatID string, afterSeq int64, limit int) ([]chat.Message, error) {
+	if afterSeq < 0 {
+		return nil, Errorf(KindInvalid, "invalid_after_seq", "after_seq must be >= 0")
+	}
+	limit = clampLimit(limit)
+	var ms []chat.Message
+	err := s.view(ctx, "messages", func(tx Tx) error {
+		if _, err := requireChat(ctx, tx, a, chatID, ActReadChat); err != nil {
+			return err
+		}
+		var err error
+		ms, err = tx.Messages(ctx, chatID, afterSeq, limit)
+		return err
+	})
+	return ms, err
+}
+
+func clampLimit(limit int) int {
+	switch {
+	case limit <= 0:
+		return DefaultPageSize
+	case limit > MaxPageSize:
+		return MaxPageSize
+	}
+	return limit
+}

@@ -1,0 +1,132 @@
+package einsatzraum
+
+import (
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/einsatzraum/einsatzraum/chat"
+)
+
+// GlobalRole is a role a user holds across all rooms. Ordinary officers
+// hold none.
+type GlobalRole string
+
+// The global roles of API.md.
+const (
+	RoleAdmin     GlobalRole = "admin"      // users, devices, layers; reads no chat content
+	RoleDataAdmin GlobalRole = "data_admin" // injects files into any chat; reads no chat content
+	RoleAuditor   GlobalRole = "auditor"    // reads retained content for audits
+)
+
+// ValidGlobalRole reports whether r is one of the global roles.
+func ValidGlobalRole(r GlobalRole) bool {
+	return r == RoleAdmin || r == RoleDataAdmin || r == RoleAuditor
+}
+
+// User is a person with a login. Email is stored lower-case.
+type User struct {
+	ID           string       `json:"id"`
+	Email        string       `json:"email"`
+	Name         string       `json:"name"`
+	Callsign     string       `json:"callsign"`
+	Roles        []GlobalRole `json:"roles"`
+	PasswordHash string       `json:"-"`
+	CreatedAt    time.Time    `json:"created_at"`
+}
+
+// HasRole reports whether u holds the global role r.
+func (u *User) HasRole(r GlobalRole) bool { return slices.Contains(u.Roles, r) }
+
+// Ref is how other users see u.
+func (u *User) Ref() chat.UserRef {
+	return chat.UserRef{ID: u.ID, Name: u.Name, Callsign: u.Callsign}
+}
+
+// Device is one login of a user: a phone, a browser. Its bearer token is
+// known only to the device; the store keeps the token's SHA-256.
+type Device struct {
+	ID         string     `json:"id"`
+	UserID     string     `json:"user"`
+	Name       string     `json:"name"`
+	TokenHash  []byte     `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastSeenAt time.Time  `json:"last_seen_at"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+}
+
+// RoomRole is a member's role in one room. The empty role means "not a member".
+type RoomRole string
+
+// The room roles of API.md.
+const (
+	RoleLead     RoomRole = "lead"     // manages members and roles
+	RoleMember   RoomRole = "member"   // takes part
+	RoleObserver RoomRole = "observer" // reads only
+)
+
+// ValidRoomRole reports whether r is lead, member or observer.
+func ValidRoomRole(r RoomRole) bool {
+	return r == RoleLead || r == RoleMember || r == RoleObserver
+}
+
+// Room is an operation room (Einsatzraum). Seq is the sequence number of
+// its latest event. MyRole is the caller's role, filled by the service.
+type Room struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	Seq         int64     `json:"seq"`
+	CreatedAt   time.Time `json:"created_at"`
+	MyRole      RoomRole  `json:"my_role,omitempty"`
+}
+
+// Member is a user's membership in a room.
+type Member struct {
+	User chat.UserRef `json:"user"`
+	Role RoomRole     `json:"role"`
+}
+
+// Chat is a conversation inside a room. MyPermissions is the caller's
+// rights, filled by the service.
+type Chat struct {
+	ID            string          `json:"id"`
+	Room          string          `json:"room"`
+	Name          string          `json:"name"`
+	CreatedBy     string          `json:"created_by"`
+	CreatedAt     time.Time       `json:"created_at"`
+	MyPermissions chat.Permission `json:"my_permissions"`
+}
+
+// ChatMember is a user's membership in a chat with their rights.
+type ChatMember struct {
+	User        chat.UserRef    `json:"user"`
+	Permissions chat.Permission `json:"permissions"`
+}
+
+// The event types of the room event log (API.md, "Live events").
+const (
+	EventMessageCreated    = "message.created"
+	EventMessageDeleted    = "message.deleted"
+	EventMemberUpdated     = "member.updated"
+	EventMemberRemoved     = "member.removed"
+	EventChatCreated       = "chat.created"
+	EventChatMemberUpdated = "chat.member.updated"
+	EventChatMemberRemoved = "chat.member.removed"
+	EventPOICreated        = "poi.created"
+	EventPOIDeleted        = "poi.deleted"
+)
+
+// Event is one entry of a room's event log. Seq is gap-free per room.
+// Chat is set for events that only that chat's members may see; Subject is
+// the user an event is about, who always sees it (for example the member
+// removed from a chat). Data is the JSON object clients get as "event".
+type Event struct {
+	Room      string          `json:"room"`
+	Seq       int64           `json:"seq"`
+	Type      string          `json:"type"`
+	Chat      string          `json:"chat,omitempty"`
+	Subject   string          `json:"subject,omitempty"`
+	Data      json.RawMessage `json:"event"`
+	CreatedAt time.Time       `json:"created_at"`
+}

@@ -1,0 +1,158 @@
+package einsatzraum
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Config is what the service needs to know about its deployment.
+type Config struct {
+	// EmailDomains are the official domains users' emails must belong to
+	// (the domain itself or a subdomain). Empty means no user can be created.
+	EmailDomains []string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives the service's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Metrics, when set, records store latencies.
+	Metrics *Metrics
+}
+
+// Service runs every command of the domain: it checks permissions,
+// validates, writes the change and its room events in one transaction, and
+// publishes the events after commit. It is safe for concurrent use.
+type Service struct {
+	store     Store
+	bus       Bus
+	cfg       Config
+	log       *slog.Logger
+	dummyHash string
+}
+
+// NewService returns a service over store that publishes room events on
+// bus (nil: events are only stored).
+func NewService(store Store, bus Bus, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	for i, d := range cfg.EmailDomains {
+		cfg.EmailDomains[i] = strings.ToLower(strings.TrimSpace(d))
+	}
+	return &Service{store: store, bus: bus, cfg: cfg, log: cfg.Logger, dummyHash: HashPassword("einsatzraum-dummy")}
+}
+
+// Store returns the service's store, for components (the hub) that read
+// the event log directly.
+func (s *Service) Store() Store { return s.store }
+
+// Now returns the service clock's time, truncated to microseconds (what the
+// store keeps).
+func (s *Service) Now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
+
+// Ready reports whether the store and the bus answer.
+func (s *Service) Ready(ctx context.Context) error {
+	if err := s.store.Ping(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if s.bus != nil {
+		if err := s.bus.Ping(ctx); err != nil {
+			return fmt.Errorf("bus: %w", err)
+		}
+	}
+	return nil
+}
+
+// write is a read-write transaction that collects the events it appends,
+// so that the service can publish them once the transaction has committed.
+type write struct {
+	Tx
+	now    time.Time
+	events []Event
+}
+
+// emit appends a room event of type typ with a fresh seq. chatID limits it
+// to that chat's members; subject is the user it concerns. fields become
+// the event object, with "type" added.
+func (w *write) emit(ctx context.Context, room, typ, chatID, subject string, fields map[string]any) (int64, error) {
+	seq, err := w.NextSeq(ctx, room)
+	if err != nil {
+		return 0, fmt.Errorf("next seq of room %s: %w", room, err)
+	}
+	return seq, w.appendAt(ctx, seq, room, typ, chatID, subject, fields)
+}
+
+// appendAt appends an event with a seq already taken by NextSeq.
+func (w *write) appendAt(ctx context.Context, seq int64, room, typ, chatID, subject string, fields map[string]any) error {
+	fields["type"] = typ
+	data, err := json.Marshal(fields)
+	if err != nil {
+		return fmt.Errorf("encode %s event: %w", typ, err)
+	}
+	e := Event{Room: room, Seq: seq, Type: typ, Chat: chatID, Subject: subject, Data: data, CreatedAt: w.now}
+	if err := w.AppendEvent(ctx, &e); err != nil {
+		return fmt.Errorf("append %s event: %w", typ, err)
+	}
+	w.events = append(w.events, e)
+	return nil
+}
+
+// update runs fn in a read-write transaction named op (for metrics) and
+// publishes the events fn emitted after the commit.
+func (s *Service) update(ctx context.Context, op string, fn func(w *write) error) error {
+	var w *write
+	start := time.Now()
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		w = &write{Tx: tx, now: s.Now()}
+		return fn(w)
+	})
+	s.cfg.Metrics.observeStore(op, start, err)
+	if err != nil {
+		return err
+	}
+	s.publish(ctx, w.events)
+	return nil
+}
+
+// view runs fn in a read-only transaction named op.
+func (s *Service) view(ctx context.Context, op string, fn func(tx Tx) error) error {
+	start := time.Now()
+	err := s.store.View(ctx, fn)
+	s.cfg.Metrics.observeStore(op, start, err)
+	return err
+}
+
+// publish hands committed events to the bus. A failed publish loses
+// nothing: the events are stored, and subscribers fill the seq gap from
+// the store.
+func (s *Service) publish(ctx context.Context, events []Event) {
+	if s.bus == nil {
+		return
+	}
+	for i := range events {
+		payload, err := json.Marshal(&events[i])
+		if err != nil {
+			s.log.Error("encode event for bus", "room", events[i].Room, "seq", events[i].Seq, "err", err)
+			continue
+		}
+		if err := s.bus.Publish(context.WithoutCancel(ctx), RoomTopic(events[i].Room), payload); err != nil {
+			s.log.Warn("publish event; subscribers will catch up from the store", "room", events[i].Room, "seq", events[i].Seq, "err", err)
+		}
+	}
+}
+
+// notFound turns a store's ErrNotFound into a not-found error with code;
+// other errors pass through.
+func notFound(err error, code, format string, args ...any) error {
+	if errors.Is(err, ErrNotFound) {
+		return Errorf(KindNotFound, code, format, args...)
+	}
+	return err
+}

@@ -1,0 +1,228 @@
+// Package sqlstore implements einsatzraum.Store over SQL databases: SQLite
+// (the embedded default, pure Go) and PostgreSQL share the same queries;
+// only the schema files and a few dialect details differ.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+var _ einsatzraum.Store = (*DB)(nil)
+
+// DB is a Store over database/sql. Writes go through w; reads through r.
+// For SQLite, w has one connection (SQLite has one writer at a time, and
+// queueing in Go is fairer and faster than busy-waiting in SQLite) and r
+// several; for PostgreSQL both are the same pool.
+type DB struct {
+	w, r    *sql.DB
+	dialect dialect
+}
+
+// dialect holds what differs between the SQL databases.
+type dialect struct {
+	name string
+	// rebind turns '?' placeholders into the database's own.
+	rebind func(string) string
+	// isUnique reports whether err is a unique constraint violation.
+	isUnique func(error) bool
+}
+
+// OpenSQLite opens (creating if needed) the SQLite database at path in WAL
+// mode and applies pending migrations.
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create directory of %s: %w", path, err)
+	}
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	u := (&url.URL{Scheme: "file", Opaque: path}).String()
+	w, err := sql.Open("sqlite", u+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", u+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	db := &DB{w: w, r: r, dialect: sqliteDialect}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+var sqliteDialect = dialect{
+	name:     "sqlite",
+	rebind:   func(q string) string { return q },
+	isUnique: isSQLiteUnique,
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.w.Close()
+	if db.r != db.w {
+		err = errors.Join(err, db.r.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var one int
+	return db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Tx runs fn in a read-write transaction.
+func (db *DB) Tx(ctx context.Context, fn func(einsatzraum.Tx) error) error {
+	return db.run(ctx, db.w, nil, fn)
+}
+
+// View runs fn in a read-only transaction.
+func (db *DB) View(ctx context.Context, fn func(einsatzraum.Tx) error) error {
+	return db.run(ctx, db.r, nil, fn)
+}
+
+func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(einsatzraum.Tx) error) error {
+	tx, err := pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(&txn{tx: tx, d: &db.dialect}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// txn implements einsatzraum.Tx over one *sql.Tx.
+type txn struct {
+	tx *sql.Tx
+	d  *dialect
+}
+
+func (t *txn) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	res, err := t.tx.ExecContext(ctx, t.d.rebind(q), args...)
+	if err != nil && t.d.isUnique(err) {
+		return nil, fmt.Errorf("%w: %v", einsatzraum.ErrConflict, err)
+	}
+	return res, err
+}
+
+func (t *txn) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.d.rebind(q), args...)
+}
+
+func (t *txn) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.d.rebind(q), args...)
+}
+
+// execOne runs an UPDATE or DELETE that must touch exactly one row;
+// ErrNotFound otherwise.
+func (t *txn) execOne(ctx context.Context, q string, args ...any) error {
+	res, err := t.exec(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return einsatzraum.ErrNotFound
+	}
+	return nil
+}
+
+// one maps sql.ErrNoRows to einsatzraum.ErrNotFound.
+func one(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return einsatzraum.ErrNotFound
+	}
+	return err
+}
+
+// migrate applies the embedded migrations of the dialect that are not yet
+// recorded in schema_migrations, each in its own transaction.
+func (db *DB) migrate(ctx context.Context) error {
+	dir := "migrations/" + db.dialect.name
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return fmt.Errorf("read migrations: %w", err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".sql") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	for _, name := range names {
+		version, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with a number", name)
+		}
+		body, err := migrations.ReadFile(dir + "/" + name)
+		if err != nil {
+			return fmt.Errorf("read migration %s: %w", name, err)
+		}
+		tx, err := db.w.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin migration %s: %w", name, err)
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, db.dialect.rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("check migration %s: %w", name, err)
+		}
+		if n > 0 {
+			_ = tx.Rollback()
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("apply migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, db.dialect.rebind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), version, time.Now().UnixMicro()); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("record migration %s: %w", name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("commit migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(n int64) time.Time { return time.UnixMicro(n).UTC() }

@@ -1,0 +1,107 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/einsatzraum/einsatzraum/chat"
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
+)
+
+// messageBody is what the body column holds: the kind's fields.
+type messageBody struct {
+	Text       string         `json:"text,omitempty"`
+	Location   *chat.Location `json:"location,omitempty"`
+	POI        *chat.Ref      `json:"poi,omitempty"`
+	Attachment *chat.Ref      `json:"attachment,omitempty"`
+}
+
+func (t *txn) InsertMessage(ctx context.Context, m *chat.Message) error {
+	body, err := json.Marshal(messageBody{Text: m.Text, Location: m.Location, POI: m.POI, Attachment: m.Attachment})
+	if err != nil {
+		return fmt.Errorf("encode message body: %w", err)
+	}
+	var clientID sql.NullString
+	if m.ClientID != "" {
+		clientID = sql.NullString{String: m.ClientID, Valid: true}
+	}
+	_, err = t.exec(ctx, `INSERT INTO messages (id, room_id, chat_id, seq, sender_id, kind, body, client_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.Room, m.Chat, m.Seq, m.Sender.ID, string(m.Kind), body, clientID, micros(m.CreatedAt))
+	return err
+}
+
+const messageSelect = `SELECT m.id, m.room_id, m.chat_id, m.seq, u.id, u.name, u.callsign, m.kind, m.body, m.client_id, m.created_at
+	FROM messages m JOIN users u ON u.id = m.sender_id `
+
+func scanMessage(row interface{ Scan(...any) error }) (*chat.Message, error) {
+	var m chat.Message
+	var body []byte
+	var clientID sql.NullString
+	var created int64
+	if err := row.Scan(&m.ID, &m.Room, &m.Chat, &m.Seq, &m.Sender.ID, &m.Sender.Name, &m.Sender.Callsign,
+		&m.Kind, &body, &clientID, &created); err != nil {
+		return nil, one(err)
+	}
+	var b messageBody
+	if err := json.Unmarshal(body, &b); err != nil {
+		return nil, fmt.Errorf("decode body of message %s: %w", m.ID, err)
+	}
+	m.Text, m.Location, m.POI, m.Attachment = b.Text, b.Location, b.POI, b.Attachment
+	m.ClientID = clientID.String
+	m.CreatedAt = fromMicros(created)
+	return &m, nil
+}
+
+func (t *txn) MessageByClientID(ctx context.Context, senderID, clientID string) (*chat.Message, error) {
+	return scanMessage(t.queryRow(ctx, messageSelect+`WHERE m.sender_id = ? AND m.client_id = ?`, senderID, clientID))
+}
+
+func (t *txn) Messages(ctx context.Context, chatID string, afterSeq int64, limit int) ([]chat.Message, error) {
+	rows, err := t.query(ctx, messageSelect+`WHERE m.chat_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`, chatID, afterSeq, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := []chat.Message{}
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, *m)
+	}
+	return out, closeRows(rows)
+}
+
+func (t *txn) AppendEvent(ctx context.Context, e *einsatzraum.Event) error {
+	_, err := t.exec(ctx, `INSERT INTO events (room_id, seq, type, chat_id, subject, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		e.Room, e.Seq, e.Type, nullString(e.Chat), nullString(e.Subject), []byte(e.Data), micros(e.CreatedAt))
+	return err
+}
+
+func (t *txn) EventsAfter(ctx context.Context, roomID string, afterSeq int64, limit int) ([]einsatzraum.Event, error) {
+	rows, err := t.query(ctx, `SELECT room_id, seq, type, chat_id, subject, data, created_at
+		FROM events WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?`, roomID, afterSeq, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := []einsatzraum.Event{}
+	for rows.Next() {
+		var e einsatzraum.Event
+		var chatID, subject sql.NullString
+		var data []byte
+		var created int64
+		if err := rows.Scan(&e.Room, &e.Seq, &e.Type, &chatID, &subject, &data, &created); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		e.Chat, e.Subject, e.Data, e.CreatedAt = chatID.String, subject.String, data, fromMicros(created)
+		out = append(out, e)
+	}
+	return out, closeRows(rows)
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

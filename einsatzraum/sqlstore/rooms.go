@@ -1,0 +1,174 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/einsatzraum/einsatzraum/chat"
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
+)
+
+func (t *txn) CreateRoom(ctx context.Context, r *einsatzraum.Room) error {
+	_, err := t.exec(ctx, `INSERT INTO rooms (id, name, description, seq, created_at) VALUES (?, ?, ?, 0, ?)`,
+		r.ID, r.Name, r.Description, micros(r.CreatedAt))
+	return err
+}
+
+func (t *txn) RoomByID(ctx context.Context, id string) (*einsatzraum.Room, error) {
+	var r einsatzraum.Room
+	var created int64
+	err := t.queryRow(ctx, `SELECT id, name, description, seq, created_at FROM rooms WHERE id = ?`, id).
+		Scan(&r.ID, &r.Name, &r.Description, &r.Seq, &created)
+	if err != nil {
+		return nil, one(err)
+	}
+	r.CreatedAt = fromMicros(created)
+	return &r, nil
+}
+
+func (t *txn) RoomsOfUser(ctx context.Context, userID string) ([]einsatzraum.Room, error) {
+	rows, err := t.query(ctx, `SELECT r.id, r.name, r.description, r.seq, r.created_at, m.role
+		FROM rooms r JOIN room_members m ON m.room_id = r.id
+		WHERE m.user_id = ? ORDER BY r.name, r.id`, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := []einsatzraum.Room{}
+	for rows.Next() {
+		var r einsatzraum.Room
+		var created int64
+		if err := rows.Scan(&r.ID, &r.Name, &r.Description, &r.Seq, &created, &r.MyRole); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		r.CreatedAt = fromMicros(created)
+		out = append(out, r)
+	}
+	return out, closeRows(rows)
+}
+
+func (t *txn) NextSeq(ctx context.Context, roomID string) (int64, error) {
+	var seq int64
+	err := t.queryRow(ctx, `UPDATE rooms SET seq = seq + 1 WHERE id = ? RETURNING seq`, roomID).Scan(&seq)
+	return seq, one(err)
+}
+
+func (t *txn) RoomRole(ctx context.Context, roomID, userID string) (einsatzraum.RoomRole, error) {
+	var role einsatzraum.RoomRole
+	err := t.queryRow(ctx, `SELECT role FROM room_members WHERE room_id = ? AND user_id = ?`, roomID, userID).Scan(&role)
+	return role, one(err)
+}
+
+func (t *txn) Members(ctx context.Context, roomID string) ([]einsatzraum.Member, error) {
+	rows, err := t.query(ctx, `SELECT u.id, u.name, u.callsign, m.role
+		FROM room_members m JOIN users u ON u.id = m.user_id
+		WHERE m.room_id = ? ORDER BY u.name, u.id`, roomID)
+	if err != nil {
+		return nil, err
+	}
+	out := []einsatzraum.Member{}
+	for rows.Next() {
+		var m einsatzraum.Member
+		if err := rows.Scan(&m.User.ID, &m.User.Name, &m.User.Callsign, &m.Role); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, closeRows(rows)
+}
+
+func (t *txn) PutMember(ctx context.Context, roomID, userID string, role einsatzraum.RoomRole) error {
+	_, err := t.exec(ctx, `INSERT INTO room_members (room_id, user_id, role) VALUES (?, ?, ?)
+		ON CONFLICT (room_id, user_id) DO UPDATE SET role = excluded.role`, roomID, userID, string(role))
+	return err
+}
+
+func (t *txn) DeleteMember(ctx context.Context, roomID, userID string) error {
+	return t.execOne(ctx, `DELETE FROM room_members WHERE room_id = ? AND user_id = ?`, roomID, userID)
+}
+
+func (t *txn) CountLeads(ctx context.Context, roomID string) (int, error) {
+	var n int
+	err := t.queryRow(ctx, `SELECT COUNT(*) FROM room_members WHERE room_id = ? AND role = 'lead'`, roomID).Scan(&n)
+	return n, err
+}
+
+func (t *txn) CreateChat(ctx context.Context, c *einsatzraum.Chat) error {
+	_, err := t.exec(ctx, `INSERT INTO chats (id, room_id, name, created_by, created_at) VALUES (?, ?, ?, ?, ?)`,
+		c.ID, c.Room, c.Name, c.CreatedBy, micros(c.CreatedAt))
+	return err
+}
+
+func (t *txn) ChatByID(ctx context.Context, id string) (*einsatzraum.Chat, error) {
+	var c einsatzraum.Chat
+	var created int64
+	err := t.queryRow(ctx, `SELECT id, room_id, name, created_by, created_at FROM chats WHERE id = ?`, id).
+		Scan(&c.ID, &c.Room, &c.Name, &c.CreatedBy, &created)
+	if err != nil {
+		return nil, one(err)
+	}
+	c.CreatedAt = fromMicros(created)
+	return &c, nil
+}
+
+func (t *txn) ChatsOfUser(ctx context.Context, roomID, userID string) ([]einsatzraum.Chat, error) {
+	rows, err := t.query(ctx, `SELECT c.id, c.room_id, c.name, c.created_by, c.created_at, m.perms
+		FROM chats c JOIN chat_members m ON m.chat_id = c.id
+		WHERE c.room_id = ? AND m.user_id = ? ORDER BY c.created_at, c.id`, roomID, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := []einsatzraum.Chat{}
+	for rows.Next() {
+		var c einsatzraum.Chat
+		var created int64
+		if err := rows.Scan(&c.ID, &c.Room, &c.Name, &c.CreatedBy, &created, &c.MyPermissions); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		c.CreatedAt = fromMicros(created)
+		out = append(out, c)
+	}
+	return out, closeRows(rows)
+}
+
+func (t *txn) ChatPermission(ctx context.Context, chatID, userID string) (chat.Permission, error) {
+	var p chat.Permission
+	err := t.queryRow(ctx, `SELECT perms FROM chat_members WHERE chat_id = ? AND user_id = ?`, chatID, userID).Scan(&p)
+	return p, one(err)
+}
+
+func (t *txn) ChatMembers(ctx context.Context, chatID string) ([]einsatzraum.ChatMember, error) {
+	rows, err := t.query(ctx, `SELECT u.id, u.name, u.callsign, m.perms
+		FROM chat_members m JOIN users u ON u.id = m.user_id
+		WHERE m.chat_id = ? ORDER BY u.name, u.id`, chatID)
+	if err != nil {
+		return nil, err
+	}
+	out := []einsatzraum.ChatMember{}
+	for rows.Next() {
+		var m einsatzraum.ChatMember
+		if err := rows.Scan(&m.User.ID, &m.User.Name, &m.User.Callsign, &m.Permissions); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, closeRows(rows)
+}
+
+func (t *txn) PutChatMember(ctx context.Context, chatID, userID string, p chat.Permission) error {
+	_, err := t.exec(ctx, `INSERT INTO chat_members (chat_id, user_id, perms) VALUES (?, ?, ?)
+		ON CONFLICT (chat_id, user_id) DO UPDATE SET perms = excluded.perms`, chatID, userID, int(p))
+	return err
+}
+
+func (t *txn) DeleteChatMember(ctx context.Context, chatID, userID string) error {
+	return t.execOne(ctx, `DELETE FROM chat_members WHERE chat_id = ? AND user_id = ?`, chatID, userID)
+}
+
+func (t *txn) CountChatManagers(ctx context.Context, chatID string) (int, error) {
+	var n int
+	err := t.queryRow(ctx, `SELECT COUNT(*) FROM chat_members WHERE chat_id = ? AND (perms & ?) != 0`, chatID, int(chat.Manage)).Scan(&n)
+	return n, err
+}

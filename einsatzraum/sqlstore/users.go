@@ -1,0 +1,155 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
+)
+
+const userColumns = `id, email, name, callsign, roles, password_hash, created_at`
+
+func scanUser(row interface{ Scan(...any) error }) (*einsatzraum.User, error) {
+	var u einsatzraum.User
+	var roles string
+	var created int64
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Callsign, &roles, &u.PasswordHash, &created); err != nil {
+		return nil, one(err)
+	}
+	u.Roles = []einsatzraum.GlobalRole{}
+	for _, r := range strings.Split(roles, ",") {
+		if r != "" {
+			u.Roles = append(u.Roles, einsatzraum.GlobalRole(r))
+		}
+	}
+	u.CreatedAt = fromMicros(created)
+	return &u, nil
+}
+
+func joinRoles(roles []einsatzraum.GlobalRole) string {
+	s := make([]string, len(roles))
+	for i, r := range roles {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ",")
+}
+
+func (t *txn) CreateUser(ctx context.Context, u *einsatzraum.User) error {
+	_, err := t.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Email, u.Name, u.Callsign, joinRoles(u.Roles), u.PasswordHash, micros(u.CreatedAt))
+	return err
+}
+
+func (t *txn) UserByID(ctx context.Context, id string) (*einsatzraum.User, error) {
+	return scanUser(t.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+}
+
+func (t *txn) UserByEmail(ctx context.Context, email string) (*einsatzraum.User, error) {
+	return scanUser(t.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
+}
+
+func (t *txn) UsersByIDs(ctx context.Context, ids []string) ([]einsatzraum.User, error) {
+	out := []einsatzraum.User{}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		args := make([]any, n)
+		for i := range n {
+			args[i] = ids[i]
+		}
+		rows, err := t.query(ctx, `SELECT `+userColumns+` FROM users WHERE id IN (`+placeholders(n)+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, *u)
+		}
+		if err := closeRows(rows); err != nil {
+			return nil, err
+		}
+		ids = ids[n:]
+	}
+	return out, nil
+}
+
+func (t *txn) UpdatePassword(ctx context.Context, userID, hash string) error {
+	return t.execOne(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
+}
+
+const deviceColumns = `id, user_id, name, token_hash, created_at, last_seen_at, revoked_at`
+
+func scanDevice(row interface{ Scan(...any) error }) (*einsatzraum.Device, error) {
+	var d einsatzraum.Device
+	var created, seen int64
+	var revoked sql.NullInt64
+	if err := row.Scan(&d.ID, &d.UserID, &d.Name, &d.TokenHash, &created, &seen, &revoked); err != nil {
+		return nil, one(err)
+	}
+	d.CreatedAt, d.LastSeenAt = fromMicros(created), fromMicros(seen)
+	if revoked.Valid {
+		t := fromMicros(revoked.Int64)
+		d.RevokedAt = &t
+	}
+	return &d, nil
+}
+
+func (t *txn) CreateDevice(ctx context.Context, d *einsatzraum.Device) error {
+	_, err := t.exec(ctx, `INSERT INTO devices (`+deviceColumns+`) VALUES (?, ?, ?, ?, ?, ?, NULL)`,
+		d.ID, d.UserID, d.Name, d.TokenHash, micros(d.CreatedAt), micros(d.LastSeenAt))
+	return err
+}
+
+func (t *txn) DeviceByID(ctx context.Context, id string) (*einsatzraum.Device, error) {
+	return scanDevice(t.queryRow(ctx, `SELECT `+deviceColumns+` FROM devices WHERE id = ?`, id))
+}
+
+func (t *txn) DeviceByTokenHash(ctx context.Context, hash []byte) (*einsatzraum.Device, error) {
+	return scanDevice(t.queryRow(ctx, `SELECT `+deviceColumns+` FROM devices WHERE token_hash = ?`, hash))
+}
+
+func (t *txn) DevicesOfUser(ctx context.Context, userID string) ([]einsatzraum.Device, error) {
+	rows, err := t.query(ctx, `SELECT `+deviceColumns+` FROM devices WHERE user_id = ? ORDER BY created_at DESC, id`, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := []einsatzraum.Device{}
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, *d)
+	}
+	return out, closeRows(rows)
+}
+
+func (t *txn) RevokeDevice(ctx context.Context, id string, at time.Time) error {
+	if err := t.execOne(ctx, `UPDATE devices SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, micros(at), id); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (t *txn) TouchDevice(ctx context.Context, id string, at time.Time) error {
+	return t.execOne(ctx, `UPDATE devices SET last_seen_at = ? WHERE id = ?`, micros(at), id)
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// closeRows closes rows and returns the iteration error, if any.
+func closeRows(rows *sql.Rows) error {
+	err := rows.Err()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

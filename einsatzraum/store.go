@@ -1,0 +1,86 @@
+package einsatzraum
+
+import (
+	"context"
+	"time"
+
+	"github.com/einsatzraum/einsatzraum/chat"
+)
+
+// Store keeps everything durable. Implementations live in their own
+// packages (sqlstore) and pass the conformance suite in storetest.
+//
+// Every method of Tx returns ErrNotFound (KindNotFound) for a missing row
+// and ErrConflict (KindConflict) for a violated uniqueness rule; other
+// errors are internal.
+type Store interface {
+	// Tx runs fn in one read-write transaction and commits when fn returns
+	// nil. Writers that touch the same room are serialised, so room
+	// sequence numbers stay gap-free and unique.
+	Tx(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction with a consistent snapshot.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Ping reports whether the store answers.
+	Ping(ctx context.Context) error
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Tx is the store as seen inside a transaction.
+type Tx interface {
+	// CreateUser inserts u; ErrConflict when the email is taken.
+	CreateUser(ctx context.Context, u *User) error
+	UserByID(ctx context.Context, id string) (*User, error)
+	// UserByEmail looks a user up by lower-case email.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	// UsersByIDs returns the users that exist among ids, in any order.
+	UsersByIDs(ctx context.Context, ids []string) ([]User, error)
+	UpdatePassword(ctx context.Context, userID, hash string) error
+
+	CreateDevice(ctx context.Context, d *Device) error
+	DeviceByID(ctx context.Context, id string) (*Device, error)
+	// DeviceByTokenHash finds the device whose token hashes to hash,
+	// revoked or not.
+	DeviceByTokenHash(ctx context.Context, hash []byte) (*Device, error)
+	DevicesOfUser(ctx context.Context, userID string) ([]Device, error)
+	RevokeDevice(ctx context.Context, id string, at time.Time) error
+	TouchDevice(ctx context.Context, id string, at time.Time) error
+
+	CreateRoom(ctx context.Context, r *Room) error
+	RoomByID(ctx context.Context, id string) (*Room, error)
+	// RoomsOfUser lists the rooms userID is a member of, MyRole filled,
+	// ordered by name.
+	RoomsOfUser(ctx context.Context, userID string) ([]Room, error)
+	// NextSeq increments the room's sequence number and returns the new
+	// value. It locks the room until the transaction ends.
+	NextSeq(ctx context.Context, roomID string) (int64, error)
+	// RoomRole returns userID's role in roomID, ErrNotFound for none.
+	RoomRole(ctx context.Context, roomID, userID string) (RoomRole, error)
+	Members(ctx context.Context, roomID string) ([]Member, error)
+	PutMember(ctx context.Context, roomID, userID string, role RoomRole) error
+	DeleteMember(ctx context.Context, roomID, userID string) error
+	CountLeads(ctx context.Context, roomID string) (int, error)
+
+	CreateChat(ctx context.Context, c *Chat) error
+	ChatByID(ctx context.Context, id string) (*Chat, error)
+	// ChatsOfUser lists the chats of roomID that userID belongs to,
+	// MyPermissions filled, oldest first.
+	ChatsOfUser(ctx context.Context, roomID, userID string) ([]Chat, error)
+	// ChatPermission returns userID's rights in chatID, ErrNotFound for none.
+	ChatPermission(ctx context.Context, chatID, userID string) (chat.Permission, error)
+	ChatMembers(ctx context.Context, chatID string) ([]ChatMember, error)
+	PutChatMember(ctx context.Context, chatID, userID string, p chat.Permission) error
+	DeleteChatMember(ctx context.Context, chatID, userID string) error
+	CountChatManagers(ctx context.Context, chatID string) (int, error)
+
+	// InsertMessage stores m; ErrConflict when (sender, client_id) exists.
+	InsertMessage(ctx context.Context, m *chat.Message) error
+	MessageByClientID(ctx context.Context, senderID, clientID string) (*chat.Message, error)
+	// Messages lists chatID's messages with seq > afterSeq, oldest first.
+	Messages(ctx context.Context, chatID string, afterSeq int64, limit int) ([]chat.Message, error)
+
+	// AppendEvent stores e; e.Seq must come from NextSeq in the same transaction.
+	AppendEvent(ctx context.Context, e *Event) error
+	// EventsAfter lists roomID's events with seq > afterSeq in seq order.
+	EventsAfter(ctx context.Context, roomID string, afterSeq int64, limit int) ([]Event, error)
+}

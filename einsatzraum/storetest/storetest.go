@@ -1,0 +1,428 @@
+// Package storetest is the conformance suite every einsatzraum.Store
+// implementation must pass. Implementations call Run from their tests with
+// a factory that returns a fresh, empty store.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/einsatzraum/einsatzraum/chat"
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
+)
+
+// Factory returns a new empty store; it registers its own cleanup on t.
+type Factory func(t *testing.T) einsatzraum.Store
+
+// Run runs the whole suite against stores made by newStore.
+func Run(t *testing.T, newStore Factory) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s einsatzraum.Store)
+	}{
+		{"Users", testUsers},
+		{"Devices", testDevices},
+		{"RoomsAndMembers", testRoomsAndMembers},
+		{"SeqIsGapFreeUnderConcurrentWriters", testSeqConcurrent},
+		{"ChatsAndPermissions", testChats},
+		{"MessagesAndEvents", testMessagesAndEvents},
+		{"RollbackKeepsNothing", testRollback},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
+	}
+}
+
+var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+func tx(t *testing.T, s einsatzraum.Store, fn func(einsatzraum.Tx) error) {
+	t.Helper()
+	if err := s.Tx(context.Background(), fn); err != nil {
+		t.Fatalf("tx: %v", err)
+	}
+}
+
+func view(t *testing.T, s einsatzraum.Store, fn func(einsatzraum.Tx) error) {
+	t.Helper()
+	if err := s.View(context.Background(), fn); err != nil {
+		t.Fatalf("view: %v", err)
+	}
+}
+
+func user(id string) *einsatzraum.User {
+	return &einsatzraum.User{ID: id, Email: id + "@polizei.example", Name: "Name " + id, Callsign: "CS-" + id,
+		Roles: []einsatzraum.GlobalRole{}, PasswordHash: "hash-" + id, CreatedAt: t0}
+}
+
+func mustUsers(t *testing.T, s einsatzraum.Store, ids ...string) {
+	t.Helper()
+	tx(t, s, func(x einsatzraum.Tx) error {
+		for _, id := range ids {
+			if err := x.CreateUser(context.Background(), user(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func mustRoom(t *testing.T, s einsatzraum.Store, id string, members map[string]einsatzraum.RoomRole) {
+	t.Helper()
+	ctx := context.Background()
+	tx(t, s, func(x einsatzraum.Tx) error {
+		if err := x.CreateRoom(ctx, &einsatzraum.Room{ID: id, Name: "Room " + id, CreatedAt: t0}); err != nil {
+			return err
+		}
+		for u, role := range members {
+			if err := x.PutMember(ctx, id, u, role); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func testUsers(t *testing.T, s einsatzraum.Store) {
+	ctx := context.Background()
+	u := user("u_anna")
+	u.Roles = []einsatzraum.GlobalRole{einsatzraum.RoleAdmin, einsatzraum.RoleAuditor}
+	tx(t, s, func(x einsatzraum.Tx) error { return x.CreateUser(ctx, u) })
+
+	err := s.Tx(ctx, func(x einsatzraum.Tx) error {
+		dup := user("u_other")
+		dup.Email = u.Email
+		return x.CreateUser(ctx, dup)
+	})
+	if !errors.Is(err, einsatzraum.ErrConflict) {
+		t.Fatalf("duplicate email: got %v, want ErrConflict", err)
+	}
+	view(t, s, func(x einsatzraum.Tx) error {
+		got, err := x.UserByEmail(ctx, u.Email)
+		if err != nil {
+			return err
+		}
+		if got.ID != u.ID || got.Name != u.Name || got.Callsign != u.Callsign || got.PasswordHash != u.PasswordHash ||
+			!got.CreatedAt.Equal(u.CreatedAt) || fmt.Sprint(got.Roles) != fmt.Sprint(u.Roles) {
+			t.Errorf("UserByEmail = %+v, want %+v", got, u)
+		}
+		if _, err := x.UserByID(ctx, "u_missing"); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("UserByID(missing) = %v, want ErrNotFound", err)
+		}
+		us, err := x.UsersByIDs(ctx, []string{u.ID, "u_missing"})
+		if err != nil {
+			return err
+		}
+		if len(us) != 1 || us[0].ID != u.ID {
+			t.Errorf("UsersByIDs = %v, want just %s", us, u.ID)
+		}
+		return nil
+	})
+	tx(t, s, func(x einsatzraum.Tx) error { return x.UpdatePassword(ctx, u.ID, "new-hash") })
+	view(t, s, func(x einsatzraum.Tx) error {
+		got, err := x.UserByID(ctx, u.ID)
+		if err == nil && got.PasswordHash != "new-hash" {
+			t.Errorf("password hash = %q after update", got.PasswordHash)
+		}
+		return err
+	})
+	if err := s.Tx(ctx, func(x einsatzraum.Tx) error { return x.UpdatePassword(ctx, "u_missing", "h") }); !errors.Is(err, einsatzraum.ErrNotFound) {
+		t.Errorf("UpdatePassword(missing) = %v, want ErrNotFound", err)
+	}
+}
+
+func testDevices(t *testing.T, s einsatzraum.Store) {
+	ctx := context.Background()
+	mustUsers(t, s, "u_a")
+	d1 := &einsatzraum.Device{ID: "dev_1", UserID: "u_a", Name: "phone", TokenHash: []byte("hash-1"), CreatedAt: t0, LastSeenAt: t0}
+	d2 := &einsatzraum.Device{ID: "dev_2", UserID: "u_a", Name: "browser", TokenHash: []byte("hash-2"), CreatedAt: t0.Add(time.Second), LastSeenAt: t0}
+	tx(t, s, func(x einsatzraum.Tx) error {
+		if err := x.CreateDevice(ctx, d1); err != nil {
+			return err
+		}
+		return x.CreateDevice(ctx, d2)
+	})
+	tx(t, s, func(x einsatzraum.Tx) error {
+		if err := x.TouchDevice(ctx, "dev_1", t0.Add(time.Hour)); err != nil {
+			return err
+		}
+		return x.RevokeDevice(ctx, "dev_2", t0.Add(2*time.Hour))
+	})
+	view(t, s, func(x einsatzraum.Tx) error {
+		got, err := x.DeviceByTokenHash(ctx, []byte("hash-1"))
+		if err != nil {
+			return err
+		}
+		if got.ID != "dev_1" || !got.LastSeenAt.Equal(t0.Add(time.Hour)) || got.RevokedAt != nil {
+			t.Errorf("DeviceByTokenHash = %+v", got)
+		}
+		got, err = x.DeviceByID(ctx, "dev_2")
+		if err != nil {
+			return err
+		}
+		if got.RevokedAt == nil || !got.RevokedAt.Equal(t0.Add(2*time.Hour)) {
+			t.Errorf("revoked device: RevokedAt = %v", got.RevokedAt)
+		}
+		ds, err := x.DevicesOfUser(ctx, "u_a")
+		if err != nil {
+			return err
+		}
+		if len(ds) != 2 || ds[0].ID != "dev_2" {
+			t.Errorf("DevicesOfUser = %v, want newest first", ds)
+		}
+		if _, err := x.DeviceByTokenHash(ctx, []byte("nope")); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("unknown token: %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	if err := s.Tx(ctx, func(x einsatzraum.Tx) error { return x.RevokeDevice(ctx, "dev_none", t0) }); !errors.Is(err, einsatzraum.ErrNotFound) {
+		t.Errorf("RevokeDevice(missing) = %v, want ErrNotFound", err)
+	}
+}
+
+func testRoomsAndMembers(t *testing.T, s einsatzraum.Store) {
+	ctx := context.Background()
+	mustUsers(t, s, "u_lead", "u_mem", "u_obs")
+	mustRoom(t, s, "rm_b", map[string]einsatzraum.RoomRole{"u_lead": einsatzraum.RoleLead, "u_mem": einsatzraum.RoleMember})
+	mustRoom(t, s, "rm_a", map[string]einsatzraum.RoomRole{"u_lead": einsatzraum.RoleLead})
+	tx(t, s, func(x einsatzraum.Tx) error {
+		if err := x.PutMember(ctx, "rm_b", "u_obs", einsatzraum.RoleObserver); err != nil {
+			return err
+		}
+		return x.PutMember(ctx, "rm_b", "u_mem", einsatzraum.RoleLead) // change of role
+	})
+	view(t, s, func(x einsatzraum.Tx) error {
+		rooms, err := x.RoomsOfUser(ctx, "u_lead")
+		if err != nil {
+			return err
+		}
+		if len(rooms) != 2 || rooms[0].ID != "rm_a" || rooms[0].MyRole != einsatzraum.RoleLead {
+			t.Errorf("RoomsOfUser = %+v", rooms)
+		}
+		if role, err := x.RoomRole(ctx, "rm_b", "u_obs"); err != nil || role != einsatzraum.RoleObserver {
+			t.Errorf("RoomRole = %q, %v", role, err)
+		}
+		if _, err := x.RoomRole(ctx, "rm_a", "u_obs"); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("RoomRole of non-member = %v, want ErrNotFound", err)
+		}
+		if n, err := x.CountLeads(ctx, "rm_b"); err != nil || n != 2 {
+			t.Errorf("CountLeads = %d, %v; want 2", n, err)
+		}
+		ms, err := x.Members(ctx, "rm_b")
+		if err != nil {
+			return err
+		}
+		if len(ms) != 3 || ms[0].User.Name == "" {
+			t.Errorf("Members = %+v", ms)
+		}
+		if _, err := x.RoomByID(ctx, "rm_none"); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("RoomByID(missing) = %v", err)
+		}
+		return nil
+	})
+	tx(t, s, func(x einsatzraum.Tx) error { return x.DeleteMember(ctx, "rm_b", "u_obs") })
+	if err := s.Tx(ctx, func(x einsatzraum.Tx) error { return x.DeleteMember(ctx, "rm_b", "u_obs") }); !errors.Is(err, einsatzraum.ErrNotFound) {
+		t.Errorf("second DeleteMember = %v, want ErrNotFound", err)
+	}
+}
+
+func testSeqConcurrent(t *testing.T, s einsatzraum.Store) {
+	ctx := context.Background()
+	mustRoom(t, s, "rm_seq", nil)
+	const writers, each = 8, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				err := s.Tx(ctx, func(x einsatzraum.Tx) error {
+					seq, err := x.NextSeq(ctx, "rm_seq")
+					if err != nil {
+						return err
+					}
+					return x.AppendEvent(ctx, &einsatzraum.Event{Room: "rm_seq", Seq: seq, Type: "test", Data: []byte(`{"type":"test"}`), CreatedAt: t0})
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent writer: %v", err)
+	}
+	view(t, s, func(x einsatzraum.Tx) error {
+		evs, err := x.EventsAfter(ctx, "rm_seq", 0, 1000)
+		if err != nil {
+			return err
+		}
+		if len(evs) != writers*each {
+			t.Fatalf("got %d events, want %d", len(evs), writers*each)
+		}
+		for i, e := range evs {
+			if e.Seq != int64(i+1) {
+				t.Fatalf("event %d has seq %d: not gap-free", i, e.Seq)
+			}
+		}
+		r, err := x.RoomByID(ctx, "rm_seq")
+		if err == nil && r.Seq != writers*each {
+			t.Errorf("room seq = %d, want %d", r.Seq, writers*each)
+		}
+		return err
+	})
+	if err := s.Tx(ctx, func(x einsatzraum.Tx) error { _, err := x.NextSeq(ctx, "rm_none"); return err }); !errors.Is(err, einsatzraum.ErrNotFound) {
+		t.Errorf("NextSeq(missing room) = %v, want ErrNotFound", err)
+	}
+}
+
+func testChats(t *testing.T, s einsatzraum.Store) {
+	ctx := context.Background()
+	mustUsers(t, s, "u_1", "u_2")
+	mustRoom(t, s, "rm_c", map[string]einsatzraum.RoomRole{"u_1": einsatzraum.RoleLead, "u_2": einsatzraum.RoleMember})
+	tx(t, s, func(x einsatzraum.Tx) error {
+		for i, id := range []string{"ch_1", "ch_2"} {
+			if err := x.CreateChat(ctx, &einsatzraum.Chat{ID: id, Room: "rm_c", Name: "Chat " + id, CreatedBy: "u_1", CreatedAt: t0.Add(time.Duration(i) * time.Second)}); err != nil {
+				return err
+			}
+			if err := x.PutChatMember(ctx, id, "u_1", chat.All); err != nil {
+				return err
+			}
+		}
+		if err := x.PutChatMember(ctx, "ch_1", "u_2", chat.Read); err != nil {
+			return err
+		}
+		return x.PutChatMember(ctx, "ch_1", "u_2", chat.Read|chat.Write)
+	})
+	view(t, s, func(x einsatzraum.Tx) error {
+		cs, err := x.ChatsOfUser(ctx, "rm_c", "u_1")
+		if err != nil {
+			return err
+		}
+		if len(cs) != 2 || cs[0].ID != "ch_1" || cs[0].MyPermissions != chat.All {
+			t.Errorf("ChatsOfUser(u_1) = %+v", cs)
+		}
+		cs, err = x.ChatsOfUser(ctx, "rm_c", "u_2")
+		if err != nil {
+			return err
+		}
+		if len(cs) != 1 || cs[0].MyPermissions != chat.Read|chat.Write {
+			t.Errorf("ChatsOfUser(u_2) = %+v", cs)
+		}
+		if p, err := x.ChatPermission(ctx, "ch_2", "u_2"); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("ChatPermission of non-member = %v, %v", p, err)
+		}
+		if n, err := x.CountChatManagers(ctx, "ch_1"); err != nil || n != 1 {
+			t.Errorf("CountChatManagers = %d, %v", n, err)
+		}
+		ms, err := x.ChatMembers(ctx, "ch_1")
+		if err != nil {
+			return err
+		}
+		if len(ms) != 2 {
+			t.Errorf("ChatMembers = %+v", ms)
+		}
+		c, err := x.ChatByID(ctx, "ch_2")
+		if err != nil || c.Room != "rm_c" || c.Name != "Chat ch_2" {
+			t.Errorf("ChatByID = %+v, %v", c, err)
+		}
+		return nil
+	})
+	tx(t, s, func(x einsatzraum.Tx) error { return x.DeleteChatMember(ctx, "ch_1", "u_2") })
+	if err := s.Tx(ctx, func(x einsatzraum.Tx) error { return x.DeleteChatMember(ctx, "ch_1", "u_2") }); !errors.Is(err, einsatzraum.ErrNotFound) {
+		t.Errorf("second DeleteChatMember = %v", err)
+	}
+}
+
+func testMessagesAndEvents(t *testing.T, s einsatzraum.Store) {
+	ctx := context.Background()
+	mustUsers(t, s, "u_1")
+	mustRoom(t, s, "rm_m", map[string]einsatzraum.RoomRole{"u_1": einsatzraum.RoleLead})
+	tx(t, s, func(x einsatzraum.Tx) error {
+		return x.CreateChat(ctx, &einsatzraum.Chat{ID: "ch_m", Room: "rm_m", Name: "m", CreatedBy: "u_1", CreatedAt: t0})
+	})
+	post := func(x einsatzraum.Tx, clientID string, loc *chat.Location) (*chat.Message, error) {
+		seq, err := x.NextSeq(ctx, "rm_m")
+		if err != nil {
+			return nil, err
+		}
+		m := &chat.Message{ID: fmt.Sprintf("msg_%d", seq), Room: "rm_m", Chat: "ch_m", Seq: seq, Sender: chat.UserRef{ID: "u_1"},
+			Kind: chat.KindText, Text: fmt.Sprintf("text %d", seq), Location: loc, ClientID: clientID, CreatedAt: t0}
+		if err := x.InsertMessage(ctx, m); err != nil {
+			return nil, err
+		}
+		return m, x.AppendEvent(ctx, &einsatzraum.Event{Room: "rm_m", Seq: seq, Type: einsatzraum.EventMessageCreated, Chat: "ch_m", Data: []byte(`{"type":"message.created"}`), CreatedAt: t0})
+	}
+	tx(t, s, func(x einsatzraum.Tx) error {
+		for i := range 5 {
+			var loc *chat.Location
+			if i == 2 {
+				loc = &chat.Location{Lat: 53.55, Lon: 9.99}
+			}
+			if _, err := post(x, fmt.Sprintf("c%d", i), loc); err != nil {
+				return err
+			}
+		}
+		_, err := post(x, "", nil)
+		return err
+	})
+	err := s.Tx(ctx, func(x einsatzraum.Tx) error { _, err := post(x, "c1", nil); return err })
+	if !errors.Is(err, einsatzraum.ErrConflict) {
+		t.Errorf("duplicate client_id: %v, want ErrConflict", err)
+	}
+	view(t, s, func(x einsatzraum.Tx) error {
+		ms, err := x.Messages(ctx, "ch_m", 2, 2)
+		if err != nil {
+			return err
+		}
+		if len(ms) != 2 || ms[0].Seq != 3 || ms[1].Seq != 4 || ms[0].Sender.Name != "Name u_1" {
+			t.Errorf("Messages(after 2, limit 2) = %+v", ms)
+		}
+		if ms[0].Location == nil || ms[0].Location.Lat != 53.55 || ms[0].Text != "text 3" {
+			t.Errorf("message body did not round-trip: %+v", ms[0])
+		}
+		m, err := x.MessageByClientID(ctx, "u_1", "c4")
+		if err != nil || m.Seq != 5 {
+			t.Errorf("MessageByClientID = %+v, %v", m, err)
+		}
+		all, err := x.Messages(ctx, "ch_m", 0, 100)
+		if err != nil || len(all) != 6 || all[5].ClientID != "" {
+			t.Errorf("all messages: %d, %v", len(all), err)
+		}
+		evs, err := x.EventsAfter(ctx, "rm_m", 4, 100)
+		if err != nil {
+			return err
+		}
+		if len(evs) != 2 || evs[0].Seq != 5 || evs[0].Chat != "ch_m" || string(evs[0].Data) != `{"type":"message.created"}` {
+			t.Errorf("EventsAfter = %+v", evs)
+		}
+		return nil
+	})
+}
+
+func testRollback(t *testing.T, s einsatzraum.Store) {
+	ctx := context.Background()
+	boom := errors.New("boom")
+	err := s.Tx(ctx, func(x einsatzraum.Tx) error {
+		if err := x.CreateUser(ctx, user("u_gone")); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Tx returned %v, want the callback's error", err)
+	}
+	view(t, s, func(x einsatzraum.Tx) error {
+		if _, err := x.UserByID(ctx, "u_gone"); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("rolled-back user is visible: %v", err)
+		}
+		return nil
+	})
+}

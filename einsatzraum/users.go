@@ -1,0 +1,261 @@
+package einsatzraum
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits on user fields.
+const (
+	MinPasswordLen  = 10
+	MaxPasswordLen  = 256
+	MaxCallsignLen  = 32
+	MaxDeviceName   = 80
+	MaxEmailLen     = 254
+	touchDeviceEach = time.Minute
+)
+
+// Actor is an authenticated caller: a user on one device. A nil *Actor
+// stands for the operator at the command line, who may do what an admin may.
+type Actor struct {
+	User   *User
+	Device *Device
+}
+
+// isAdmin reports whether a may administer users: the operator at the
+// command line (nil) or a user with the admin role.
+func (a *Actor) isAdmin() bool { return a == nil || a.User.HasRole(RoleAdmin) }
+
+// NewUser is the input of CreateUser.
+type NewUser struct {
+	Email    string       `json:"email"`
+	Name     string       `json:"name"`
+	Callsign string       `json:"callsign"`
+	Password string       `json:"password"`
+	Roles    []GlobalRole `json:"roles"`
+}
+
+// CreateUser creates a user. Only admins (or the operator, actor nil) may.
+// Errors: email_domain_not_allowed and other 400s for bad fields, 409
+// email_taken, 403 not_admin.
+func (s *Service) CreateUser(ctx context.Context, actor *Actor, in NewUser) (*User, error) {
+	if !actor.isAdmin() {
+		return nil, Errorf(KindForbidden, "not_admin", "only administrators create users")
+	}
+	email, err := s.checkEmail(in.Email)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkText("name", in.Name, 1, 120); err != nil {
+		return nil, err
+	}
+	if err := checkText("callsign", in.Callsign, 0, MaxCallsignLen); err != nil {
+		return nil, err
+	}
+	if n := utf8.RuneCountInString(in.Password); n < MinPasswordLen || n > MaxPasswordLen {
+		return nil, Errorf(KindInvalid, "invalid_password", "password must have %d to %d characters", MinPasswordLen, MaxPasswordLen)
+	}
+	roles := []GlobalRole{}
+	for _, r := range in.Roles {
+		if !ValidGlobalRole(r) {
+			return nil, Errorf(KindInvalid, "invalid_role", "unknown role %q (want admin, data_admin or auditor)", r)
+		}
+		if !slices.Contains(roles, r) {
+			roles = append(roles, r)
+		}
+	}
+	u := &User{
+		ID: NewID("u"), Email: email, Name: strings.TrimSpace(in.Name), Callsign: strings.TrimSpace(in.Callsign),
+		Roles: roles, PasswordHash: HashPassword(in.Password), CreatedAt: s.Now(),
+	}
+	err = s.update(ctx, "create_user", func(w *write) error { return w.CreateUser(ctx, u) })
+	if errors.Is(err, ErrConflict) {
+		return nil, Errorf(KindConflict, "email_taken", "a user with this email exists")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create user: %w", err)
+	}
+	return u, nil
+}
+
+// SetPassword replaces a user's password; used by the operator's demo seed
+// and command line. Only admins (or the operator) may.
+func (s *Service) SetPassword(ctx context.Context, actor *Actor, userID, password string) error {
+	if !actor.isAdmin() {
+		return Errorf(KindForbidden, "not_admin", "only administrators set passwords")
+	}
+	if n := utf8.RuneCountInString(password); n < MinPasswordLen || n > MaxPasswordLen {
+		return Errorf(KindInvalid, "invalid_password", "password must have %d to %d characters", MinPasswordLen, MaxPasswordLen)
+	}
+	hash := HashPassword(password)
+	err := s.update(ctx, "set_password", func(w *write) error { return w.UpdatePassword(ctx, userID, hash) })
+	return notFound(err, "user_not_found", "no such user")
+}
+
+// UserByEmail finds a user by email, for the operator's tools.
+func (s *Service) UserByEmail(ctx context.Context, email string) (*User, error) {
+	var u *User
+	err := s.view(ctx, "user_by_email", func(tx Tx) (err error) {
+		u, err = tx.UserByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
+		return err
+	})
+	return u, notFound(err, "user_not_found", "no such user")
+}
+
+// checkEmail normalises email to lower case and checks that it is a plain
+// address in one of the official domains.
+func (s *Service) checkEmail(email string) (string, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || len(email) > MaxEmailLen {
+		return "", Errorf(KindInvalid, "invalid_email", "email must be a plain address like name@polizei.example")
+	}
+	domain := email[strings.LastIndexByte(email, '@')+1:]
+	for _, d := range s.cfg.EmailDomains {
+		if d != "" && (domain == d || strings.HasSuffix(domain, "."+d)) {
+			return email, nil
+		}
+	}
+	return "", Errorf(KindInvalid, "email_domain_not_allowed", "email domain %q is not an official domain", domain)
+}
+
+// LoginResult is what a successful login returns. Token is shown once.
+type LoginResult struct {
+	Token  string  `json:"token"`
+	User   *User   `json:"user"`
+	Device *Device `json:"device"`
+}
+
+// Login checks email and password and registers a new device with a fresh
+// token. Unknown email and wrong password give the same 401, in about the
+// same time.
+func (s *Service) Login(ctx context.Context, email, password, deviceName string) (*LoginResult, error) {
+	deviceName = strings.TrimSpace(deviceName)
+	if deviceName == "" {
+		deviceName = "unnamed device"
+	}
+	if err := checkText("device_name", deviceName, 1, MaxDeviceName); err != nil {
+		return nil, err
+	}
+	if len(password) > MaxPasswordLen*4 {
+		return nil, Errorf(KindUnauthorized, "invalid_credentials", "wrong email or password")
+	}
+	u, err := s.UserByEmail(ctx, email)
+	if err != nil && !IsNotFound(err) {
+		return nil, err
+	}
+	if u == nil {
+		CheckPassword(s.dummyHash, password)
+		return nil, Errorf(KindUnauthorized, "invalid_credentials", "wrong email or password")
+	}
+	if !CheckPassword(u.PasswordHash, password) {
+		return nil, Errorf(KindUnauthorized, "invalid_credentials", "wrong email or password")
+	}
+	token, hash := newToken()
+	now := s.Now()
+	d := &Device{ID: NewID("dev"), UserID: u.ID, Name: deviceName, TokenHash: hash, CreatedAt: now, LastSeenAt: now}
+	if err := s.update(ctx, "login", func(w *write) error { return w.CreateDevice(ctx, d) }); err != nil {
+		return nil, fmt.Errorf("register device: %w", err)
+	}
+	return &LoginResult{Token: token, User: u, Device: d}, nil
+}
+
+// Authenticate resolves a bearer token to its actor. Errors: 401
+// invalid_token for unknown tokens, 401 token_revoked for wiped devices.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Actor, error) {
+	if token == "" || len(token) > 128 {
+		return nil, Errorf(KindUnauthorized, "invalid_token", "missing or malformed bearer token")
+	}
+	var a Actor
+	err := s.view(ctx, "authenticate", func(tx Tx) error {
+		d, err := tx.DeviceByTokenHash(ctx, hashToken(token))
+		if err != nil {
+			return err
+		}
+		u, err := tx.UserByID(ctx, d.UserID)
+		if err != nil {
+			return err
+		}
+		a = Actor{User: u, Device: d}
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(KindUnauthorized, "invalid_token", "unknown bearer token")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("authenticate: %w", err)
+	}
+	if a.Device.RevokedAt != nil {
+		return nil, Errorf(KindUnauthorized, "token_revoked", "this device was logged out or wiped")
+	}
+	if now := s.Now(); now.Sub(a.Device.LastSeenAt) > touchDeviceEach {
+		err := s.update(ctx, "touch_device", func(w *write) error { return w.TouchDevice(ctx, a.Device.ID, now) })
+		if err != nil {
+			s.log.Warn("record device last seen", "device", a.Device.ID, "err", err)
+		}
+		a.Device.LastSeenAt = now
+	}
+	return &a, nil
+}
+
+// Logout revokes the caller's device token.
+func (s *Service) Logout(ctx context.Context, a *Actor) error {
+	return s.revokeDevice(ctx, a.Device.ID)
+}
+
+// Devices lists the caller's devices, newest first.
+func (s *Service) Devices(ctx context.Context, a *Actor) ([]Device, error) {
+	var ds []Device
+	err := s.view(ctx, "devices", func(tx Tx) (err error) {
+		ds, err = tx.DevicesOfUser(ctx, a.User.ID)
+		return err
+	})
+	return ds, err
+}
+
+// WipeDevice revokes a device's token. Users wipe their own devices;
+// admins wipe any. Another user's device is 404 to a non-admin.
+func (s *Service) WipeDevice(ctx context.Context, a *Actor, deviceID string) error {
+	if !validID(deviceID) {
+		return Errorf(KindNotFound, "device_not_found", "no such device")
+	}
+	var d *Device
+	err := s.view(ctx, "device", func(tx Tx) (err error) {
+		d, err = tx.DeviceByID(ctx, deviceID)
+		return err
+	})
+	if err != nil {
+		return notFound(err, "device_not_found", "no such device")
+	}
+	if !a.isAdmin() && d.UserID != a.User.ID {
+		return Errorf(KindNotFound, "device_not_found", "no such device")
+	}
+	return s.revokeDevice(ctx, deviceID)
+}
+
+func (s *Service) revokeDevice(ctx context.Context, deviceID string) error {
+	err := s.update(ctx, "revoke_device", func(w *write) error { return w.RevokeDevice(ctx, deviceID, w.now) })
+	return notFound(err, "device_not_found", "no such device")
+}
+
+// checkText checks a free-text field: valid UTF-8, no control characters,
+// between min and max characters after trimming.
+func checkText(field, v string, min, max int) error {
+	if !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' }) {
+		return Errorf(KindInvalid, "invalid_"+field, "%s must be valid text", field)
+	}
+	n := utf8.RuneCountInString(strings.TrimSpace(v))
+	if n < min {
+		return Errorf(KindInvalid, "missing_"+field, "%s is required", field)
+	}
+	if n > max {
+		return Errorf(KindInvalid, field+"_too_long", "%s must be at most %d characters", field, max)
+	}
+	return nil
+}
