@@ -58,7 +58,6 @@ func CheckPassword(hash, password string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-
 // newToken returns a fresh bearer token and its SHA-256, which is all the
 // store keeps.
 func newToken() (token string, hash []byte) {

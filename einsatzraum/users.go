@@ -219,9 +219,13 @@ func (s *Service) Devices(ctx context.Context, a *Actor) ([]Device, error) {
 	return ds, err
 }
 
-// WipeDevice revokes a device's token. Users wipe their own devices;
-// admins wipe any. Another user's device is 404 to a non-admin.
-func (s *Service) WipeDevice(ctx context.Context, a *Actor, deviceID string) error {
+// WipeDevice revokes a device's token. As a user (asAdmin false) the
+// caller wipes only their own devices; another user's device is 404. As an
+// admin (asAdmin true; 403 not_admin for others) any device.
+func (s *Service) WipeDevice(ctx context.Context, a *Actor, deviceID string, asAdmin bool) error {
+	if asAdmin && !a.isAdmin() {
+		return Errorf(KindForbidden, "not_admin", "only administrators wipe other users' devices")
+	}
 	if !validID(deviceID) {
 		return Errorf(KindNotFound, "device_not_found", "no such device")
 	}
@@ -233,7 +237,7 @@ func (s *Service) WipeDevice(ctx context.Context, a *Actor, deviceID string) err
 	if err != nil {
 		return notFound(err, "device_not_found", "no such device")
 	}
-	if !a.isAdmin() && d.UserID != a.User.ID {
+	if !asAdmin && d.UserID != a.User.ID {
 		return Errorf(KindNotFound, "device_not_found", "no such device")
 	}
 	return s.revokeDevice(ctx, deviceID)

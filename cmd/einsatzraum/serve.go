@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
+	"github.com/einsatzraum/einsatzraum/web"
+)
+
+// serveConfig is the configuration of "einsatzraum serve".
+type serveConfig struct {
+	Listen          string
+	DataDir         string
+	Store           string
+	Redis           string
+	EmailDomains    []string
+	Demo            bool
+	LogLevel        string
+	ShutdownTimeout time.Duration
+}
+
+func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
+	cfg := serveConfig{}
+	domains := listFlag{}
+	fs := newFlagSet("serve", stderr)
+	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&cfg.DataDir, "data", "./data", "data directory (SQLite file, keys, files)")
+	fs.StringVar(&cfg.Store, "store", "", "store DSN; empty: the SQLite file in --data")
+	fs.StringVar(&cfg.Redis, "redis", "", "Redis URL for fan-out between nodes; empty: in-process")
+	fs.Var(&domains, "email-domains", "official email domains, comma separated (default polizei.example)")
+	fs.BoolVar(&cfg.Demo, "demo", false, "seed the demo room, users and data")
+	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to drain requests on SIGTERM")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return cfg, err
+	}
+	if len(domains) == 0 {
+		domains = listFlag{"polizei.example"}
+	}
+	cfg.EmailDomains = domains
+	return cfg, nil
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseServeFlags(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	srv, err := newServer(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	url := "http://" + ln.Addr().String()
+	log.Info("listening", "url", url, "data", cfg.DataDir, "email_domains", cfg.EmailDomains)
+	if cfg.Demo {
+		login, err := seedDemo(ctx, srv.svc, cfg.EmailDomains[0], log)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("seed demo: %w", err)
+		}
+		fmt.Fprintf(stdout, "\nEinsatzraum demo is running.\n  Open:     %s/\n  Email:    %s\n  Password: %s\n\n", url, login.Email, login.Password)
+	}
+	return srv.Serve(ctx, ln)
+}
+
+// server is a wired Einsatzraum node: store, service and web app.
+type server struct {
+	cfg   serveConfig
+	log   *slog.Logger
+	store einsatzraum.Store
+	svc   *einsatzraum.Service
+	web   *web.Server
+}
+
+// newServer opens the store and wires the service and the web app.
+func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server, error) {
+	if cfg.Redis != "" {
+		return nil, errors.New("--redis: fan-out over Redis is not supported by this build yet")
+	}
+	store, err := openStore(ctx, cfg.DataDir, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	svc := einsatzraum.NewService(store, nil, einsatzraum.Config{
+		EmailDomains: cfg.EmailDomains,
+		Logger:       log,
+		Metrics:      einsatzraum.NewMetrics(reg),
+	})
+	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg})
+	return &server{cfg: cfg, log: log, store: store, svc: svc, web: w}, nil
+}
+
+// Serve answers requests on ln until ctx ends, then stops accepting and
+// drains in-flight requests for up to the shutdown timeout.
+func (s *server) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.web.App().Listener(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: draining requests", "timeout", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := s.web.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	<-errc
+	s.log.Info("stopped")
+	return nil
+}
+
+// Close releases the store.
+func (s *server) Close() {
+	if err := s.store.Close(); err != nil {
+		s.log.Error("close store", "err", err)
+	}
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
+	"github.com/einsatzraum/einsatzraum/einsatzraum/sqlstore"
+)
+
+// openStore opens the store named by dsn: empty means the SQLite file
+// einsatzraum.db in dataDir; "sqlite:PATH" or a plain path another SQLite
+// file.
+func openStore(ctx context.Context, dataDir, dsn string) (einsatzraum.Store, error) {
+	switch {
+	case dsn == "":
+		return sqlstore.OpenSQLite(ctx, filepath.Join(dataDir, "einsatzraum.db"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return nil, fmt.Errorf("--store %s: PostgreSQL is not supported by this build yet", redactDSN(dsn))
+	default:
+		return sqlstore.OpenSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+	}
+}
+
+// redactDSN hides a password in a DSN for logs.
+func redactDSN(dsn string) string {
+	at := strings.LastIndexByte(dsn, '@')
+	scheme := strings.Index(dsn, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return dsn
+	}
+	userinfo := dsn[scheme+3 : at]
+	if i := strings.IndexByte(userinfo, ':'); i >= 0 {
+		return dsn[:scheme+3] + userinfo[:i] + ":***" + dsn[at:]
+	}
+	return dsn
+}

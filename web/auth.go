@@ -1,0 +1,38 @@
+package web
+
+import (
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
+)
+
+const actorKey = "einsatzraum.actor"
+
+// bearerToken extracts the token of an "Authorization: Bearer" header, or
+// of the access_token query parameter (for WebSockets, which browsers open
+// without headers).
+func bearerToken(c *fiber.Ctx) string {
+	h := c.Get(fiber.HeaderAuthorization)
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return c.Query("access_token")
+}
+
+// authenticate resolves the bearer token to an actor for the handlers after it.
+func (s *Server) authenticate(c *fiber.Ctx) error {
+	a, err := s.svc.Authenticate(c.UserContext(), bearerToken(c))
+	if err != nil {
+		return err
+	}
+	c.Locals(actorKey, a)
+	return c.Next()
+}
+
+// actor returns the caller authenticated by authenticate.
+func actor(c *fiber.Ctx) *einsatzraum.Actor {
+	a, _ := c.Locals(actorKey).(*einsatzraum.Actor)
+	return a
+}

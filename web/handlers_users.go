@@ -1,0 +1,66 @@
+package web
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
+)
+
+func (s *Server) login(c *fiber.Ctx) error {
+	var in struct {
+		Email      string `json:"email"`
+		Password   string `json:"password"`
+		DeviceName string `json:"device_name"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	res, err := s.svc.Login(c.UserContext(), in.Email, in.Password, in.DeviceName)
+	if err != nil {
+		return err
+	}
+	return c.JSON(res)
+}
+
+func (s *Server) logout(c *fiber.Ctx) error {
+	if err := s.svc.Logout(c.UserContext(), actor(c)); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) me(c *fiber.Ctx) error { return c.JSON(actor(c).User) }
+
+func (s *Server) myDevices(c *fiber.Ctx) error {
+	ds, err := s.svc.Devices(c.UserContext(), actor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(items(ds))
+}
+
+func (s *Server) wipeMyDevice(c *fiber.Ctx) error {
+	if err := s.svc.WipeDevice(c.UserContext(), actor(c), c.Params("device"), false); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) adminWipeDevice(c *fiber.Ctx) error {
+	if err := s.svc.WipeDevice(c.UserContext(), actor(c), c.Params("device"), true); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) createUser(c *fiber.Ctx) error {
+	var in einsatzraum.NewUser
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	u, err := s.svc.CreateUser(c.UserContext(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(u)
+}

@@ -1,0 +1,144 @@
+package web
+
+import (
+	"encoding/json"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// openAPI serves the OpenAPI 3 document of every route in the route table.
+func (s *Server) openAPI(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	return c.Send(buildOpenAPI(s.routes))
+}
+
+type obj = map[string]any
+
+func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
+
+func listOf(name string) obj {
+	return obj{"type": "object", "required": []string{"items"}, "properties": obj{"items": obj{"type": "array", "items": ref(name)}}}
+}
+
+func str() obj                { return obj{"type": "string"} }
+func strEnum(v ...string) obj { return obj{"type": "string", "enum": v} }
+func num() obj                { return obj{"type": "number"} }
+func integer() obj            { return obj{"type": "integer"} }
+func timestamp() obj          { return obj{"type": "string", "format": "date-time"} }
+func object(props obj, required ...string) obj {
+	o := obj{"type": "object", "properties": props}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+
+// schemas are the request and reply bodies named in the route table.
+func schemas() obj {
+	perms := obj{"type": "array", "items": strEnum("read", "write", "manage")}
+	userRef := object(obj{"id": str(), "name": str(), "callsign": str()}, "id", "name", "callsign")
+	return obj{
+		"Error": object(obj{"error": object(obj{"code": str(), "message": str()}, "code", "message")}, "error"),
+		"Login": object(obj{"email": str(), "password": str(), "device_name": str()}, "email", "password"),
+		"User": object(obj{"id": str(), "email": str(), "name": str(), "callsign": str(),
+			"roles": obj{"type": "array", "items": strEnum("admin", "data_admin", "auditor")}, "created_at": timestamp()}, "id", "email", "name", "roles"),
+		"NewUser": object(obj{"email": str(), "name": str(), "callsign": str(), "password": str(),
+			"roles": obj{"type": "array", "items": strEnum("admin", "data_admin", "auditor")}}, "email", "name", "password"),
+		"Device": object(obj{"id": str(), "user": str(), "name": str(), "created_at": timestamp(),
+			"last_seen_at": timestamp(), "revoked_at": timestamp()}, "id", "user", "name"),
+		"DeviceList":  listOf("Device"),
+		"LoginResult": object(obj{"token": str(), "user": ref("User"), "device": ref("Device")}, "token", "user", "device"),
+		"UserRef":     userRef,
+		"NewRoom":     object(obj{"name": str(), "description": str()}, "name"),
+		"Room": object(obj{"id": str(), "name": str(), "description": str(), "seq": integer(),
+			"my_role": strEnum("lead", "member", "observer"), "created_at": timestamp()}, "id", "name", "seq"),
+		"RoomList":   listOf("Room"),
+		"RoleBody":   object(obj{"role": strEnum("lead", "member", "observer")}, "role"),
+		"Member":     object(obj{"user": ref("UserRef"), "role": strEnum("lead", "member", "observer")}, "user", "role"),
+		"MemberList": listOf("Member"),
+		"NewChat":    object(obj{"name": str(), "members": obj{"type": "array", "items": str()}}, "name"),
+		"Chat": object(obj{"id": str(), "room": str(), "name": str(), "created_by": str(), "created_at": timestamp(),
+			"my_permissions": perms}, "id", "room", "name"),
+		"ChatList":        listOf("Chat"),
+		"PermissionsBody": object(obj{"permissions": perms}, "permissions"),
+		"ChatMember":      object(obj{"user": ref("UserRef"), "permissions": perms}, "user", "permissions"),
+		"ChatMemberList":  listOf("ChatMember"),
+		"Location":        object(obj{"lat": num(), "lon": num()}, "lat", "lon"),
+		"IDRef":           object(obj{"id": str()}, "id"),
+		"NewMessage": object(obj{"kind": strEnum("text", "location", "poi", "photo", "file", "audio", "video"),
+			"text": str(), "location": ref("Location"), "poi": ref("IDRef"), "attachment": ref("IDRef"), "client_id": str()}, "kind"),
+		"Message": object(obj{"id": str(), "room": str(), "chat": str(), "seq": integer(), "sender": ref("UserRef"),
+			"kind": str(), "text": str(), "location": ref("Location"), "poi": ref("IDRef"), "attachment": ref("IDRef"),
+			"client_id": str(), "created_at": timestamp()}, "id", "room", "chat", "seq", "sender", "kind", "created_at"),
+		"MessageList": object(obj{"items": obj{"type": "array", "items": ref("Message")}, "next_cursor": str()}, "items"),
+	}
+}
+
+var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
+
+// buildOpenAPI renders the document for routes.
+func buildOpenAPI(routes []route) []byte {
+	paths := obj{}
+	errResp := obj{"description": "error", "content": obj{"application/json": obj{"schema": ref("Error")}}}
+	for _, r := range routes {
+		item, _ := paths[r.path].(obj)
+		if item == nil {
+			item = obj{}
+			paths[r.path] = item
+		}
+		op := obj{"summary": r.summary, "operationId": operationID(r)}
+		var params []obj
+		for _, m := range pathParam.FindAllStringSubmatch(r.path, -1) {
+			params = append(params, obj{"name": m[1], "in": "path", "required": true, "schema": str()})
+		}
+		if r.method == "GET" && strings.HasSuffix(r.path, "/messages") {
+			params = append(params,
+				obj{"name": "after_seq", "in": "query", "schema": integer()},
+				obj{"name": "cursor", "in": "query", "schema": str()},
+				obj{"name": "limit", "in": "query", "schema": integer()})
+		}
+		if params != nil {
+			op["parameters"] = params
+		}
+		if r.body != "" {
+			op["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": ref(r.body)}}}
+		}
+		ok := obj{"description": "success"}
+		if r.reply != "" {
+			ok["content"] = obj{"application/json": obj{"schema": ref(r.reply)}}
+		}
+		op["responses"] = obj{strconv.Itoa(r.status): ok, "4XX": errResp}
+		if r.public {
+			op["security"] = []obj{}
+		}
+		item[strings.ToLower(r.method)] = op
+	}
+	doc := obj{
+		"openapi": "3.0.3",
+		"info": obj{"title": "Einsatzraum API", "version": "1",
+			"description": "Operation rooms, chats, messages, live positions and data layers for police forces. See API.md."},
+		"servers":    []obj{{"url": "/"}},
+		"security":   []obj{{"bearer": []string{}}},
+		"paths":      paths,
+		"components": obj{"schemas": schemas(), "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}}},
+	}
+	b, _ := json.MarshalIndent(doc, "", "  ")
+	return b
+}
+
+func operationID(r route) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(r.method))
+	for _, seg := range strings.Split(strings.TrimPrefix(r.path, "/api/v1/"), "/") {
+		seg = strings.Trim(seg, "{}")
+		for _, part := range strings.Split(seg, "_") {
+			if part != "" {
+				b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+			}
+		}
+	}
+	return b.String()
+}

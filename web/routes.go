@@ -1,0 +1,46 @@
+package web
+
+import (
+	"github.com/gofiber/fiber/v2"
+)
+
+// route is one REST endpoint: how it is served and how it is described in
+// the OpenAPI document, from one table so that the two never drift apart.
+type route struct {
+	method  string
+	path    string // OpenAPI style: /rooms/{room}
+	summary string
+	public  bool   // no bearer token needed
+	body    string // schema name of the JSON request body, "" for none
+	status  int    // success status
+	reply   string // schema name of the success reply, "" for no body
+	handler fiber.Handler
+}
+
+func (s *Server) apiRoutes() []route {
+	const v1 = "/api/v1"
+	return []route{
+		{"POST", v1 + "/auth/login", "Log in on a device; returns a bearer token", true, "Login", 200, "LoginResult", s.login},
+		{"POST", v1 + "/auth/logout", "End this device's token", false, "", 204, "", s.logout},
+		{"GET", v1 + "/me", "The caller", false, "", 200, "User", s.me},
+		{"GET", v1 + "/me/devices", "The caller's devices", false, "", 200, "DeviceList", s.myDevices},
+		{"DELETE", v1 + "/me/devices/{device}", "Wipe one of the caller's devices", false, "", 204, "", s.wipeMyDevice},
+		{"POST", v1 + "/admin/users", "Create a user (admin)", false, "NewUser", 201, "User", s.createUser},
+		{"DELETE", v1 + "/admin/devices/{device}", "Wipe any device (admin)", false, "", 204, "", s.adminWipeDevice},
+
+		{"POST", v1 + "/rooms", "Open a room; the caller becomes lead", false, "NewRoom", 201, "Room", s.createRoom},
+		{"GET", v1 + "/rooms", "Rooms the caller is a member of", false, "", 200, "RoomList", s.rooms},
+		{"GET", v1 + "/rooms/{room}", "One room", false, "", 200, "Room", s.room},
+		{"GET", v1 + "/rooms/{room}/members", "A room's members and roles", false, "", 200, "MemberList", s.members},
+		{"PUT", v1 + "/rooms/{room}/members/{user}", "Add a member or change their role (lead)", false, "RoleBody", 200, "Member", s.putMember},
+		{"DELETE", v1 + "/rooms/{room}/members/{user}", "Remove a member (lead) or leave", false, "", 204, "", s.removeMember},
+
+		{"POST", v1 + "/rooms/{room}/chats", "Open a chat (room members but observers)", false, "NewChat", 201, "Chat", s.createChat},
+		{"GET", v1 + "/rooms/{room}/chats", "Chats of the room the caller belongs to", false, "", 200, "ChatList", s.chats},
+		{"GET", v1 + "/chats/{chat}/members", "A chat's members and rights", false, "", 200, "ChatMemberList", s.chatMembers},
+		{"PUT", v1 + "/chats/{chat}/members/{user}", "Add a chat member or change rights (manage)", false, "PermissionsBody", 200, "ChatMember", s.putChatMember},
+		{"DELETE", v1 + "/chats/{chat}/members/{user}", "Remove a chat member (manage) or leave", false, "", 204, "", s.removeChatMember},
+		{"POST", v1 + "/chats/{chat}/messages", "Post a message (write); idempotent by client_id", false, "NewMessage", 201, "Message", s.postMessage},
+		{"GET", v1 + "/chats/{chat}/messages", "Messages after after_seq, oldest first (read)", false, "", 200, "MessageList", s.messages},
+	}
+}

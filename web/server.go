@@ -1,0 +1,145 @@
+// Package web is the HTTP face of Einsatzraum: the Fiber app with the REST
+// handlers of API.md, the WebSocket endpoint, authentication, the mapping of
+// domain errors to statuses, operations endpoints and the embedded
+// dashboard. Handlers decode, authenticate and call one einsatzraum.Service
+// method; they hold no business rules.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
+)
+
+// Config is what the web layer needs.
+type Config struct {
+	Service *einsatzraum.Service
+	Logger  *slog.Logger
+	// Registry collects the metrics served at /metrics.
+	Registry *prometheus.Registry
+	// BodyLimit bounds JSON request bodies in bytes; 0 means 1 MiB.
+	BodyLimit int
+}
+
+// Server is the Fiber app with its routes.
+type Server struct {
+	app    *fiber.App
+	svc    *einsatzraum.Service
+	log    *slog.Logger
+	routes []route
+}
+
+// New builds the app and registers every route.
+func New(cfg Config) *Server {
+	if cfg.BodyLimit == 0 {
+		cfg.BodyLimit = 1 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	app := fiber.New(fiber.Config{
+		AppName:               "einsatzraum",
+		BodyLimit:             cfg.BodyLimit,
+		Immutable:             true,
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ErrorHandler:          errorHandler(cfg.Logger),
+	})
+	s := &Server{app: app, svc: cfg.Service, log: cfg.Logger}
+	app.Use(requestMetrics(cfg.Registry))
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", s.readyz)
+	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry})))
+	s.routes = s.apiRoutes()
+	for _, r := range s.routes {
+		handlers := []fiber.Handler{r.handler}
+		if !r.public {
+			handlers = []fiber.Handler{s.authenticate, r.handler}
+		}
+		app.Add(r.method, fiberPath(r.path), handlers...)
+	}
+	app.Get("/api/v1/openapi.json", s.openAPI)
+	app.Use("/api", func(c *fiber.Ctx) error {
+		return einsatzraum.Errorf(einsatzraum.KindNotFound, "no_such_endpoint", "no endpoint %s %s", c.Method(), c.Path())
+	})
+	return s
+}
+
+// App returns the Fiber app, to listen or to test.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Shutdown stops accepting connections and waits for in-flight requests to
+// finish until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
+	defer cancel()
+	if err := s.svc.Ready(ctx); err != nil {
+		s.log.Warn("not ready", "err", err)
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "reason": err.Error()})
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}
+
+// fiberPath turns "/rooms/{room}" into Fiber's "/rooms/:room".
+func fiberPath(p string) string {
+	var b strings.Builder
+	for _, seg := range strings.Split(p, "/") {
+		if b.Len() > 0 || seg != "" {
+			b.WriteByte('/')
+		}
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			seg = ":" + seg[1:len(seg)-1]
+		}
+		b.WriteString(seg)
+	}
+	return b.String()
+}
+
+// requestMetrics counts requests and their latency by route and status.
+func requestMetrics(reg prometheus.Registerer) fiber.Handler {
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "einsatzraum_http_requests_total", Help: "HTTP requests by method, route and status.",
+	}, []string{"method", "route", "status"})
+	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "einsatzraum_http_request_seconds", Help: "HTTP request latency by method and route.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+	}, []string{"method", "route"})
+	reg.MustRegister(requests, latency)
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		status := c.Response().StatusCode()
+		if err != nil {
+			if de := einsatzraum.AsError(err); de != nil {
+				status = statusOf(de.Kind)
+			} else if fe, ok := err.(*fiber.Error); ok {
+				status = fe.Code
+			} else {
+				status = fiber.StatusInternalServerError
+			}
+		}
+		route := c.Route().Path
+		if status == fiber.StatusNotFound && route == "/api" {
+			route = "unmatched"
+		}
+		requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
+		latency.WithLabelValues(c.Method(), route).Observe(time.Since(start).Seconds())
+		return err
+	}
+}
