@@ -1,0 +1,33 @@
+# Einsatzraum: the two commands that matter are `make run` and `make test`.
+GO          ?= go
+BIN         := bin/einsatzraum
+GOBIN       := $(shell $(GO) env GOPATH)/bin
+STATICCHECK := $(GOBIN)/staticcheck
+STATICCHECK_VERSION := v0.8.2
+
+.PHONY: run test build lint staticcheck bench
+
+## build: the einsatzraum binary in bin/
+build:
+	$(GO) build -o $(BIN) ./cmd/einsatzraum
+
+## run: build and start the server on the embedded default with the demo
+run: build
+	$(BIN) serve --demo --data ./data
+
+## test: formatting, vet, staticcheck and the whole test suite
+test: lint
+	$(GO) test -race -count=1 -timeout 12m ./...
+
+lint: $(STATICCHECK)
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+## bench: the benchmarks (figures for the issue notes)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
