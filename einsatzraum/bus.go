@@ -35,5 +35,9 @@ type BusMsg struct {
 	Payload []byte
 }
 
+// RevokedDevicesTopic carries the IDs of wiped or logged-out devices, so
+// that every node closes their live connections.
+const RevokedDevicesTopic = "devices:revoked"
+
 // RoomTopic is the bus topic of a room's events.
 func RoomTopic(roomID string) string { return "room:" + roomID }

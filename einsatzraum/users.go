@@ -243,9 +243,19 @@ func (s *Service) WipeDevice(ctx context.Context, a *Actor, deviceID string, asA
 	return s.revokeDevice(ctx, deviceID)
 }
 
+// revokeDevice revokes the device's token and tells every node to close
+// its live connections.
 func (s *Service) revokeDevice(ctx context.Context, deviceID string) error {
 	err := s.update(ctx, "revoke_device", func(w *write) error { return w.RevokeDevice(ctx, deviceID, w.now) })
-	return notFound(err, "device_not_found", "no such device")
+	if err != nil {
+		return notFound(err, "device_not_found", "no such device")
+	}
+	if s.bus != nil {
+		if err := s.bus.Publish(context.WithoutCancel(ctx), RevokedDevicesTopic, []byte(deviceID)); err != nil {
+			s.log.Error("announce revoked device; its open connections stay until their next check", "device", deviceID, "err", err)
+		}
+	}
+	return nil
 }
 
 // checkText checks a free-text field: valid UTF-8, no control characters,

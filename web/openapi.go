@@ -12,7 +12,7 @@ import (
 // openAPI serves the OpenAPI 3 document of every route in the route table.
 func (s *Server) openAPI(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-	return c.Send(buildOpenAPI(s.routes))
+	return c.Send(s.openapi)
 }
 
 type obj = map[string]any

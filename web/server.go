@@ -28,14 +28,17 @@ type Config struct {
 	Registry *prometheus.Registry
 	// BodyLimit bounds JSON request bodies in bytes; 0 means 1 MiB.
 	BodyLimit int
+	// Live configures the WebSocket endpoint.
+	Live LiveConfig
 }
 
 // Server is the Fiber app with its routes.
 type Server struct {
 	app    *fiber.App
 	svc    *einsatzraum.Service
-	log    *slog.Logger
-	routes []route
+	log     *slog.Logger
+	routes  []route
+	openapi []byte
 }
 
 // New builds the app and registers every route.
@@ -72,6 +75,10 @@ func New(cfg Config) *Server {
 		}
 		app.Add(r.method, fiberPath(r.path), handlers...)
 	}
+	if cfg.Live.Hub != nil {
+		app.Get("/api/v1/ws", wsUpgradeRequired, s.authenticate, liveHandler(cfg.Live))
+	}
+	s.openapi = buildOpenAPI(s.routes)
 	app.Get("/api/v1/openapi.json", s.openAPI)
 	app.Use("/api", func(c *fiber.Ctx) error {
 		return einsatzraum.Errorf(einsatzraum.KindNotFound, "no_such_endpoint", "no endpoint %s %s", c.Method(), c.Path())

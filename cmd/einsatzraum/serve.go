@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
+	"github.com/einsatzraum/einsatzraum/einsatzraum/bus"
 	"github.com/einsatzraum/einsatzraum/web"
 )
 
@@ -26,6 +27,8 @@ type serveConfig struct {
 	Demo            bool
 	LogLevel        string
 	ShutdownTimeout time.Duration
+	Hub             einsatzraum.HubConfig
+	MaxFrameBytes   int64
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -40,6 +43,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.BoolVar(&cfg.Demo, "demo", false, "seed the demo room, users and data")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to drain requests on SIGTERM")
+	fs.IntVar(&cfg.Hub.QueueLimit, "ws-queue", 1024, "frames queued per live connection before it is closed as slow (4001)")
+	fs.Int64Var(&cfg.MaxFrameBytes, "ws-max-frame", 64<<10, "largest client WebSocket frame in bytes (larger: close 1009)")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return cfg, err
 	}
@@ -86,7 +91,9 @@ type server struct {
 	cfg   serveConfig
 	log   *slog.Logger
 	store einsatzraum.Store
+	bus   einsatzraum.Bus
 	svc   *einsatzraum.Service
+	hub   *einsatzraum.Hub
 	web   *web.Server
 }
 
@@ -101,13 +108,20 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	svc := einsatzraum.NewService(store, nil, einsatzraum.Config{
+	b := bus.NewMemory()
+	svc := einsatzraum.NewService(store, b, einsatzraum.Config{
 		EmailDomains: cfg.EmailDomains,
 		Logger:       log,
 		Metrics:      einsatzraum.NewMetrics(reg),
 	})
-	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg})
-	return &server{cfg: cfg, log: log, store: store, svc: svc, web: w}, nil
+	hub, err := einsatzraum.NewHub(ctx, svc, b, cfg.Hub, reg)
+	if err != nil {
+		b.Close()
+		store.Close()
+		return nil, err
+	}
+	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, Live: web.LiveConfig{Hub: hub, MaxFrameBytes: cfg.MaxFrameBytes}})
+	return &server{cfg: cfg, log: log, store: store, bus: b, svc: svc, hub: hub, web: w}, nil
 }
 
 // Serve answers requests on ln until ctx ends, then stops accepting and
@@ -123,7 +137,9 @@ func (s *server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("shutting down: draining requests", "timeout", s.cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := s.web.Shutdown(sctx); err != nil {
+	err := s.web.Shutdown(sctx)
+	s.hub.Shutdown() // live connections get 1001 and reconnect elsewhere
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	<-errc
@@ -131,8 +147,11 @@ func (s *server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Close releases the store.
+// Close releases the bus and the store.
 func (s *server) Close() {
+	if err := s.bus.Close(); err != nil {
+		s.log.Error("close bus", "err", err)
+	}
 	if err := s.store.Close(); err != nil {
 		s.log.Error("close store", "err", err)
 	}

@@ -1,0 +1,465 @@
+package einsatzraum
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Client is one live connection of an authenticated actor. The web layer
+// creates it with Hub.Connect, feeds it the frames it reads with
+// HandleFrame, and calls Detach when the socket's reader ends.
+type Client struct {
+	hub   *Hub
+	actor *Actor
+	sock  Socket
+	q     *outQueue
+
+	ctx    context.Context // ends when the client closes
+	cancel context.CancelFunc
+
+	mu          sync.Mutex
+	subs        map[string]*subscription
+	closing     bool
+	closeCode   int
+	closeReason string
+	flush       bool // write what is queued before closing
+	closeC      chan struct{}
+	badFrames   int
+
+	writerDone chan struct{}
+}
+
+// Connect registers a live connection and starts its writer goroutine.
+func (h *Hub) Connect(a *Actor, sock Socket) *Client {
+	ctx, cancel := context.WithCancel(h.ctx)
+	c := &Client{hub: h, actor: a, sock: sock, q: newOutQueue(h.cfg.QueueLimit), ctx: ctx, cancel: cancel,
+		subs: map[string]*subscription{}, closeC: make(chan struct{}), writerDone: make(chan struct{})}
+	h.mu.Lock()
+	h.clients[c] = struct{}{}
+	h.mu.Unlock()
+	h.metrics.connections.Inc()
+	go c.writeLoop()
+	return c
+}
+
+// Done is closed once the client is closing.
+func (c *Client) Done() <-chan struct{} { return c.closeC }
+
+// Detach ends the client after its socket's reader stopped: subscriptions
+// are dropped and the writer stops.
+func (c *Client) Detach() {
+	c.Close(CloseNormal, "")
+	<-c.writerDone
+	c.mu.Lock()
+	subs := c.subs
+	c.subs = map[string]*subscription{}
+	c.mu.Unlock()
+	for _, s := range subs {
+		s.end()
+	}
+	c.hub.mu.Lock()
+	_, present := c.hub.clients[c]
+	delete(c.hub.clients, c)
+	c.hub.mu.Unlock()
+	if present {
+		c.hub.metrics.connections.Dec()
+	}
+}
+
+// Close closes the connection with code at once, dropping queued frames.
+func (c *Client) Close(code int, reason string) { c.startClose(code, reason, false) }
+
+// closeAfterFlush closes the connection with code after writing what is
+// queued (the wipe frame).
+func (c *Client) closeAfterFlush(code int, reason string) { c.startClose(code, reason, true) }
+
+func (c *Client) startClose(code int, reason string, flush bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
+	c.closing, c.closeCode, c.closeReason, c.flush = true, code, reason, flush
+	close(c.closeC)
+	c.cancel()
+}
+
+// send queues a frame without blocking; a full queue closes the client
+// with CloseSlow.
+func (c *Client) send(frame []byte) {
+	if !c.q.push(frame) {
+		c.hub.metrics.slowCloses.Inc()
+		c.Close(CloseSlow, "too slow: resume from your last seq")
+	}
+}
+
+// writeLoop is the only goroutine that writes to the socket.
+func (c *Client) writeLoop() {
+	defer close(c.writerDone)
+	ping := time.NewTicker(c.hub.cfg.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case <-c.q.ready:
+			if err := c.writeQueued(); err != nil {
+				c.Close(CloseGoingAway, "write failed")
+				c.finish()
+				return
+			}
+		case <-ping.C:
+			if err := c.sock.Ping(time.Now().Add(c.hub.cfg.WriteTimeout)); err != nil {
+				c.Close(CloseGoingAway, "ping failed")
+				c.finish()
+				return
+			}
+		case <-c.closeC:
+			c.mu.Lock()
+			flush := c.flush
+			c.mu.Unlock()
+			if flush {
+				_ = c.writeQueued()
+			}
+			c.finish()
+			return
+		}
+	}
+}
+
+// writeQueued writes the queued frames. It stops early when the client is
+// closing without flush, so a slow client's backlog is not written.
+func (c *Client) writeQueued() error {
+	for _, f := range c.q.take() {
+		select {
+		case <-c.closeC:
+			c.mu.Lock()
+			flush := c.flush
+			c.mu.Unlock()
+			if !flush {
+				return nil
+			}
+		default:
+		}
+		if err := c.sock.WriteText(f, time.Now().Add(c.hub.cfg.WriteTimeout)); err != nil {
+			return err
+		}
+		c.hub.metrics.framesSent.Inc()
+	}
+	return nil
+}
+
+func (c *Client) finish() {
+	c.mu.Lock()
+	code, reason := c.closeCode, c.closeReason
+	c.mu.Unlock()
+	_ = c.sock.Close(code, reason, time.Now().Add(time.Second))
+}
+
+// HandleFrame handles one text frame from the client. Bad frames get an
+// error frame; MaxBadFrames of them in a row close the connection.
+func (c *Client) HandleFrame(data []byte) {
+	var f clientFrame
+	if err := json.Unmarshal(data, &f); err != nil {
+		c.badFrame("", "malformed_frame", "a frame must be a JSON object with a type")
+		return
+	}
+	switch f.Type {
+	case "subscribe":
+		if f.Since != nil && *f.Since < 0 {
+			c.badFrame(f.Room, "invalid_since", "since must be >= 0")
+			return
+		}
+		var since int64
+		if f.Since != nil {
+			since = *f.Since
+		}
+		if err := c.subscribe(f.Room, since); err != nil {
+			code, msg := "internal", "internal error"
+			if de := AsError(err); de != nil {
+				code, msg = de.Code, de.Message
+			} else {
+				c.hub.log.Error("hub: subscribe", "room", f.Room, "err", err)
+			}
+			c.send(encodeErrorFrame(f.Room, code, msg))
+			return
+		}
+	case "unsubscribe":
+		c.unsubscribe(f.Room)
+	case "":
+		c.badFrame(f.Room, "missing_type", "a frame needs a type")
+		return
+	default:
+		c.badFrame(f.Room, "unknown_frame_type", fmt.Sprintf("unknown frame type %q (want subscribe, unsubscribe or position)", f.Type))
+		return
+	}
+	c.mu.Lock()
+	c.badFrames = 0
+	c.mu.Unlock()
+}
+
+// BadFrame reports a frame the web layer rejected before decoding (binary).
+func (c *Client) BadFrame(code, message string) { c.badFrame("", code, message) }
+
+func (c *Client) badFrame(room, code, message string) {
+	c.hub.metrics.badFrames.Inc()
+	c.send(encodeErrorFrame(room, code, message))
+	c.mu.Lock()
+	c.badFrames++
+	tooMany := c.badFrames >= c.hub.cfg.MaxBadFrames
+	c.mu.Unlock()
+	if tooMany {
+		c.closeAfterFlush(ClosePolicy, "too many bad frames")
+	}
+}
+
+// dropSub ends s if it is still the client's subscription of its room.
+func (c *Client) dropSub(s *subscription) {
+	c.mu.Lock()
+	if c.subs[s.room] == s {
+		delete(c.subs, s.room)
+	}
+	c.mu.Unlock()
+	s.end()
+}
+
+func (c *Client) unsubscribe(room string) {
+	c.mu.Lock()
+	s := c.subs[room]
+	delete(c.subs, room)
+	c.mu.Unlock()
+	if s != nil {
+		s.end()
+	}
+}
+
+// subscribe replays the room's events after since that the actor may see,
+// then goes live. A subscription to a room already followed restarts it.
+func (c *Client) subscribe(room string, since int64) error {
+	chats, seq, err := c.hub.svc.liveState(c.ctx, c.actor, room)
+	if err != nil {
+		return err
+	}
+	if since > seq {
+		return Errorf(KindInvalid, "invalid_since", "since %d is after the room's last seq %d", since, seq)
+	}
+	c.unsubscribe(room)
+	c.mu.Lock()
+	if len(c.subs) >= c.hub.cfg.MaxSubscriptions {
+		c.mu.Unlock()
+		return Errorf(KindInvalid, "too_many_subscriptions", "at most %d rooms per connection", c.hub.cfg.MaxSubscriptions)
+	}
+	if c.closing {
+		c.mu.Unlock()
+		return nil
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	s := &subscription{client: c, room: room, lastSeq: since, replaying: true, chats: chats, memberSeq: seq, ctx: ctx, cancel: cancel}
+	c.subs[room] = s
+	c.mu.Unlock()
+
+	f, err := c.hub.feedFor(ctx, room)
+	if err != nil {
+		c.unsubscribe(room)
+		return err
+	}
+	f.mu.Lock()
+	f.subs[s] = struct{}{}
+	f.mu.Unlock()
+	c.hub.metrics.subscriptions.Inc()
+	s.mu.Lock()
+	ended := s.ended
+	s.attached = !ended
+	s.mu.Unlock()
+	if ended { // unsubscribed while joining the feed
+		c.hub.dropSubscription(s)
+		return nil
+	}
+	go s.replay()
+	return nil
+}
+
+// liveState returns what a live subscription needs to filter a room's
+// events for a: the chats a reads and the room's seq, from one snapshot.
+// Non-members get 404 room_not_found.
+func (s *Service) liveState(ctx context.Context, a *Actor, room string) (map[string]bool, int64, error) {
+	chats := map[string]bool{}
+	var seq int64
+	err := s.view(ctx, "live_state", func(tx Tx) error {
+		if _, err := requireRoom(ctx, tx, a, room, ActViewRoom); err != nil {
+			return err
+		}
+		r, err := tx.RoomByID(ctx, room)
+		if err != nil {
+			return err
+		}
+		seq = r.Seq
+		cs, err := tx.ChatsOfUser(ctx, room, a.User.ID)
+		for _, c := range cs {
+			chats[c.ID] = true
+		}
+		return err
+	})
+	return chats, seq, err
+}
+
+// subscription is one client's following of one room.
+type subscription struct {
+	client   *Client
+	room     string
+	ctx      context.Context
+	cancel   context.CancelFunc
+
+	mu        sync.Mutex
+	lastSeq   int64 // last event seen (delivered or filtered out)
+	replaying bool  // live events wait in pending while the store replay runs
+	pending   []*liveEvent
+	overflow  bool            // pending overflowed; the replay reads them from the store
+	chats     map[string]bool // chats the user reads, as of memberSeq and the events after it
+	memberSeq int64
+	ended     bool
+	attached  bool // registered with the room's feed and not yet dropped
+}
+
+// maxPending bounds the live events kept while a replay runs.
+const maxPending = 4096
+
+// offer takes a live event from the feed.
+func (s *subscription) offer(le *liveEvent) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return
+	}
+	if s.replaying {
+		if len(s.pending) < maxPending {
+			s.pending = append(s.pending, le)
+		} else {
+			s.overflow = true
+		}
+		return
+	}
+	if le.Seq <= s.lastSeq {
+		return
+	}
+	if le.Seq > s.lastSeq+1 { // cannot happen with a gap-free feed; recover anyway
+		s.replaying = true
+		s.pending = append(s.pending[:0], le)
+		go s.replay()
+		return
+	}
+	s.deliverLocked(le)
+}
+
+// deliverLocked applies le's membership change, queues its frame if the
+// user may see it, and advances lastSeq. It reports false when the
+// subscription ended because the user left the room.
+func (s *subscription) deliverLocked(le *liveEvent) bool {
+	user := s.client.actor.User.ID
+	ch := le.change
+	applies := le.Seq > s.memberSeq
+	if applies && ch.joinChat[user] {
+		s.chats[le.Chat] = true
+	}
+	visible := le.Subject == user || le.Chat == "" || s.chats[le.Chat]
+	if applies && ch.leaveChat == user {
+		delete(s.chats, le.Chat)
+	}
+	s.lastSeq = le.Seq
+	if visible {
+		s.client.send(le.frame)
+	}
+	if ch.leaveRoom == user {
+		s.ended = true
+		go s.client.dropSub(s)
+		return false
+	}
+	return true
+}
+
+// replay sends stored events after lastSeq, then the live events that
+// arrived meanwhile, then switches the subscription to live. It waits for
+// room in the client's queue rather than overrun it.
+func (s *subscription) replay() {
+	limit := s.client.hub.cfg.QueueLimit
+	for s.ctx.Err() == nil {
+		s.mu.Lock()
+		after := s.lastSeq
+		s.mu.Unlock()
+		var evs []Event
+		err := s.client.hub.svc.view(s.ctx, "replay", func(tx Tx) (err error) {
+			evs, err = tx.EventsAfter(s.ctx, s.room, after, replayPage)
+			return err
+		})
+		if err != nil {
+			if s.ctx.Err() == nil {
+				s.client.hub.log.Warn("hub: replay", "room", s.room, "err", err)
+				s.client.send(encodeErrorFrame(s.room, "replay_failed", "could not read the room's events; subscribe again"))
+				s.client.dropSub(s)
+			}
+			return
+		}
+		for i := range evs {
+			if err := s.client.q.waitBelow(s.ctx, limit/2); err != nil {
+				return
+			}
+			le := prepare(&evs[i])
+			s.mu.Lock()
+			ok := !s.ended && (le.Seq <= s.lastSeq || s.deliverLocked(le))
+			s.mu.Unlock()
+			if !ok {
+				return
+			}
+		}
+		if len(evs) == replayPage {
+			continue
+		}
+		if s.goLive() {
+			return
+		}
+	}
+}
+
+// goLive drains the pending live events if they continue lastSeq without a
+// gap and switches to live delivery; it reports whether it did.
+func (s *subscription) goLive() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return true
+	}
+	if s.overflow {
+		s.overflow, s.pending = false, nil
+		return false // the store has them: read again
+	}
+	for len(s.pending) > 0 {
+		le := s.pending[0]
+		if le.Seq > s.lastSeq+1 {
+			return false // a gap: read the store again
+		}
+		s.pending = s.pending[1:]
+		if le.Seq <= s.lastSeq {
+			continue
+		}
+		if !s.deliverLocked(le) {
+			return true
+		}
+	}
+	s.pending, s.replaying = nil, false
+	s.client.send(encodeSubscribedFrame(s.room, s.lastSeq))
+	return true
+}
+
+// end stops the subscription and detaches it from the feed.
+func (s *subscription) end() {
+	s.mu.Lock()
+	s.ended = true
+	attached := s.attached
+	s.attached = false
+	s.mu.Unlock()
+	s.cancel()
+	if attached {
+		s.client.hub.dropSubscription(s)
+	}
+}
