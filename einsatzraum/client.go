@@ -306,10 +306,10 @@ func (s *Service) liveState(ctx context.Context, a *Actor, room string) (map[str
 
 // subscription is one client's following of one room.
 type subscription struct {
-	client   *Client
-	room     string
-	ctx      context.Context
-	cancel   context.CancelFunc
+	client *Client
+	room   string
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	mu        sync.Mutex
 	lastSeq   int64 // last event seen (delivered or filtered out)

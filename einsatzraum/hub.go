@@ -23,7 +23,8 @@ type Socket interface {
 	Ping(deadline time.Time) error
 	// Close sends a close frame with code and reason (best effort) and
 	// closes the connection, which ends the reader too.
-	Close(code int, reason string, deadline time.Time) error}
+	Close(code int, reason string, deadline time.Time) error
+}
 
 // HubConfig tunes the live delivery.
 type HubConfig struct {

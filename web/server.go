@@ -34,8 +34,8 @@ type Config struct {
 
 // Server is the Fiber app with its routes.
 type Server struct {
-	app    *fiber.App
-	svc    *einsatzraum.Service
+	app     *fiber.App
+	svc     *einsatzraum.Service
 	log     *slog.Logger
 	routes  []route
 	openapi []byte
