@@ -21,6 +21,7 @@ Usage:
   einsatzraum serve [--listen 127.0.0.1:8080] [--data ./data] [--store DSN] [--redis URL]
                     [--email-domains polizei.example,...] [--demo]
   einsatzraum user add [--data DIR | --store DSN] --email E --name N [--callsign C] [--role R]...
+  einsatzraum loadtest --server URL [--users N] [--rooms R] [--rate MSG/S] [--duration D]
 
 Every flag has an environment fallback EINSATZRAUM_<FLAG>, e.g. EINSATZRAUM_EMAIL_DOMAINS.
 Run a command with -h for its flags.
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return errors.New("usage: einsatzraum user add --email E --name N [--callsign C] [--role R]")
 		}
 		return runUserAdd(ctx, args[2:], getenv, stdin, stdout, stderr)
+	case "loadtest":
+		return runLoadtest(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
