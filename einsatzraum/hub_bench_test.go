@@ -29,7 +29,7 @@ func (s *countingSocket) WriteText([]byte, time.Time) error {
 	}
 	return nil
 }
-func (s *countingSocket) Ping(time.Time) error              { return nil }
+func (s *countingSocket) Ping(time.Time) error               { return nil }
 func (s *countingSocket) Close(int, string, time.Time) error { return nil }
 
 // BenchmarkHubFanOut measures the fan-out of one room event to n live
