@@ -1,0 +1,56 @@
+package geo
+
+import (
+	"math"
+
+	"github.com/paulmach/orb"
+)
+
+// EarthRadiusM is the mean Earth radius (IUGG), used for great-circle distances.
+const EarthRadiusM = 6_371_008.8
+
+func rad(deg float64) float64 { return deg * math.Pi / 180 }
+func deg(rad float64) float64 { return rad * 180 / math.Pi }
+
+// DistanceM is the great-circle (haversine) distance in metres between two
+// WGS 84 points given as [lon, lat].
+func DistanceM(a, b orb.Point) float64 {
+	lat1, lat2 := rad(a[1]), rad(b[1])
+	dLat := lat2 - lat1
+	dLon := rad(b[0] - a[0])
+	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1)*math.Cos(lat2)*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * EarthRadiusM * math.Asin(math.Min(1, math.Sqrt(h)))
+}
+
+// CircleBounds returns bounding boxes (one, or two when the circle crosses
+// the antimeridian) that contain every point within radiusM metres of
+// center. Near the poles and for radii beyond half the globe the box spans
+// every longitude. The boxes may contain more; callers filter by DistanceM.
+func CircleBounds(center orb.Point, radiusM float64) []orb.Bound {
+	if radiusM >= math.Pi*EarthRadiusM {
+		return []orb.Bound{{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}}
+	}
+	angular := radiusM / EarthRadiusM
+	lat, lon := rad(center[1]), rad(center[0])
+	minLat, maxLat := lat-angular, lat+angular
+	if minLat <= -math.Pi/2 || maxLat >= math.Pi/2 {
+		// A pole is inside the circle: every longitude is.
+		return []orb.Bound{{Min: orb.Point{-180, deg(math.Max(minLat, -math.Pi/2))}, Max: orb.Point{180, deg(math.Min(maxLat, math.Pi/2))}}}
+	}
+	dLon := math.Asin(math.Min(1, math.Sin(angular)/math.Cos(lat)))
+	minLon, maxLon := deg(lon-dLon), deg(lon+dLon)
+	latMin, latMax := deg(minLat), deg(maxLat)
+	switch {
+	case minLon < -180:
+		return []orb.Bound{
+			{Min: orb.Point{minLon + 360, latMin}, Max: orb.Point{180, latMax}},
+			{Min: orb.Point{-180, latMin}, Max: orb.Point{maxLon, latMax}},
+		}
+	case maxLon > 180:
+		return []orb.Bound{
+			{Min: orb.Point{minLon, latMin}, Max: orb.Point{180, latMax}},
+			{Min: orb.Point{-180, latMin}, Max: orb.Point{maxLon - 360, latMax}},
+		}
+	}
+	return []orb.Bound{{Min: orb.Point{minLon, latMin}, Max: orb.Point{maxLon, latMax}}}
+}
