@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/einsatzraum/einsatzraum/geo"
 )
 
 // Client is one live connection of an authenticated actor. The web layer
@@ -187,6 +189,22 @@ func (c *Client) HandleFrame(data []byte) {
 		}
 	case "unsubscribe":
 		c.unsubscribe(f.Room)
+	case "position":
+		var p geo.Position
+		if err := json.Unmarshal(data, &p); err != nil {
+			c.badFrame("", "malformed_position", "a position frame needs lat, lon and ts (RFC 3339) as numbers and a string")
+			return
+		}
+		_, rejected, err := c.hub.svc.ReportPositions(c.ctx, c.actor, []geo.Position{p})
+		if err != nil {
+			c.hub.log.Warn("hub: position", "err", err)
+			c.send(encodeErrorFrame("", "position_failed", "the position could not be taken"))
+			return
+		}
+		if len(rejected) > 0 {
+			c.badFrame("", rejected[0].Code, rejected[0].Message)
+			return
+		}
 	case "":
 		c.badFrame(f.Room, "missing_type", "a frame needs a type")
 		return
@@ -276,6 +294,7 @@ func (c *Client) subscribe(room string, since int64) error {
 		c.hub.dropSubscription(s)
 		return nil
 	}
+	c.send(c.hub.positions.snapshot(ctx, room))
 	go s.replay()
 	return nil
 }

@@ -43,6 +43,9 @@ type HubConfig struct {
 	// ResyncInterval is how often an idle room feed checks the store for
 	// events the bus lost. Default 10s; negative disables it.
 	ResyncInterval time.Duration
+	// PositionInterval is how often coalesced positions frames go out per
+	// room. Default 500ms (2 per second).
+	PositionInterval time.Duration
 }
 
 func (c *HubConfig) defaults() {
@@ -63,6 +66,9 @@ func (c *HubConfig) defaults() {
 	}
 	if c.ResyncInterval == 0 {
 		c.ResyncInterval = 10 * time.Second
+	}
+	if c.PositionInterval <= 0 {
+		c.PositionInterval = 500 * time.Millisecond
 	}
 }
 
@@ -85,10 +91,11 @@ type Hub struct {
 	cancel context.CancelFunc
 	sub    Subscription
 
-	mu      sync.Mutex
-	feeds   map[string]*feed
-	clients map[*Client]struct{}
-	wg      sync.WaitGroup
+	mu        sync.Mutex
+	feeds     map[string]*feed
+	clients   map[*Client]struct{}
+	wg        sync.WaitGroup
+	positions *positionFanout
 }
 
 // NewHub starts a hub that receives events from bus. reg may be nil.
@@ -104,8 +111,11 @@ func NewHub(ctx context.Context, svc *Service, bus Bus, cfg HubConfig, reg prome
 		ctx: hctx, cancel: cancel, sub: sub,
 		feeds: map[string]*feed{}, clients: map[*Client]struct{}{},
 	}
-	h.wg.Add(1)
+	h.positions = newPositionFanout(h)
+	svc.tracker.OnChange(h.positions.changed)
+	h.wg.Add(2)
 	go h.receive()
+	go func() { defer h.wg.Done(); h.positions.run(hctx, cfg.PositionInterval) }()
 	return h, nil
 }
 
@@ -363,23 +373,24 @@ type hubMetrics struct {
 	connections, subscriptions, feeds prometheus.Gauge
 	events, framesSent, slowCloses    prometheus.Counter
 	badFrames, feedOverflows          prometheus.Counter
-	gapFills                          prometheus.Counter
+	gapFills, positionFrames          prometheus.Counter
 }
 
 func newHubMetrics(reg prometheus.Registerer) *hubMetrics {
 	m := &hubMetrics{
-		connections:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "einsatzraum_hub_connections", Help: "Open live connections on this node."}),
-		subscriptions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "einsatzraum_hub_subscriptions", Help: "Room subscriptions of live connections on this node."}),
-		feeds:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "einsatzraum_hub_rooms", Help: "Rooms this node follows on the bus."}),
-		events:        prometheus.NewCounter(prometheus.CounterOpts{Name: "einsatzraum_hub_events_total", Help: "Room events fanned out by this node."}),
-		framesSent:    prometheus.NewCounter(prometheus.CounterOpts{Name: "einsatzraum_hub_frames_sent_total", Help: "Frames written to live connections."}),
-		slowCloses:    prometheus.NewCounter(prometheus.CounterOpts{Name: "einsatzraum_hub_queue_drops_total", Help: "Connections closed because their queue was full."}),
-		badFrames:     prometheus.NewCounter(prometheus.CounterOpts{Name: "einsatzraum_hub_bad_frames_total", Help: "Malformed or unknown frames received."}),
-		feedOverflows: prometheus.NewCounter(prometheus.CounterOpts{Name: "einsatzraum_hub_feed_overflows_total", Help: "Bus messages a busy room feed left for the store catch-up."}),
-		gapFills:      prometheus.NewCounter(prometheus.CounterOpts{Name: "einsatzraum_hub_gap_fills_total", Help: "Seq gaps filled from the store."}),
+		connections:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "einsatzraum_hub_connections", Help: "Open live connections on this node."}),
+		subscriptions:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "einsatzraum_hub_subscriptions", Help: "Room subscriptions of live connections on this node."}),
+		feeds:          prometheus.NewGauge(prometheus.GaugeOpts{Name: "einsatzraum_hub_rooms", Help: "Rooms this node follows on the bus."}),
+		events:         prometheus.NewCounter(prometheus.CounterOpts{Name: "einsatzraum_hub_events_total", Help: "Room events fanned out by this node."}),
+		framesSent:     prometheus.NewCounter(prometheus.CounterOpts{Name: "einsatzraum_hub_frames_sent_total", Help: "Frames written to live connections."}),
+		slowCloses:     prometheus.NewCounter(prometheus.CounterOpts{Name: "einsatzraum_hub_queue_drops_total", Help: "Connections closed because their queue was full."}),
+		badFrames:      prometheus.NewCounter(prometheus.CounterOpts{Name: "einsatzraum_hub_bad_frames_total", Help: "Malformed or unknown frames received."}),
+		feedOverflows:  prometheus.NewCounter(prometheus.CounterOpts{Name: "einsatzraum_hub_feed_overflows_total", Help: "Bus messages a busy room feed left for the store catch-up."}),
+		gapFills:       prometheus.NewCounter(prometheus.CounterOpts{Name: "einsatzraum_hub_gap_fills_total", Help: "Seq gaps filled from the store."}),
+		positionFrames: prometheus.NewCounter(prometheus.CounterOpts{Name: "einsatzraum_hub_position_frames_total", Help: "Coalesced positions frames built (one per room and interval)."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connections, m.subscriptions, m.feeds, m.events, m.framesSent, m.slowCloses, m.badFrames, m.feedOverflows, m.gapFills)
+		reg.MustRegister(m.connections, m.subscriptions, m.feeds, m.events, m.framesSent, m.slowCloses, m.badFrames, m.feedOverflows, m.gapFills, m.positionFrames)
 	}
 	return m
 }

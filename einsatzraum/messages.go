@@ -20,13 +20,18 @@ func (s *Service) PostMessage(ctx context.Context, a *Actor, chatID string, d ch
 	if err := d.Validate(); err != nil {
 		return nil, false, err
 	}
-	if d.Kind != chat.KindText && d.Kind != chat.KindLocation {
+	if d.Kind != chat.KindText && d.Kind != chat.KindLocation && d.Kind != chat.KindPOI {
 		return nil, false, Errorf(KindInvalid, "unsupported_kind", "messages of kind %q are not supported by this server yet", d.Kind)
 	}
 	err = s.update(ctx, "post_message", func(w *write) error {
 		c, err := requireChat(ctx, w, a, chatID, ActPostMessage)
 		if err != nil {
 			return err
+		}
+		if d.Kind == chat.KindPOI {
+			if p, err := w.POIByID(ctx, d.POI.ID); err != nil || p.Room != c.Room {
+				return Errorf(KindInvalid, "unknown_poi", "poi %q is not a POI of this room", d.POI.ID)
+			}
 		}
 		if d.ClientID != "" {
 			prev, err := w.MessageByClientID(ctx, a.User.ID, d.ClientID)

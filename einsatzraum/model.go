@@ -130,3 +130,16 @@ type Event struct {
 	Data      json.RawMessage `json:"event"`
 	CreatedAt time.Time       `json:"created_at"`
 }
+
+// POI is a point of interest a member put on a room's map.
+type POI struct {
+	ID          string    `json:"id"`
+	Room        string    `json:"room"`
+	Name        string    `json:"name"`
+	Category    string    `json:"category"`
+	Lat         float64   `json:"lat"`
+	Lon         float64   `json:"lon"`
+	Description string    `json:"description"`
+	CreatedBy   string    `json:"created_by"`
+	CreatedAt   time.Time `json:"created_at"`
+}

@@ -37,6 +37,7 @@ func (s *Service) CreateRoom(ctx context.Context, a *Actor, name, description st
 	if err != nil {
 		return nil, fmt.Errorf("create room: %w", err)
 	}
+	s.membershipChanged(r.ID, a.User.ID, true)
 	return r, nil
 }
 
@@ -134,13 +135,16 @@ func (s *Service) PutMember(ctx context.Context, a *Actor, roomID, userID string
 		_, err = w.emit(ctx, roomID, EventMemberUpdated, "", userID, map[string]any{"member": m})
 		return err
 	})
+	if err == nil {
+		s.membershipChanged(roomID, userID, true)
+	}
 	return m, err
 }
 
 // RemoveMember removes userID from the room and all its chats. Leads remove
 // anyone; every member may leave. Removing the last lead is 409 last_lead.
 func (s *Service) RemoveMember(ctx context.Context, a *Actor, roomID, userID string) error {
-	return s.update(ctx, "remove_member", func(w *write) error {
+	err := s.update(ctx, "remove_member", func(w *write) error {
 		act := ActManageRoomMembers
 		if userID == a.User.ID {
 			act = ActViewRoom
@@ -175,6 +179,10 @@ func (s *Service) RemoveMember(ctx context.Context, a *Actor, roomID, userID str
 		_, err = w.emit(ctx, roomID, EventMemberRemoved, "", userID, map[string]any{"user": userID})
 		return err
 	})
+	if err == nil {
+		s.membershipChanged(roomID, userID, false)
+	}
+	return err
 }
 
 // limitChatRights cuts userID's rights in every chat of roomID down to max.

@@ -15,10 +15,11 @@ const (
 	ActReadChat                        // read a chat's messages and members
 	ActPostMessage                     // post into a chat
 	ActManageChat                      // add, remove members of a chat, grant and revoke rights
+	ActEditMap                         // add and delete POIs
 )
 
 func (a Action) String() string {
-	return [...]string{"view_room", "manage_room_members", "create_chat", "read_chat", "post_message", "manage_chat"}[a]
+	return [...]string{"view_room", "manage_room_members", "create_chat", "read_chat", "post_message", "manage_chat", "edit_map"}[a]
 }
 
 // Allowed decides whether a user with room role role (empty: not a member)
@@ -42,6 +43,8 @@ func Allowed(act Action, role RoomRole, perm chat.Permission) bool {
 		return role != RoleObserver && perm.Has(chat.Write)
 	case ActManageChat:
 		return role != RoleObserver && perm.Has(chat.Manage)
+	case ActEditMap:
+		return role != RoleObserver
 	}
 	return false
 }

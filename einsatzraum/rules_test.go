@@ -37,6 +37,8 @@ func TestAllowed(t *testing.T) {
 		{ActManageChat, r, nil},
 		{ActManageChat, rw, nil},
 		{ActManageChat, rwm, map[RoomRole]bool{RoleLead: true, RoleMember: true}},
+
+		{ActEditMap, none, map[RoomRole]bool{RoleLead: true, RoleMember: true}},
 	}
 	for _, tc := range tests {
 		for _, role := range roles {

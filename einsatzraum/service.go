@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/einsatzraum/einsatzraum/geo"
 )
 
 // Config is what the service needs to know about its deployment.
@@ -21,17 +24,24 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics, when set, records store latencies.
 	Metrics *Metrics
+	// Map tunes live positions.
+	Map MapConfig
 }
 
 // Service runs every command of the domain: it checks permissions,
 // validates, writes the change and its room events in one transaction, and
 // publishes the events after commit. It is safe for concurrent use.
 type Service struct {
-	store     Store
-	bus       Bus
-	cfg       Config
-	log       *slog.Logger
-	dummyHash string
+	store       Store
+	bus         Bus
+	cfg         Config
+	log         *slog.Logger
+	dummyHash   string
+	tracker     *geo.Tracker
+	memberships *memberships
+	trackLog    *trackLog
+	stop        context.CancelFunc
+	done        sync.WaitGroup
 }
 
 // NewService returns a service over store that publishes room events on
@@ -46,7 +56,29 @@ func NewService(store Store, bus Bus, cfg Config) *Service {
 	for i, d := range cfg.EmailDomains {
 		cfg.EmailDomains[i] = strings.ToLower(strings.TrimSpace(d))
 	}
-	return &Service{store: store, bus: bus, cfg: cfg, log: cfg.Logger, dummyHash: HashPassword("einsatzraum-dummy")}
+	cfg.Map.defaults()
+	return &Service{
+		store: store, bus: bus, cfg: cfg, log: cfg.Logger, dummyHash: HashPassword("einsatzraum-dummy"),
+		tracker:     geo.NewTracker(geo.TrackerConfig{StaleAfter: cfg.Map.StaleAfter, ExpireAfter: cfg.Map.ExpireAfter, Now: cfg.Now}),
+		memberships: newMemberships(),
+		trackLog:    &trackLog{wake: make(chan struct{}, 1)},
+		stop:        func() {},
+	}
+}
+
+// Start runs the service's background work (the track history writer and
+// the sweeper of expired positions) until Close.
+func (s *Service) Start(ctx context.Context) {
+	ctx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
+	s.done.Add(2)
+	go func() { defer s.done.Done(); s.runTrackLog(ctx) }()
+	go func() { defer s.done.Done(); s.runSweeper(ctx) }()
+}
+
+// Close stops the background work, writing what is pending.
+func (s *Service) Close() {
+	s.stop()
+	s.done.Wait()
 }
 
 // Store returns the service's store, for components (the hub) that read

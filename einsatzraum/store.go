@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/einsatzraum/einsatzraum/chat"
+	"github.com/einsatzraum/einsatzraum/geo"
 )
 
 // Store keeps everything durable. Implementations live in their own
@@ -78,6 +79,19 @@ type Tx interface {
 	MessageByClientID(ctx context.Context, senderID, clientID string) (*chat.Message, error)
 	// Messages lists chatID's messages with seq > afterSeq, oldest first.
 	Messages(ctx context.Context, chatID string, afterSeq int64, limit int) ([]chat.Message, error)
+
+	CreatePOI(ctx context.Context, p *POI) error
+	// POIByID returns a POI that is not deleted.
+	POIByID(ctx context.Context, id string) (*POI, error)
+	// POIs lists the room's POIs that are not deleted, oldest first.
+	POIs(ctx context.Context, roomID string) ([]POI, error)
+	DeletePOI(ctx context.Context, id string, at time.Time) error
+
+	// InsertPositions appends positions to the track history.
+	InsertPositions(ctx context.Context, ps []geo.Position, receivedAt time.Time) error
+	// Track lists the positions of users with from <= ts <= to, ordered by
+	// user and ts, at most limit per call.
+	Track(ctx context.Context, users []string, from, to time.Time, limit int) ([]geo.Position, error)
 
 	// AppendEvent stores e; e.Seq must come from NextSeq in the same transaction.
 	AppendEvent(ctx context.Context, e *Event) error

@@ -24,9 +24,9 @@ func TestDistance(t *testing.T) {
 		tol  float64
 	}{
 		{orb.Point{9.9937, 53.5511}, orb.Point{13.4050, 52.5200}, 255_500, 1500}, // Hamburg - Berlin
-		{orb.Point{179.9, 0}, orb.Point{-179.9, 0}, 22_239, 10},                 // across the antimeridian
-		{orb.Point{0, 89.9}, orb.Point{180, 89.9}, 22_239, 10},                  // over the pole
-		{orb.Point{0, 0}, orb.Point{180, 0}, math.Pi * EarthRadiusM, 1},         // antipodes
+		{orb.Point{179.9, 0}, orb.Point{-179.9, 0}, 22_239, 10},                  // across the antimeridian
+		{orb.Point{0, 89.9}, orb.Point{180, 89.9}, 22_239, 10},                   // over the pole
+		{orb.Point{0, 0}, orb.Point{180, 0}, math.Pi * EarthRadiusM, 1},          // antipodes
 		{orb.Point{10, 50}, orb.Point{10, 50}, 0, 0},
 	}
 	for _, tc := range tests {
@@ -196,7 +196,9 @@ func TestTrackerStaleExpiryOrderAndMembership(t *testing.T) {
 	clock := &fakeClock{t: t0}
 	tr := NewTracker(TrackerConfig{StaleAfter: 5 * time.Minute, ExpireAfter: time.Hour, Now: clock.Now})
 	var changes []string
-	tr.OnChange(func(room string, p Position, removed bool) { changes = append(changes, fmt.Sprintf("%s/%s/%v", room, p.User, removed)) })
+	tr.OnChange(func(room string, p Position, removed bool) {
+		changes = append(changes, fmt.Sprintf("%s/%s/%v", room, p.User, removed))
+	})
 	a := Position{User: "a", Lat: 53.55, Lon: 9.99, TS: t0}
 	if !tr.Update(a, []string{"r1", "r2"}) {
 		t.Fatal("first position refused")

@@ -73,11 +73,32 @@ func schemas() obj {
 		"Message": object(obj{"id": str(), "room": str(), "chat": str(), "seq": integer(), "sender": ref("UserRef"),
 			"kind": str(), "text": str(), "location": ref("Location"), "poi": ref("IDRef"), "attachment": ref("IDRef"),
 			"client_id": str(), "created_at": timestamp()}, "id", "room", "chat", "seq", "sender", "kind", "created_at"),
-		"MessageList": object(obj{"items": obj{"type": "array", "items": ref("Message")}, "next_cursor": str()}, "items"),
+		"MessageList":    object(obj{"items": obj{"type": "array", "items": ref("Message")}, "next_cursor": str()}, "items"),
+		"Position":       object(obj{"lat": num(), "lon": num(), "accuracy_m": num(), "heading": num(), "speed_mps": num(), "ts": timestamp()}, "lat", "lon", "ts"),
+		"PositionReport": object(obj{"items": obj{"type": "array", "items": ref("Position")}}, "items"),
+		"PositionReply": object(obj{"accepted": integer(), "rejected": obj{"type": "array", "items": object(obj{
+			"index": integer(), "field": str(), "code": str(), "message": str()})}}, "accepted"),
+		"FeatureCollection": object(obj{"type": strEnum("FeatureCollection"), "features": obj{"type": "array", "items": object(obj{
+			"type": strEnum("Feature"), "id": str(), "geometry": obj{"type": "object"}, "properties": obj{"type": "object"}})}}, "type", "features"),
+		"Extent": object(obj{"bbox": obj{"type": "array", "items": num(), "minItems": 4, "maxItems": 4}, "count": integer()}, "bbox", "count"),
+		"NewPOI": object(obj{"name": str(), "category": str(), "lat": num(), "lon": num(), "description": str()}, "name", "category", "lat", "lon"),
+		"POI": object(obj{"id": str(), "room": str(), "name": str(), "category": str(), "lat": num(), "lon": num(),
+			"description": str(), "created_by": str(), "created_at": timestamp()}, "id", "room", "name", "lat", "lon"),
 	}
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
+
+// queryParams names the query parameters of the routes that take some.
+var queryParams = map[string][]string{
+	"GET /chats/{chat}/messages":         {"after_seq", "cursor", "limit"},
+	"GET /rooms/{room}/positions":        {"bbox", "chat"},
+	"GET /rooms/{room}/positions/extent": {"chat"},
+	"GET /rooms/{room}/positions/nearby": {"lat", "lon", "radius_m", "limit"},
+	"GET /rooms/{room}/pois":             {"bbox"},
+	"GET /rooms/{room}/tracks":           {"user", "from", "to"},
+	"GET /rooms/{room}/export.kml":       {"from", "to"},
+}
 
 // buildOpenAPI renders the document for routes.
 func buildOpenAPI(routes []route) []byte {
@@ -94,11 +115,8 @@ func buildOpenAPI(routes []route) []byte {
 		for _, m := range pathParam.FindAllStringSubmatch(r.path, -1) {
 			params = append(params, obj{"name": m[1], "in": "path", "required": true, "schema": str()})
 		}
-		if r.method == "GET" && strings.HasSuffix(r.path, "/messages") {
-			params = append(params,
-				obj{"name": "after_seq", "in": "query", "schema": integer()},
-				obj{"name": "cursor", "in": "query", "schema": str()},
-				obj{"name": "limit", "in": "query", "schema": integer()})
+		for _, q := range queryParams[r.method+" "+r.path[len("/api/v1"):]] {
+			params = append(params, obj{"name": q, "in": "query", "schema": str()})
 		}
 		if params != nil {
 			op["parameters"] = params

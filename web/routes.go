@@ -42,5 +42,15 @@ func (s *Server) apiRoutes() []route {
 		{"DELETE", v1 + "/chats/{chat}/members/{user}", "Remove a chat member (manage) or leave", false, "", 204, "", s.removeChatMember},
 		{"POST", v1 + "/chats/{chat}/messages", "Post a message (write); idempotent by client_id", false, "NewMessage", 201, "Message", s.postMessage},
 		{"GET", v1 + "/chats/{chat}/messages", "Messages after after_seq, oldest first (read)", false, "", 200, "MessageList", s.messages},
+
+		{"POST", v1 + "/positions", "Report positions of the caller's device (batch); bad points are listed, good ones kept", false, "PositionReport", 202, "PositionReply", s.reportPositions},
+		{"GET", v1 + "/rooms/{room}/positions", "Live positions of the room's members (bbox, chat)", false, "", 200, "FeatureCollection", s.positions},
+		{"GET", v1 + "/rooms/{room}/positions/extent", "Show all forces: the box of all live positions", false, "", 200, "Extent", s.positionsExtent},
+		{"GET", v1 + "/rooms/{room}/positions/nearby", "Live positions within radius_m of lat/lon, nearest first", false, "", 200, "FeatureCollection", s.positionsNearby},
+		{"POST", v1 + "/rooms/{room}/pois", "Put a POI on the room's map (members but observers)", false, "NewPOI", 201, "POI", s.createPOI},
+		{"GET", v1 + "/rooms/{room}/pois", "The room's POIs (bbox)", false, "", 200, "FeatureCollection", s.pois},
+		{"DELETE", v1 + "/rooms/{room}/pois/{poi}", "Delete a POI (members but observers)", false, "", 204, "", s.deletePOI},
+		{"GET", v1 + "/rooms/{room}/tracks", "Members' movements from..to as LineStrings (user)", false, "", 200, "FeatureCollection", s.tracks},
+		{"GET", v1 + "/rooms/{room}/export.kml", "The room's POIs and tracks as KML", false, "", 200, "", s.exportKML},
 	}
 }

@@ -34,13 +34,49 @@ var demoOfficers = []demoOfficer{
 	{"lagezentrum", "Lagezentrum Hamburg", "Michel 0", einsatzraum.RoleObserver},
 }
 
-// seedDemo makes sure the demo users, room, chats and first messages exist,
-// sets a fresh random password for the lead and returns that login. It is
-// safe to run on every start: what exists is kept.
-func seedDemo(ctx context.Context, svc *einsatzraum.Service, domain string, log *slog.Logger) (demoLogin, error) {
-	users := make([]*einsatzraum.User, len(demoOfficers))
-	var login demoLogin
-	for i, o := range demoOfficers {
+// demoPatrols are the officers who walk or drive the demo routes, beyond
+// the named ones above.
+const demoPatrols = 33
+
+var firstNames = []string{"Anna", "Ben", "Clara", "David", "Emma", "Finn", "Greta", "Hannes", "Ida", "Jonas", "Kira", "Lukas", "Mara", "Nils", "Ole", "Paula", "Rieke"}
+var lastNames = []string{"Meyer", "Schmidt", "Hoffmann", "Wagner", "Krüger", "Lange", "Brandt", "Voss", "Jensen", "Möller", "Fischer", "Peters"}
+
+// allDemoOfficers is the named officers plus the patrols.
+func allDemoOfficers() []demoOfficer {
+	out := append([]demoOfficer(nil), demoOfficers...)
+	for i := range demoPatrols {
+		first, last := firstNames[i%len(firstNames)], lastNames[(i*5)%len(lastNames)]
+		local := fmt.Sprintf("streife%02d", i+1)
+		out = append(out, demoOfficer{local, first + " " + last, fmt.Sprintf("Peter %d/%d", 21+i/4, 1+i%4), einsatzraum.RoleMember})
+	}
+	return out
+}
+
+// demoPOIs are put on the map when the demo room is created.
+var demoPOIs = []einsatzraum.NewPOI{
+	{Name: "Befehlsstelle", Category: "command_post", Lat: 53.54575, Lon: 9.96905, Description: "BefKw an den Landungsbrücken, Brücke 3"},
+	{Name: "Sanitätsstation", Category: "medical", Lat: 53.54502, Lon: 9.95380, Description: "DRK am Fischmarkt"},
+	{Name: "Sammelpunkt Baumwall", Category: "meeting_point", Lat: 53.54395, Lon: 9.98120, Description: "Bereitstellungsraum für Reservekräfte"},
+	{Name: "Absperrung Davidwache", Category: "roadblock", Lat: 53.54965, Lon: 9.96030, Description: "Spielbudenplatz gesperrt"},
+	{Name: "Verlorene Kinder", Category: "info", Lat: 53.54130, Lon: 9.98420, Description: "Anlaufstelle an der Elbphilharmonie"},
+}
+
+// demoAccounts are the demo room's users: the lead first, then the others.
+type demoAccounts struct {
+	login  demoLogin
+	room   string
+	actors []*einsatzraum.Actor
+}
+
+// seedDemo makes sure the demo users, room, chats, POIs and first messages
+// exist, sets a fresh random password for the lead and returns that login.
+// It is safe to run on every start: what exists is kept.
+func seedDemo(ctx context.Context, svc *einsatzraum.Service, domain string, log *slog.Logger) (*demoAccounts, error) {
+	officers := allDemoOfficers()
+	users := make([]*einsatzraum.User, len(officers))
+	acc := &demoAccounts{}
+	login := &acc.login
+	for i, o := range officers {
 		email := o.local + "@" + domain
 		password := randomPassword()
 		u, err := svc.UserByEmail(ctx, email)
@@ -50,33 +86,36 @@ func seedDemo(ctx context.Context, svc *einsatzraum.Service, domain string, log 
 			err = svc.SetPassword(ctx, nil, u.ID, password)
 		}
 		if err != nil {
-			return login, fmt.Errorf("demo user %s: %w", email, err)
+			return nil, fmt.Errorf("demo user %s: %w", email, err)
 		}
 		users[i] = u
+		acc.actors = append(acc.actors, &einsatzraum.Actor{User: u})
 		if i == 0 {
-			login = demoLogin{Email: email, Password: password}
+			*login = demoLogin{Email: email, Password: password}
 		}
 	}
-	lead := &einsatzraum.Actor{User: users[0]}
+	lead := acc.actors[0]
 	rooms, err := svc.Rooms(ctx, lead)
 	if err != nil {
-		return login, err
+		return nil, err
 	}
 	for _, r := range rooms {
 		if r.Name == demoRoomName {
 			log.Info("demo room exists", "room", r.ID)
-			return login, nil
+			acc.room = r.ID
+			return acc, nil
 		}
 	}
 	room, err := svc.CreateRoom(ctx, lead, demoRoomName, "Großlage Hafen: Absperrungen, Besucherlenkung, Einsatzabschnitte Landungsbrücken und Speicherstadt.")
 	if err != nil {
-		return login, err
+		return nil, err
 	}
+	acc.room = room.ID
 	var everyone, command []string
-	for i, o := range demoOfficers[1:] {
+	for i, o := range officers[1:] {
 		u := users[i+1]
 		if _, err := svc.PutMember(ctx, lead, room.ID, u.ID, o.role); err != nil {
-			return login, err
+			return nil, err
 		}
 		everyone = append(everyone, u.ID)
 		if i < 2 {
@@ -85,10 +124,18 @@ func seedDemo(ctx context.Context, svc *einsatzraum.Service, domain string, log 
 	}
 	situation, err := svc.CreateChat(ctx, lead, room.ID, "Lage", everyone)
 	if err != nil {
-		return login, err
+		return nil, err
 	}
 	if _, err := svc.CreateChat(ctx, lead, room.ID, "Führung", command); err != nil {
-		return login, err
+		return nil, err
+	}
+	var pois []*einsatzraum.POI
+	for _, p := range demoPOIs {
+		poi, err := svc.CreatePOI(ctx, lead, room.ID, p)
+		if err != nil {
+			return nil, err
+		}
+		pois = append(pois, poi)
 	}
 	posts := []struct {
 		by    int
@@ -98,14 +145,15 @@ func seedDemo(ctx context.Context, svc *einsatzraum.Service, domain string, log 
 		{1, chat.Draft{Kind: chat.KindText, Text: "Absperrung St. Pauli Hafenstraße steht."}},
 		{2, chat.Draft{Kind: chat.KindLocation, Text: "Verletzte Person, RTW angefordert", Location: &chat.Location{Lat: 53.5457, Lon: 9.9664}}},
 		{0, chat.Draft{Kind: chat.KindText, Text: "Verstanden. Peter 14/23 unterstützt."}},
+		{0, chat.Draft{Kind: chat.KindPOI, Text: "Befehlsstelle ist eingerichtet", POI: &chat.Ref{ID: pois[0].ID}}},
 	}
 	for _, p := range posts {
-		if _, _, err := svc.PostMessage(ctx, &einsatzraum.Actor{User: users[p.by]}, situation.ID, p.draft); err != nil {
-			return login, err
+		if _, _, err := svc.PostMessage(ctx, acc.actors[p.by], situation.ID, p.draft); err != nil {
+			return nil, err
 		}
 	}
 	log.Info("demo seeded", "room", room.ID, "users", len(users))
-	return login, nil
+	return acc, nil
 }
 
 func randomPassword() string {

@@ -29,6 +29,7 @@ type serveConfig struct {
 	ShutdownTimeout time.Duration
 	Hub             einsatzraum.HubConfig
 	MaxFrameBytes   int64
+	Map             einsatzraum.MapConfig
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -44,6 +45,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to drain requests on SIGTERM")
 	fs.IntVar(&cfg.Hub.QueueLimit, "ws-queue", 1024, "frames queued per live connection before it is closed as slow (4001)")
+	fs.DurationVar(&cfg.Map.StaleAfter, "stale-after", 5*time.Minute, "a position is shown stale after this age")
+	fs.DurationVar(&cfg.Map.ExpireAfter, "expire-after", time.Hour, "a position leaves the map after this age")
+	fs.DurationVar(&cfg.Hub.PositionInterval, "position-interval", 500*time.Millisecond, "coalesced positions frames per room go out this often")
 	fs.Int64Var(&cfg.MaxFrameBytes, "ws-max-frame", 64<<10, "largest client WebSocket frame in bytes (larger: close 1009)")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return cfg, err
@@ -76,12 +80,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	url := "http://" + ln.Addr().String()
 	log.Info("listening", "url", url, "data", cfg.DataDir, "email_domains", cfg.EmailDomains)
 	if cfg.Demo {
-		login, err := seedDemo(ctx, srv.svc, cfg.EmailDomains[0], log)
+		acc, err := seedDemo(ctx, srv.svc, cfg.EmailDomains[0], log)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("seed demo: %w", err)
 		}
-		fmt.Fprintf(stdout, "\nEinsatzraum demo is running.\n  Open:     %s/\n  Email:    %s\n  Password: %s\n\n", url, login.Email, login.Password)
+		go simulatePatrols(ctx, srv.svc, acc.actors, 2*time.Second, log)
+		fmt.Fprintf(stdout, "\nEinsatzraum demo is running.\n  Open:     %s/\n  Email:    %s\n  Password: %s\n\n", url, acc.login.Email, acc.login.Password)
 	}
 	return srv.Serve(ctx, ln)
 }
@@ -113,6 +118,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		EmailDomains: cfg.EmailDomains,
 		Logger:       log,
 		Metrics:      einsatzraum.NewMetrics(reg),
+		Map:          cfg.Map,
 	})
 	hub, err := einsatzraum.NewHub(ctx, svc, b, cfg.Hub, reg)
 	if err != nil {
@@ -120,6 +126,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		store.Close()
 		return nil, err
 	}
+	svc.Start(ctx)
 	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, Live: web.LiveConfig{Hub: hub, MaxFrameBytes: cfg.MaxFrameBytes}})
 	return &server{cfg: cfg, log: log, store: store, bus: b, svc: svc, hub: hub, web: w}, nil
 }
@@ -147,8 +154,10 @@ func (s *server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Close releases the bus and the store.
+// Close stops the service's background work and releases the bus and
+// the store.
 func (s *server) Close() {
+	s.svc.Close()
 	if err := s.bus.Close(); err != nil {
 		s.log.Error("close bus", "err", err)
 	}

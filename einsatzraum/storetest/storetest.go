@@ -13,6 +13,7 @@ import (
 
 	"github.com/einsatzraum/einsatzraum/chat"
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
+	"github.com/einsatzraum/einsatzraum/geo"
 )
 
 // Factory returns a new empty store; it registers its own cleanup on t.
@@ -31,6 +32,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"ChatsAndPermissions", testChats},
 		{"MessagesAndEvents", testMessagesAndEvents},
 		{"RollbackKeepsNothing", testRollback},
+		{"POIs", testPOIs},
+		{"TrackHistory", testTrack},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -422,6 +425,69 @@ func testRollback(t *testing.T, s einsatzraum.Store) {
 	view(t, s, func(x einsatzraum.Tx) error {
 		if _, err := x.UserByID(ctx, "u_gone"); !errors.Is(err, einsatzraum.ErrNotFound) {
 			t.Errorf("rolled-back user is visible: %v", err)
+		}
+		return nil
+	})
+}
+
+func testPOIs(t *testing.T, s einsatzraum.Store) {
+	ctx := context.Background()
+	mustRoom(t, s, "rm_p", nil)
+	tx(t, s, func(x einsatzraum.Tx) error {
+		for i, id := range []string{"poi_1", "poi_2"} {
+			p := &einsatzraum.POI{ID: id, Room: "rm_p", Name: "Sammelpunkt " + id, Category: "meeting_point", Lat: 53.5 + float64(i), Lon: 9.9,
+				Description: "Tor 3", CreatedBy: "u_x", CreatedAt: t0.Add(time.Duration(i) * time.Second)}
+			if err := x.CreatePOI(ctx, p); err != nil {
+				return err
+			}
+		}
+		return x.DeletePOI(ctx, "poi_1", t0)
+	})
+	view(t, s, func(x einsatzraum.Tx) error {
+		ps, err := x.POIs(ctx, "rm_p")
+		if err != nil {
+			return err
+		}
+		if len(ps) != 1 || ps[0].ID != "poi_2" || ps[0].Lat != 54.5 || ps[0].Description != "Tor 3" {
+			t.Errorf("POIs = %+v", ps)
+		}
+		if _, err := x.POIByID(ctx, "poi_1"); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("deleted POI found: %v", err)
+		}
+		return nil
+	})
+	if err := s.Tx(ctx, func(x einsatzraum.Tx) error { return x.DeletePOI(ctx, "poi_1", t0) }); !errors.Is(err, einsatzraum.ErrNotFound) {
+		t.Errorf("second delete = %v, want ErrNotFound", err)
+	}
+}
+
+func testTrack(t *testing.T, s einsatzraum.Store) {
+	ctx := context.Background()
+	h := 90.0
+	var ps []geo.Position
+	for i := range 250 {
+		user := "u_a"
+		if i%2 == 1 {
+			user = "u_b"
+		}
+		p := geo.Position{User: user, Lat: 53 + float64(i)/1000, Lon: 10, AccuracyM: 5, TS: t0.Add(time.Duration(i) * time.Second)}
+		if i == 0 {
+			p.Heading = &h
+		}
+		ps = append(ps, p)
+	}
+	tx(t, s, func(x einsatzraum.Tx) error { return x.InsertPositions(ctx, ps, t0) })
+	view(t, s, func(x einsatzraum.Tx) error {
+		got, err := x.Track(ctx, []string{"u_a"}, t0, t0.Add(time.Hour), 1000)
+		if err != nil {
+			return err
+		}
+		if len(got) != 125 || got[0].Heading == nil || *got[0].Heading != 90 || got[1].Heading != nil || !got[124].TS.After(got[0].TS) {
+			t.Errorf("track of u_a: %d points, first %+v", len(got), got[0])
+		}
+		got, err = x.Track(ctx, []string{"u_a", "u_b"}, t0.Add(10*time.Second), t0.Add(19*time.Second), 1000)
+		if err != nil || len(got) != 10 || got[0].User != "u_a" || got[9].User != "u_b" {
+			t.Errorf("window of both: %d points, %v", len(got), err)
 		}
 		return nil
 	})

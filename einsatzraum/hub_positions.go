@@ -1,0 +1,166 @@
+package einsatzraum
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/einsatzraum/einsatzraum/chat"
+	"github.com/einsatzraum/einsatzraum/geo"
+)
+
+// positionItem is one entry of a positions frame (API.md).
+type positionItem struct {
+	User      string    `json:"user"`
+	Callsign  string    `json:"callsign"`
+	Lat       float64   `json:"lat"`
+	Lon       float64   `json:"lon"`
+	TS        time.Time `json:"ts"`
+	AccuracyM float64   `json:"accuracy_m"`
+	Heading   *float64  `json:"heading,omitempty"`
+	SpeedMps  *float64  `json:"speed_mps,omitempty"`
+	Stale     bool      `json:"stale"`
+}
+
+type positionsFrame struct {
+	Type    string         `json:"type"`
+	Room    string         `json:"room"`
+	Items   []positionItem `json:"items"`
+	Removed []string       `json:"removed,omitempty"` // users who left the room's map (an extension of API.md)
+}
+
+// positionFanout coalesces position changes per room: between two flushes
+// only the latest position of each user is kept, so a room's subscribers
+// get at most one positions frame per interval however many reports come.
+type positionFanout struct {
+	hub   *Hub
+	mu    sync.Mutex
+	dirty map[string]map[string]positionChange // room -> user -> latest change
+
+	namesMu sync.Mutex
+	names   map[string]chat.UserRef
+}
+
+type positionChange struct {
+	p       geo.Position
+	removed bool
+}
+
+func newPositionFanout(h *Hub) *positionFanout {
+	return &positionFanout{hub: h, dirty: map[string]map[string]positionChange{}, names: map[string]chat.UserRef{}}
+}
+
+// changed is the tracker's OnChange callback; it must be quick.
+func (pf *positionFanout) changed(room string, p geo.Position, removed bool) {
+	pf.mu.Lock()
+	m := pf.dirty[room]
+	if m == nil {
+		m = map[string]positionChange{}
+		pf.dirty[room] = m
+	}
+	m[p.User] = positionChange{p: p, removed: removed}
+	pf.mu.Unlock()
+}
+
+// run flushes every interval until ctx ends.
+func (pf *positionFanout) run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			pf.flush(ctx)
+		}
+	}
+}
+
+func (pf *positionFanout) flush(ctx context.Context) {
+	pf.mu.Lock()
+	dirty := pf.dirty
+	pf.dirty = make(map[string]map[string]positionChange, len(dirty))
+	pf.mu.Unlock()
+	for room, changes := range dirty {
+		pf.hub.mu.Lock()
+		f := pf.hub.feeds[room]
+		pf.hub.mu.Unlock()
+		if f == nil {
+			continue // nobody on this node follows the room
+		}
+		var ps []geo.Position
+		var removed []string
+		for user, c := range changes {
+			if c.removed {
+				removed = append(removed, user)
+			} else {
+				ps = append(ps, c.p)
+			}
+		}
+		frame := pf.frame(ctx, room, ps, removed)
+		f.mu.Lock()
+		subs := make([]*subscription, 0, len(f.subs))
+		for s := range f.subs {
+			subs = append(subs, s)
+		}
+		f.mu.Unlock()
+		for _, s := range subs {
+			s.client.send(frame)
+		}
+		pf.hub.metrics.positionFrames.Inc()
+	}
+}
+
+// snapshot is the frame with every live position of the room, sent to a
+// new subscriber.
+func (pf *positionFanout) snapshot(ctx context.Context, room string) []byte {
+	es := pf.hub.svc.tracker.All(room, nil)
+	ps := make([]geo.Position, len(es))
+	for i, e := range es {
+		ps[i] = e.Position
+	}
+	return pf.frame(ctx, room, ps, nil)
+}
+
+func (pf *positionFanout) frame(ctx context.Context, room string, ps []geo.Position, removed []string) []byte {
+	names := pf.lookup(ctx, ps)
+	items := make([]positionItem, len(ps))
+	for i, p := range ps {
+		items[i] = positionItem{User: p.User, Callsign: names[p.User].Callsign, Lat: p.Lat, Lon: p.Lon, TS: p.TS,
+			AccuracyM: p.AccuracyM, Heading: p.Heading, SpeedMps: p.SpeedMps, Stale: pf.hub.svc.tracker.Stale(p.TS)}
+	}
+	b, _ := json.Marshal(positionsFrame{Type: "positions", Room: room, Items: items, Removed: removed})
+	return b
+}
+
+// lookup returns the names of the positions' users, reading the unknown
+// ones from the store in one query.
+func (pf *positionFanout) lookup(ctx context.Context, ps []geo.Position) map[string]chat.UserRef {
+	pf.namesMu.Lock()
+	defer pf.namesMu.Unlock()
+	var missing []string
+	for _, p := range ps {
+		if _, ok := pf.names[p.User]; !ok {
+			missing = append(missing, p.User)
+		}
+	}
+	if len(missing) > 0 {
+		var users []User
+		err := pf.hub.svc.view(ctx, "position_names", func(tx Tx) (err error) {
+			users, err = tx.UsersByIDs(ctx, missing)
+			return err
+		})
+		if err != nil {
+			pf.hub.log.Warn("hub: names for positions", "err", err)
+		}
+		for _, u := range users {
+			pf.names[u.ID] = u.Ref()
+		}
+	}
+	out := make(map[string]chat.UserRef, len(ps))
+	for _, p := range ps {
+		out[p.User] = pf.names[p.User]
+	}
+	return out
+}

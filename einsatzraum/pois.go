@@ -1,0 +1,93 @@
+package einsatzraum
+
+import (
+	"context"
+	"strings"
+
+	"github.com/einsatzraum/einsatzraum/chat"
+	"github.com/einsatzraum/einsatzraum/geo"
+)
+
+// NewPOI is the input of CreatePOI.
+type NewPOI struct {
+	Name        string  `json:"name"`
+	Category    string  `json:"category"`
+	Lat         float64 `json:"lat"`
+	Lon         float64 `json:"lon"`
+	Description string  `json:"description"`
+}
+
+// CreatePOI puts a point of interest on the room's map (any member but
+// observers) and emits poi.created.
+func (s *Service) CreatePOI(ctx context.Context, a *Actor, roomID string, in NewPOI) (*POI, error) {
+	if err := chat.ValidateName("name", in.Name); err != nil {
+		return nil, err
+	}
+	if err := checkText("category", in.Category, 1, 40); err != nil {
+		return nil, err
+	}
+	if err := checkText("description", in.Description, 0, MaxDescriptionLen); err != nil {
+		return nil, err
+	}
+	if err := geo.ValidateLatLon(in.Lat, in.Lon); err != nil {
+		return nil, err
+	}
+	p := &POI{ID: NewID("poi"), Room: roomID, Name: strings.TrimSpace(in.Name), Category: strings.TrimSpace(in.Category),
+		Lat: in.Lat, Lon: in.Lon, Description: strings.TrimSpace(in.Description), CreatedBy: a.User.ID}
+	err := s.update(ctx, "create_poi", func(w *write) error {
+		if _, err := requireRoom(ctx, w, a, roomID, ActEditMap); err != nil {
+			return err
+		}
+		p.CreatedAt = w.now
+		if err := w.CreatePOI(ctx, p); err != nil {
+			return err
+		}
+		_, err := w.emit(ctx, roomID, EventPOICreated, "", "", map[string]any{"poi": p})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// POIs lists the room's POIs, those inside bbox when it is set.
+func (s *Service) POIs(ctx context.Context, a *Actor, roomID string, bbox *geo.BBox) ([]POI, error) {
+	var out []POI
+	err := s.view(ctx, "pois", func(tx Tx) error {
+		if _, err := requireRoom(ctx, tx, a, roomID, ActViewRoom); err != nil {
+			return err
+		}
+		all, err := tx.POIs(ctx, roomID)
+		if err != nil {
+			return err
+		}
+		out = all[:0]
+		for _, p := range all {
+			if bbox == nil || bbox.Contains([2]float64{p.Lon, p.Lat}) {
+				out = append(out, p)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeletePOI removes a POI from the map (any member but observers) and
+// emits poi.deleted.
+func (s *Service) DeletePOI(ctx context.Context, a *Actor, roomID, poiID string) error {
+	return s.update(ctx, "delete_poi", func(w *write) error {
+		if _, err := requireRoom(ctx, w, a, roomID, ActEditMap); err != nil {
+			return err
+		}
+		p, err := w.POIByID(ctx, poiID)
+		if err != nil || p.Room != roomID {
+			return Errorf(KindNotFound, "poi_not_found", "no such POI in this room")
+		}
+		if err := w.DeletePOI(ctx, poiID, w.now); err != nil {
+			return err
+		}
+		_, err = w.emit(ctx, roomID, EventPOIDeleted, "", "", map[string]any{"poi": poiID})
+		return err
+	})
+}

@@ -1,0 +1,367 @@
+package einsatzraum
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"github.com/einsatzraum/einsatzraum/chat"
+	"github.com/einsatzraum/einsatzraum/geo"
+)
+
+// MapConfig tunes live positions.
+type MapConfig struct {
+	StaleAfter  time.Duration // a position is stale after this; default 5 min
+	ExpireAfter time.Duration // and leaves the map after this; default 1 h
+	MaxSkew     time.Duration // how far a report may be ahead of our clock; default 30 s
+	MaxBatch    int           // positions per report; default 1000
+}
+
+func (c *MapConfig) defaults() {
+	if c.StaleAfter <= 0 {
+		c.StaleAfter = 5 * time.Minute
+	}
+	if c.ExpireAfter <= 0 {
+		c.ExpireAfter = time.Hour
+	}
+	if c.MaxSkew <= 0 {
+		c.MaxSkew = 30 * time.Second
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 1000
+	}
+}
+
+// maxPositionAge is the oldest point a device may still report (a phone
+// that was offline uploads its buffered track).
+const maxPositionAge = 7 * 24 * time.Hour
+
+// Tracker returns the live position tracker.
+func (s *Service) Tracker() *geo.Tracker { return s.tracker }
+
+// Rejected is one refused point of a position report.
+type Rejected struct {
+	Index   int    `json:"index"`
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// ReportPositions takes positions from the caller's device. Each point is
+// validated on its own: good points are kept (the newest becomes the live
+// position in every room of the caller; all go to the track history), bad
+// ones are returned. An error means nothing was taken.
+func (s *Service) ReportPositions(ctx context.Context, a *Actor, ps []geo.Position) (accepted int, rejected []Rejected, err error) {
+	if len(ps) == 0 {
+		return 0, nil, Errorf(KindInvalid, "no_positions", "items must hold at least one position")
+	}
+	if len(ps) > s.cfg.Map.MaxBatch {
+		return 0, nil, Errorf(KindInvalid, "too_many_positions", "at most %d positions per report", s.cfg.Map.MaxBatch)
+	}
+	now := s.Now()
+	good := make([]geo.Position, 0, len(ps))
+	for i := range ps {
+		p := ps[i]
+		p.User = a.User.ID
+		if err := p.Validate(now, s.cfg.Map.MaxSkew, maxPositionAge); err != nil {
+			ie := err.(*geo.InputError)
+			rejected = append(rejected, Rejected{Index: i, Field: ie.Field, Code: ie.Code, Message: ie.Msg})
+			continue
+		}
+		p.TS = p.TS.UTC().Truncate(time.Microsecond)
+		good = append(good, p)
+	}
+	if len(good) == 0 {
+		return 0, rejected, nil
+	}
+	rooms, err := s.memberships.roomsOf(ctx, s, a.User.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	sort.Slice(good, func(i, j int) bool { return good[i].TS.Before(good[j].TS) })
+	s.tracker.Update(good[len(good)-1], rooms)
+	s.trackLog.add(good)
+	return len(good), rejected, nil
+}
+
+// positionFilter returns the filter of a positions query: every member of
+// the room, or with chatID only the members of that chat (which the
+// caller must read).
+func positionFilter(ctx context.Context, tx Tx, a *Actor, roomID, chatID string) (geo.Filter, error) {
+	if _, err := requireRoom(ctx, tx, a, roomID, ActViewRoom); err != nil {
+		return nil, err
+	}
+	if chatID == "" {
+		return nil, nil
+	}
+	c, err := requireChat(ctx, tx, a, chatID, ActReadChat)
+	if err != nil {
+		return nil, err
+	}
+	if c.Room != roomID {
+		return nil, Errorf(KindNotFound, "chat_not_found", "no such chat in this room")
+	}
+	ms, err := tx.ChatMembers(ctx, chatID)
+	if err != nil {
+		return nil, err
+	}
+	in := make(map[string]bool, len(ms))
+	for _, m := range ms {
+		in[m.User.ID] = true
+	}
+	return func(u string) bool { return in[u] }, nil
+}
+
+// LivePosition is a position on a room's map with the member's call sign.
+type LivePosition struct {
+	geo.Entry
+	Callsign  string   `json:"callsign"`
+	Name      string   `json:"name"`
+	DistanceM *float64 `json:"distance_m,omitempty"`
+}
+
+// PositionQuery selects live positions of a room.
+type PositionQuery struct {
+	Room string
+	Chat string    // only this chat's members; "" for all
+	BBox *geo.BBox // only inside; nil for all
+}
+
+// Positions returns the room's live positions.
+func (s *Service) Positions(ctx context.Context, a *Actor, q PositionQuery) ([]LivePosition, error) {
+	var out []LivePosition
+	err := s.view(ctx, "positions", func(tx Tx) error {
+		keep, err := positionFilter(ctx, tx, a, q.Room, q.Chat)
+		if err != nil {
+			return err
+		}
+		var es []geo.Entry
+		if q.BBox != nil {
+			es = s.tracker.InBBox(q.Room, *q.BBox, keep)
+		} else {
+			es = s.tracker.All(q.Room, keep)
+		}
+		out, err = withNames(ctx, tx, q.Room, es, nil)
+		return err
+	})
+	return out, err
+}
+
+// Extent is the "show all forces" box of a room's live positions (or a
+// chat's members'); 404 no_positions when there are none.
+func (s *Service) Extent(ctx context.Context, a *Actor, room, chatID string) (geo.BBox, int, error) {
+	var b geo.BBox
+	var n int
+	err := s.view(ctx, "positions_extent", func(tx Tx) error {
+		keep, err := positionFilter(ctx, tx, a, room, chatID)
+		if err != nil {
+			return err
+		}
+		var ok bool
+		if b, n, ok = s.tracker.RoomExtent(room, keep); !ok {
+			return Errorf(KindNotFound, "no_positions", "no live positions to show")
+		}
+		return nil
+	})
+	return b, n, err
+}
+
+// MaxNearbyLimit bounds a nearby query's answer.
+const MaxNearbyLimit = 1000
+
+// Nearby returns the room's live positions within radiusM metres of
+// (lat, lon), nearest first.
+func (s *Service) Nearby(ctx context.Context, a *Actor, room string, lat, lon, radiusM float64, limit int) ([]LivePosition, error) {
+	if err := geo.ValidateLatLon(lat, lon); err != nil {
+		return nil, err
+	}
+	if !(radiusM > 0) || radiusM > 25_000_000 {
+		return nil, Errorf(KindInvalid, "invalid_radius_m", "radius_m must be in (0, 25000000]")
+	}
+	if limit <= 0 || limit > MaxNearbyLimit {
+		limit = min(max(limit, 0), MaxNearbyLimit)
+		if limit == 0 {
+			limit = 100
+		}
+	}
+	var out []LivePosition
+	err := s.view(ctx, "positions_nearby", func(tx Tx) error {
+		keep, err := positionFilter(ctx, tx, a, room, "")
+		if err != nil {
+			return err
+		}
+		hits := s.tracker.Nearby(room, orb.Point{lon, lat}, radiusM, limit, keep)
+		es := make([]geo.Entry, len(hits))
+		dist := make([]float64, len(hits))
+		for i, h := range hits {
+			es[i], dist[i] = h.Entry, h.DistanceM
+		}
+		out, err = withNames(ctx, tx, room, es, dist)
+		return err
+	})
+	return out, err
+}
+
+// withNames adds the members' call signs and names.
+func withNames(ctx context.Context, tx Tx, room string, es []geo.Entry, dist []float64) ([]LivePosition, error) {
+	out := make([]LivePosition, len(es))
+	if len(es) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(es))
+	for i, e := range es {
+		ids[i] = e.User
+	}
+	users, err := tx.UsersByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]chat.UserRef, len(users))
+	for _, u := range users {
+		byID[u.ID] = u.Ref()
+	}
+	for i, e := range es {
+		out[i] = LivePosition{Entry: e, Callsign: byID[e.User].Callsign, Name: byID[e.User].Name}
+		if dist != nil {
+			out[i].DistanceM = &dist[i]
+		}
+	}
+	return out, nil
+}
+
+// memberships caches the rooms of each user for position reports. A
+// membership change invalidates the user's entry; the generation counter
+// keeps a load that raced with the change from being cached.
+type memberships struct {
+	mu    sync.Mutex
+	rooms map[string][]string
+	gen   map[string]uint64
+}
+
+func newMemberships() *memberships {
+	return &memberships{rooms: map[string][]string{}, gen: map[string]uint64{}}
+}
+
+func (m *memberships) roomsOf(ctx context.Context, s *Service, user string) ([]string, error) {
+	m.mu.Lock()
+	rooms, ok := m.rooms[user]
+	gen := m.gen[user]
+	m.mu.Unlock()
+	if ok {
+		return rooms, nil
+	}
+	var rs []Room
+	err := s.view(ctx, "rooms_of_user", func(tx Tx) (err error) {
+		rs, err = tx.RoomsOfUser(ctx, user)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rooms of %s: %w", user, err)
+	}
+	rooms = make([]string, len(rs))
+	for i, r := range rs {
+		rooms[i] = r.ID
+	}
+	m.mu.Lock()
+	if m.gen[user] == gen {
+		m.rooms[user] = rooms
+	}
+	m.mu.Unlock()
+	return rooms, nil
+}
+
+func (m *memberships) invalidate(user string) {
+	m.mu.Lock()
+	delete(m.rooms, user)
+	m.gen[user]++
+	m.mu.Unlock()
+}
+
+// membershipChanged runs after a commit that added user to room or removed
+// them: the position shows there at once, or leaves at once.
+func (s *Service) membershipChanged(room, user string, joined bool) {
+	s.memberships.invalidate(user)
+	if joined {
+		s.tracker.Join(room, user)
+	} else {
+		s.tracker.Leave(room, user)
+	}
+}
+
+// trackLog writes accepted positions to the track history in batches, off
+// the request path: a report is acknowledged once it is in the tracker.
+type trackLog struct {
+	mu      sync.Mutex
+	pending []geo.Position
+	wake    chan struct{}
+	dropped int
+}
+
+// maxPendingTrack bounds the positions waiting for the history writer.
+const maxPendingTrack = 200_000
+
+func (l *trackLog) add(ps []geo.Position) {
+	l.mu.Lock()
+	if len(l.pending)+len(ps) > maxPendingTrack {
+		l.dropped += len(ps)
+	} else {
+		l.pending = append(l.pending, ps...)
+	}
+	l.mu.Unlock()
+	signal(l.wake)
+}
+
+func (l *trackLog) take() ([]geo.Position, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ps, d := l.pending, l.dropped
+	l.pending, l.dropped = nil, 0
+	return ps, d
+}
+
+// runTrackLog flushes the track history every 250 ms until ctx ends, then
+// once more.
+func (s *Service) runTrackLog(ctx context.Context) {
+	flush := func() {
+		ps, dropped := s.trackLog.take()
+		if dropped > 0 {
+			s.log.Warn("track history overloaded: positions not kept in the history", "dropped", dropped)
+		}
+		if len(ps) == 0 {
+			return
+		}
+		err := s.update(context.WithoutCancel(ctx), "insert_positions", func(w *write) error { return w.InsertPositions(ctx, ps, w.now) })
+		if err != nil {
+			s.log.Error("write track history", "positions", len(ps), "err", err)
+		}
+	}
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			flush()
+			return
+		case <-t.C:
+			flush()
+		}
+	}
+}
+
+// runSweeper removes expired positions from the map every minute.
+func (s *Service) runSweeper(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.tracker.Sweep()
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package einsatzraum
+
+import (
+	"context"
+	"time"
+
+	"github.com/einsatzraum/einsatzraum/geo"
+)
+
+// Limits of a track query.
+const (
+	MaxTrackWindow = 7 * 24 * time.Hour
+	MaxTrackPoints = 100_000
+)
+
+// Track is one member's movement in a time window.
+type Track struct {
+	User     string         `json:"user"`
+	Callsign string         `json:"callsign"`
+	Name     string         `json:"name"`
+	Points   []geo.Position `json:"points"`
+}
+
+// Tracks returns the movements of the room's members (or of one member)
+// between from and to, for replay. The window defaults to the last 24
+// hours and may span at most MaxTrackWindow.
+func (s *Service) Tracks(ctx context.Context, a *Actor, roomID, userID string, from, to time.Time) ([]Track, error) {
+	now := s.Now()
+	if to.IsZero() {
+		to = now
+	}
+	if from.IsZero() {
+		from = to.Add(-24 * time.Hour)
+	}
+	if !from.Before(to) || to.Sub(from) > MaxTrackWindow {
+		return nil, Errorf(KindInvalid, "invalid_time_range", "from must be before to, at most %s apart", MaxTrackWindow)
+	}
+	var out []Track
+	err := s.view(ctx, "tracks", func(tx Tx) error {
+		if _, err := requireRoom(ctx, tx, a, roomID, ActViewRoom); err != nil {
+			return err
+		}
+		members, err := tx.Members(ctx, roomID)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		byID := map[string]int{}
+		for _, m := range members {
+			if userID == "" || m.User.ID == userID {
+				byID[m.User.ID] = len(out)
+				out = append(out, Track{User: m.User.ID, Callsign: m.User.Callsign, Name: m.User.Name})
+				ids = append(ids, m.User.ID)
+			}
+		}
+		if userID != "" && len(ids) == 0 {
+			return Errorf(KindNotFound, "member_not_found", "no such member in this room")
+		}
+		for start := 0; start < len(ids); start += 500 {
+			ps, err := tx.Track(ctx, ids[start:min(start+500, len(ids))], from, to, MaxTrackPoints)
+			if err != nil {
+				return err
+			}
+			for _, p := range ps {
+				t := &out[byID[p.User]]
+				t.Points = append(t.Points, p)
+			}
+		}
+		kept := out[:0]
+		for _, t := range out {
+			if len(t.Points) > 0 {
+				kept = append(kept, t)
+			}
+		}
+		out = kept
+		return nil
+	})
+	return out, err
+}
