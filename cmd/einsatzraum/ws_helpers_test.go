@@ -89,6 +89,16 @@ type frame struct {
 	Error struct {
 		Code string `json:"code"`
 	} `json:"error"`
+	Items   []any    `json:"items"`
+	Removed []string `json:"removed"`
+}
+
+func (f frame) items() []map[string]any {
+	out := make([]map[string]any, len(f.Items))
+	for i, x := range f.Items {
+		out[i], _ = x.(map[string]any)
+	}
+	return out
 }
 
 // read returns the next frame, or the error that ended the connection.
