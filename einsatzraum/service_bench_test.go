@@ -48,6 +48,7 @@ func BenchmarkPostTextMessage(b *testing.B) {
 			d := chat.Draft{Kind: chat.KindText, Text: "Absperrung Hafenstraße steht, zwei Kräfte vor Ort."}
 			b.ResetTimer()
 			if parallel {
+				b.SetParallelism(16) // 32 concurrent posters, as HTTP handlers would be
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
 						if _, _, err := svc.PostMessage(ctx, a, chatID, d); err != nil {

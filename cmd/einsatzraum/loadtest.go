@@ -36,6 +36,7 @@ type loadConfig struct {
 	Senders     int
 	DialWorkers int
 	StateFile   string
+	Debug       string // the server's --debug-listen URL, to collect garbage before memory readings
 }
 
 func runLoadtest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -52,6 +53,7 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	fs.StringVar(&cfg.Password, "user-password", "loadtest-password-1", "password of the simulated users")
 	fs.IntVar(&cfg.Senders, "senders", 32, "concurrent HTTP senders")
 	fs.IntVar(&cfg.DialWorkers, "dial-workers", 32, "concurrent logins and socket dials")
+	fs.StringVar(&cfg.Debug, "server-debug", "", "the server's --debug-listen URL (http://127.0.0.1:6060): memory is read after a GC there, which makes it exact")
 	fs.StringVar(&cfg.StateFile, "state", "loadtest-state.json", "file that keeps the simulated users' tokens and rooms between runs")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
@@ -462,6 +464,11 @@ type memory struct{ heap, rss float64 }
 // serverMemory reads the server's Go heap + stack and RSS from /metrics
 // after asking nothing of it: the figures are what the process reports.
 func (lt *loadtest) serverMemory(ctx context.Context) (memory, error) {
+	if lt.cfg.Debug != "" { // the heap profile with gc=1 runs a garbage collection first
+		if err := lt.call(ctx, "GET", strings.TrimSuffix(lt.cfg.Debug, "/")+"/debug/pprof/heap?gc=1", "", nil, nil); err != nil {
+			return memory{}, fmt.Errorf("collect garbage on the server: %w", err)
+		}
+	}
 	req, err := http.NewRequestWithContext(ctx, "GET", lt.cfg.Server+"/metrics", nil)
 	if err != nil {
 		return memory{}, err
@@ -500,7 +507,11 @@ func (lt *loadtest) call(ctx context.Context, method, path, token string, body, 
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, lt.cfg.Server+path, rd)
+	target := path
+	if !strings.HasPrefix(path, "http") {
+		target = lt.cfg.Server + path
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +32,7 @@ type serveConfig struct {
 	Hub             einsatzraum.HubConfig
 	MaxFrameBytes   int64
 	Map             einsatzraum.MapConfig
+	DebugListen     string
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -43,6 +46,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.Var(&domains, "email-domains", "official email domains, comma separated (default polizei.example)")
 	fs.BoolVar(&cfg.Demo, "demo", false, "seed the demo room, users and data")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&cfg.DebugListen, "debug-listen", "", "address for Go's pprof profiles (keep it on localhost); empty: off")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to drain requests on SIGTERM")
 	fs.IntVar(&cfg.Hub.QueueLimit, "ws-queue", 1024, "frames queued per live connection before it is closed as slow (4001)")
 	fs.DurationVar(&cfg.Map.StaleAfter, "stale-after", 5*time.Minute, "a position is shown stale after this age")
@@ -76,6 +80,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	if cfg.DebugListen != "" {
+		go serveDebug(ctx, cfg.DebugListen, log)
 	}
 	url := "http://" + ln.Addr().String()
 	log.Info("listening", "url", url, "data", cfg.DataDir, "email_domains", cfg.EmailDomains)
@@ -163,5 +170,18 @@ func (s *server) Close() {
 	}
 	if err := s.store.Close(); err != nil {
 		s.log.Error("close store", "err", err)
+	}
+}
+
+// serveDebug serves Go's pprof profiles on addr until ctx ends.
+func serveDebug(ctx context.Context, addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { <-ctx.Done(); srv.Close() }()
+	log.Info("pprof", "url", "http://"+addr+"/debug/pprof/")
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("debug listener", "err", err)
 	}
 }

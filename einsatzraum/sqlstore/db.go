@@ -33,7 +33,23 @@ var _ einsatzraum.Store = (*DB)(nil)
 type DB struct {
 	w, r    *sql.DB
 	dialect dialect
+
+	// writes feeds the group-commit loop (SQLite): concurrent Tx calls
+	// share one transaction and one fsync, each in its own savepoint. Nil
+	// for databases with concurrent writers.
+	writes    chan *writeReq
+	writeDone chan struct{}
 }
+
+// writeReq is one Tx call waiting for the group-commit loop.
+type writeReq struct {
+	ctx  context.Context
+	fn   func(einsatzraum.Tx) error
+	done chan error
+}
+
+// maxGroup bounds how many Tx calls share one commit.
+const maxGroup = 128
 
 // dialect holds what differs between the SQL databases.
 type dialect struct {
@@ -70,6 +86,8 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	db.writes, db.writeDone = make(chan *writeReq, maxGroup), make(chan struct{})
+	go db.writeLoop()
 	return db, nil
 }
 
@@ -79,8 +97,12 @@ var sqliteDialect = dialect{
 	isUnique: isSQLiteUnique,
 }
 
-// Close closes both pools.
+// Close stops the group-commit loop and closes both pools.
 func (db *DB) Close() error {
+	if db.writes != nil {
+		close(db.writes)
+		<-db.writeDone
+	}
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -96,9 +118,109 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// Tx runs fn in a read-write transaction.
+// Tx runs fn in a read-write transaction. On SQLite, calls that arrive
+// while a commit is under way are grouped into the next commit (each in a
+// savepoint, so one failing call rolls back only its own writes); the
+// result is reported only after the commit, so nothing is acknowledged
+// before it is durable.
 func (db *DB) Tx(ctx context.Context, fn func(einsatzraum.Tx) error) error {
-	return db.run(ctx, db.w, nil, fn)
+	if db.writes == nil {
+		return db.run(ctx, db.w, nil, fn)
+	}
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case db.writes <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-req.done
+}
+
+// writeLoop takes Tx calls and commits them in groups until Close.
+func (db *DB) writeLoop() {
+	defer close(db.writeDone)
+	for req := range db.writes {
+		group := []*writeReq{req}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case r, ok := <-db.writes:
+				if !ok {
+					break more
+				}
+				group = append(group, r)
+			default:
+				break more
+			}
+		}
+		db.commitGroup(group)
+	}
+}
+
+func (db *DB) commitGroup(group []*writeReq) {
+	if len(group) == 1 { // nothing to share: no savepoint needed
+		r := group[0]
+		if err := r.ctx.Err(); err != nil {
+			r.done <- err
+			return
+		}
+		r.done <- db.run(context.Background(), db.w, nil, func(t einsatzraum.Tx) error { return runSafely(r.fn, t) })
+		return
+	}
+	results := make([]error, len(group))
+	finish := func(commitErr error) {
+		for i, r := range group {
+			if results[i] == nil && commitErr != nil {
+				results[i] = commitErr
+			}
+			r.done <- results[i]
+		}
+	}
+	tx, err := db.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		finish(fmt.Errorf("begin transaction: %w", err))
+		return
+	}
+	for i, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		if _, err := tx.Exec("SAVEPOINT w"); err != nil {
+			_ = tx.Rollback()
+			finish(fmt.Errorf("savepoint: %w", err))
+			return
+		}
+		results[i] = runSafely(r.fn, &txn{tx: tx, d: &db.dialect})
+		if results[i] != nil {
+			if _, err := tx.Exec("ROLLBACK TO w"); err != nil {
+				_ = tx.Rollback()
+				finish(fmt.Errorf("rollback to savepoint: %w", err))
+				return
+			}
+		}
+		if _, err := tx.Exec("RELEASE w"); err != nil {
+			_ = tx.Rollback()
+			finish(fmt.Errorf("release savepoint: %w", err))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		finish(fmt.Errorf("commit: %w", err))
+		return
+	}
+	finish(nil)
+}
+
+// runSafely runs fn, turning a panic into an error so that one bad call
+// cannot stop the writer of every other.
+func runSafely(fn func(einsatzraum.Tx) error, t einsatzraum.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("transaction panicked: %v", p)
+		}
+	}()
+	return fn(t)
 }
 
 // View runs fn in a read-only transaction.
