@@ -13,6 +13,10 @@ import (
 // Client is one live connection of an authenticated actor. The web layer
 // creates it with Hub.Connect, feeds it the frames it reads with
 // HandleFrame, and calls Detach when the socket's reader ends.
+//
+// Writes: at most one writer goroutine exists per socket, and only while
+// there is something to write (frames, a ping, the close), so an idle
+// connection costs no goroutine of ours.
 type Client struct {
 	hub   *Hub
 	actor *Actor
@@ -30,20 +34,23 @@ type Client struct {
 	flush       bool // write what is queued before closing
 	closeC      chan struct{}
 	badFrames   int
+	writing     bool      // a writer goroutine runs
+	needPing    bool      // the next writer pass sends a ping
+	lastWrite   time.Time // when the writer last went idle
+	finished    bool
 
-	writerDone chan struct{}
+	writerDone chan struct{} // closed once the socket is closed
 }
 
-// Connect registers a live connection and starts its writer goroutine.
+// Connect registers a live connection.
 func (h *Hub) Connect(a *Actor, sock Socket) *Client {
 	ctx, cancel := context.WithCancel(h.ctx)
 	c := &Client{hub: h, actor: a, sock: sock, q: newOutQueue(h.cfg.QueueLimit), ctx: ctx, cancel: cancel,
-		subs: map[string]*subscription{}, closeC: make(chan struct{}), writerDone: make(chan struct{})}
+		subs: map[string]*subscription{}, closeC: make(chan struct{}), writerDone: make(chan struct{}), lastWrite: time.Now()}
 	h.mu.Lock()
 	h.clients[c] = struct{}{}
 	h.mu.Unlock()
 	h.metrics.connections.Inc()
-	go c.writeLoop()
 	return c
 }
 
@@ -51,7 +58,7 @@ func (h *Hub) Connect(a *Actor, sock Socket) *Client {
 func (c *Client) Done() <-chan struct{} { return c.closeC }
 
 // Detach ends the client after its socket's reader stopped: subscriptions
-// are dropped and the writer stops.
+// are dropped and the socket is closed.
 func (c *Client) Detach() {
 	c.Close(CloseNormal, "")
 	<-c.writerDone
@@ -80,13 +87,15 @@ func (c *Client) closeAfterFlush(code int, reason string) { c.startClose(code, r
 
 func (c *Client) startClose(code int, reason string, flush bool) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closing {
+		c.mu.Unlock()
 		return
 	}
 	c.closing, c.closeCode, c.closeReason, c.flush = true, code, reason, flush
 	close(c.closeC)
 	c.cancel()
+	c.mu.Unlock()
+	c.kick()
 }
 
 // send queues a frame without blocking; a full queue closes the client
@@ -95,39 +104,82 @@ func (c *Client) send(frame []byte) {
 	if !c.q.push(frame) {
 		c.hub.metrics.slowCloses.Inc()
 		c.Close(CloseSlow, "too slow: resume from your last seq")
+		return
+	}
+	c.kick()
+}
+
+// ping asks the writer to send a ping if the socket has been idle for d.
+func (c *Client) ping(now time.Time, d time.Duration) {
+	c.mu.Lock()
+	idle := !c.writing && now.Sub(c.lastWrite) >= d
+	if idle {
+		c.needPing = true
+	}
+	c.mu.Unlock()
+	if idle {
+		c.kick()
 	}
 }
 
-// writeLoop is the only goroutine that writes to the socket.
-func (c *Client) writeLoop() {
-	defer close(c.writerDone)
-	ping := time.NewTicker(c.hub.cfg.PingInterval)
-	defer ping.Stop()
+// kick starts the writer goroutine unless one runs.
+func (c *Client) kick() {
+	c.mu.Lock()
+	if c.writing || c.finished {
+		c.mu.Unlock()
+		return
+	}
+	c.writing = true
+	c.mu.Unlock()
+	go c.write()
+}
+
+// write is the writer: it writes queued frames and pings until there is
+// nothing left, or closes the socket when the client is closing.
+func (c *Client) write() {
 	for {
-		select {
-		case <-c.q.ready:
-			if err := c.writeQueued(); err != nil {
-				c.Close(CloseGoingAway, "write failed")
-				c.finish()
-				return
-			}
-		case <-ping.C:
-			if err := c.sock.Ping(time.Now().Add(c.hub.cfg.WriteTimeout)); err != nil {
-				c.Close(CloseGoingAway, "ping failed")
-				c.finish()
-				return
-			}
-		case <-c.closeC:
-			c.mu.Lock()
-			flush := c.flush
-			c.mu.Unlock()
+		c.mu.Lock()
+		closing, flush, ping := c.closing, c.flush, c.needPing
+		c.needPing = false
+		c.mu.Unlock()
+		if closing {
 			if flush {
 				_ = c.writeQueued()
 			}
 			c.finish()
 			return
 		}
+		if ping {
+			if err := c.sock.Ping(time.Now().Add(c.hub.cfg.WriteTimeout)); err != nil {
+				c.markClosing(CloseGoingAway, "ping failed")
+				continue
+			}
+		}
+		if err := c.writeQueued(); err != nil {
+			c.markClosing(CloseGoingAway, "write failed")
+			continue
+		}
+		c.mu.Lock()
+		if c.q.len() == 0 && !c.closing && !c.needPing {
+			c.writing, c.lastWrite = false, time.Now()
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
 	}
+}
+
+// markClosing marks the client closing from the writer itself, which
+// goes on to close the socket.
+func (c *Client) markClosing(code int, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
+	c.closing, c.closeCode, c.closeReason = true, code, reason
+	close(c.closeC)
+	c.cancel()
 }
 
 // writeQueued writes the queued frames. It stops early when the client is
@@ -155,8 +207,10 @@ func (c *Client) writeQueued() error {
 func (c *Client) finish() {
 	c.mu.Lock()
 	code, reason := c.closeCode, c.closeReason
+	c.finished = true
 	c.mu.Unlock()
 	_ = c.sock.Close(code, reason, time.Now().Add(time.Second))
+	close(c.writerDone)
 }
 
 // HandleFrame handles one text frame from the client. Bad frames get an

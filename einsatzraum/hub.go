@@ -75,6 +75,10 @@ func (c *HubConfig) defaults() {
 // replayPage is how many events a replay reads from the store at once.
 const replayPage = 500
 
+// feedInbox bounds the bus messages waiting for a room feed; past it the
+// feed catches up from the store instead.
+const feedInbox = 64
+
 // Hub delivers room events to the connections of this node. It follows the
 // bus topics of the rooms its connections subscribe to, puts each room's
 // events in seq order without gaps (filling gaps from the store), and hands
@@ -113,10 +117,34 @@ func NewHub(ctx context.Context, svc *Service, bus Bus, cfg HubConfig, reg prome
 	}
 	h.positions = newPositionFanout(h)
 	svc.tracker.OnChange(h.positions.changed)
-	h.wg.Add(2)
+	h.wg.Add(3)
 	go h.receive()
 	go func() { defer h.wg.Done(); h.positions.run(hctx, cfg.PositionInterval) }()
+	go func() { defer h.wg.Done(); h.pingIdle(hctx) }()
 	return h, nil
+}
+
+// pingIdle asks every connection that wrote nothing for a ping interval to
+// send a ping, so dead peers are found and proxies keep the socket open.
+func (h *Hub) pingIdle(ctx context.Context) {
+	t := time.NewTicker(h.cfg.PingInterval / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			h.mu.Lock()
+			clients := make([]*Client, 0, len(h.clients))
+			for c := range h.clients {
+				clients = append(clients, c)
+			}
+			h.mu.Unlock()
+			for _, c := range clients {
+				c.ping(now, h.cfg.PingInterval)
+			}
+		}
+	}
 }
 
 // receive hands bus messages to the room feeds. It never blocks on a feed:
@@ -188,7 +216,7 @@ func (h *Hub) CloseDevice(deviceID string) int {
 	}
 	h.mu.Unlock()
 	for _, c := range hit {
-		c.q.push(wipeFrame)
+		c.q.push(wipeFrame) // a full queue drops it; the close still comes
 		c.closeAfterFlush(CloseRevoked, "device revoked")
 	}
 	return len(hit)
@@ -219,7 +247,7 @@ func (h *Hub) feedFor(ctx context.Context, room string) (*feed, error) {
 		_ = h.sub.Remove(ctx, RoomTopic(room))
 		return nil, err
 	}
-	f := &feed{hub: h, room: room, seq: seq, inbox: make(chan *Event, 1024), wake: make(chan struct{}, 1),
+	f := &feed{hub: h, room: room, seq: seq, inbox: make(chan *Event, feedInbox), wake: make(chan struct{}, 1),
 		subs: map[*subscription]struct{}{}, stop: make(chan struct{})}
 	h.feeds[room] = f
 	h.metrics.feeds.Inc()

@@ -12,12 +12,11 @@ type outQueue struct {
 	mu     sync.Mutex
 	frames [][]byte
 	limit  int
-	ready  chan struct{} // signalled when frames were added
 	space  chan struct{} // signalled when frames were taken
 }
 
 func newOutQueue(limit int) *outQueue {
-	return &outQueue{limit: limit, ready: make(chan struct{}, 1), space: make(chan struct{}, 1)}
+	return &outQueue{limit: limit, space: make(chan struct{}, 1)}
 }
 
 // push appends f unless the queue is full; it reports whether it did.
@@ -29,7 +28,6 @@ func (q *outQueue) push(f []byte) bool {
 	}
 	q.frames = append(q.frames, f)
 	q.mu.Unlock()
-	signal(q.ready)
 	return true
 }
 

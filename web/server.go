@@ -76,7 +76,7 @@ func New(cfg Config) *Server {
 		app.Add(r.method, fiberPath(r.path), handlers...)
 	}
 	if cfg.Live.Hub != nil {
-		app.Get("/api/v1/ws", wsUpgradeRequired, s.authenticate, liveHandler(cfg.Live))
+		app.Get("/api/v1/ws", s.authenticate, liveHandler(cfg.Live))
 	}
 	s.openapi = buildOpenAPI(s.routes)
 	app.Get("/api/v1/openapi.json", s.openAPI)

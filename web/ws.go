@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
-	fws "github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
@@ -24,17 +23,10 @@ type LiveConfig struct {
 	PongWait time.Duration
 }
 
-// wsUpgradeRequired answers plain HTTP requests to the WebSocket endpoint.
-func wsUpgradeRequired(c *fiber.Ctx) error {
-	if !fws.IsWebSocketUpgrade(c) {
-		return einsatzraum.Errorf(einsatzraum.KindInvalid, "websocket_required", "this endpoint speaks WebSocket only")
-	}
-	return c.Next()
-}
-
 // liveHandler serves GET /api/v1/ws: after authentication (bearer header
-// or access_token) it hands the socket to the hub and reads client frames
-// until the socket ends.
+// or access_token) it upgrades the connection, hands the socket to the hub
+// and reads client frames until the socket ends. Browsers may only connect
+// from the server's own origin.
 func liveHandler(cfg LiveConfig) fiber.Handler {
 	if cfg.MaxFrameBytes <= 0 {
 		cfg.MaxFrameBytes = 64 << 10
@@ -42,33 +34,40 @@ func liveHandler(cfg LiveConfig) fiber.Handler {
 	if cfg.PongWait <= 0 {
 		cfg.PongWait = 60 * time.Second
 	}
-	pool := &sync.Pool{}
-	return fws.New(func(conn *fws.Conn) {
-		a, _ := conn.Locals(actorKey).(*einsatzraum.Actor)
-		if a == nil {
+	upgrader := websocket.FastHTTPUpgrader{
+		ReadBufferSize: 1024, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{},
+		HandshakeTimeout: 10 * time.Second,
+	}
+	return func(c *fiber.Ctx) error {
+		if !websocket.FastHTTPIsWebSocketUpgrade(c.Context()) {
+			return einsatzraum.Errorf(einsatzraum.KindInvalid, "websocket_required", "this endpoint speaks WebSocket only")
+		}
+		a := actor(c)
+		return upgrader.Upgrade(c.Context(), func(conn *websocket.Conn) { serveSocket(cfg, a, conn) })
+	}
+}
+
+func serveSocket(cfg LiveConfig, a *einsatzraum.Actor, conn *websocket.Conn) {
+	client := cfg.Hub.Connect(a, &socket{conn: conn})
+	defer client.Detach()
+	conn.SetReadLimit(cfg.MaxFrameBytes)
+	_ = conn.SetReadDeadline(time.Now().Add(cfg.PongWait))
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(cfg.PongWait)) })
+	for {
+		kind, data, err := conn.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				client.Close(einsatzraum.CloseTooBig, "frame too large")
+			}
 			return
 		}
-		client := cfg.Hub.Connect(a, &socket{conn: conn.Conn})
-		defer client.Detach()
-		conn.SetReadLimit(cfg.MaxFrameBytes)
 		_ = conn.SetReadDeadline(time.Now().Add(cfg.PongWait))
-		conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(cfg.PongWait)) })
-		for {
-			kind, data, err := conn.ReadMessage()
-			if err != nil {
-				if errors.Is(err, websocket.ErrReadLimit) {
-					client.Close(einsatzraum.CloseTooBig, "frame too large")
-				}
-				return
-			}
-			_ = conn.SetReadDeadline(time.Now().Add(cfg.PongWait))
-			if kind != websocket.TextMessage {
-				client.BadFrame("binary_frame", "frames must be JSON text")
-				continue
-			}
-			client.HandleFrame(data)
+		if kind != websocket.TextMessage {
+			client.BadFrame("binary_frame", "frames must be JSON text")
+			continue
 		}
-	}, fws.Config{ReadBufferSize: 1024, WriteBufferSize: 4096, WriteBufferPool: pool, HandshakeTimeout: 10 * time.Second})
+		client.HandleFrame(data)
+	}
 }
 
 // socket adapts a WebSocket connection to einsatzraum.Socket.
