@@ -36,7 +36,7 @@ type Client struct {
 	badFrames   int
 	writing     bool      // a writer goroutine runs
 	needPing    bool      // the next writer pass sends a ping
-	lastWrite   time.Time // when the writer last went idle
+	lastPing    time.Time // pongs to pings keep the reader's deadline alive
 	finished    bool
 
 	writerDone chan struct{} // closed once the socket is closed
@@ -46,7 +46,7 @@ type Client struct {
 func (h *Hub) Connect(a *Actor, sock Socket) *Client {
 	ctx, cancel := context.WithCancel(h.ctx)
 	c := &Client{hub: h, actor: a, sock: sock, q: newOutQueue(h.cfg.QueueLimit), ctx: ctx, cancel: cancel,
-		subs: map[string]*subscription{}, closeC: make(chan struct{}), writerDone: make(chan struct{}), lastWrite: time.Now()}
+		subs: map[string]*subscription{}, closeC: make(chan struct{}), writerDone: make(chan struct{}), lastPing: time.Now()}
 	h.mu.Lock()
 	h.clients[c] = struct{}{}
 	h.mu.Unlock()
@@ -109,15 +109,16 @@ func (c *Client) send(frame []byte) {
 	c.kick()
 }
 
-// ping asks the writer to send a ping if the socket has been idle for d.
+// ping asks the writer to send a ping when the last one is d ago. The
+// peer's pong keeps the reader's deadline alive, busy or idle.
 func (c *Client) ping(now time.Time, d time.Duration) {
 	c.mu.Lock()
-	idle := !c.writing && now.Sub(c.lastWrite) >= d
-	if idle {
-		c.needPing = true
+	due := now.Sub(c.lastPing) >= d
+	if due {
+		c.needPing, c.lastPing = true, now
 	}
 	c.mu.Unlock()
-	if idle {
+	if due {
 		c.kick()
 	}
 }
@@ -161,7 +162,7 @@ func (c *Client) write() {
 		}
 		c.mu.Lock()
 		if c.q.len() == 0 && !c.closing && !c.needPing {
-			c.writing, c.lastWrite = false, time.Now()
+			c.writing = false
 			c.mu.Unlock()
 			return
 		}

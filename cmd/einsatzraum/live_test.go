@@ -314,3 +314,23 @@ func TestWipeClosesLiveConnection(t *testing.T) {
 		t.Errorf("wipe took %v, want < 1s", d)
 	}
 }
+
+// TestBusyConnectionIsPinged keeps a subscriber that never sends a frame
+// busy with events past the server's pong wait: pings (answered by the
+// client's pongs) must keep it open.
+func TestBusyConnectionIsPinged(t *testing.T) {
+	f := newLiveFixture(t, func(c *serveConfig) {
+		c.Hub.PingInterval = 200 * time.Millisecond
+		c.PongWait = 600 * time.Millisecond
+	})
+	c := f.ts.dialWS(t, f.member, 0)
+	c.subscribe(f.room, 0)
+	c.untilSubscribed()
+	for i := range 15 { // 1.5 s of traffic, 2.5 pong waits
+		f.post(t, f.lead, fmt.Sprintf("busy %d", i))
+		if ev := c.nextOf("event"); messageText(ev) != fmt.Sprintf("busy %d", i) {
+			t.Fatalf("event %d: %+v", i, ev)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -31,6 +31,7 @@ type serveConfig struct {
 	ShutdownTimeout time.Duration
 	Hub             einsatzraum.HubConfig
 	MaxFrameBytes   int64
+	PongWait        time.Duration
 	Map             einsatzraum.MapConfig
 	DebugListen     string
 }
@@ -134,7 +135,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		return nil, err
 	}
 	svc.Start(ctx)
-	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, Live: web.LiveConfig{Hub: hub, MaxFrameBytes: cfg.MaxFrameBytes}})
+	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, Live: web.LiveConfig{Hub: hub, MaxFrameBytes: cfg.MaxFrameBytes, PongWait: cfg.PongWait}})
 	return &server{cfg: cfg, log: log, store: store, bus: b, svc: svc, hub: hub, web: w}, nil
 }
 
