@@ -273,3 +273,12 @@ func checkText(field, v string, min, max int) error {
 	}
 	return nil
 }
+
+// RequireRole checks that the caller holds a global role: 403
+// not_<role> otherwise.
+func (s *Service) RequireRole(a *Actor, r GlobalRole) error {
+	if a == nil || a.User.HasRole(r) {
+		return nil
+	}
+	return Errorf(KindForbidden, "not_"+string(r), "this needs the %s role", r)
+}

@@ -17,8 +17,22 @@ import (
 // malformed_json and invalid_field; unknown fields are ignored so that
 // newer clients keep working.
 func decodeJSON(c *fiber.Ctx, v any) error {
-	return decodeBytes(c.Body(), v)
+	body := c.Body()
+	if c.Request().IsBodyStream() { // over the body limit: Fiber streams it
+		b, err := io.ReadAll(io.LimitReader(c.Context().RequestBodyStream(), int64(jsonLimit)+1))
+		if err != nil {
+			return einsatzraum.Errorf(einsatzraum.KindInvalid, "malformed_body", "could not read the body: %v", err)
+		}
+		body = b
+	}
+	if len(body) > jsonLimit {
+		return einsatzraum.Errorf(einsatzraum.KindTooLarge, "body_too_large", "a JSON body must be at most %d bytes", jsonLimit)
+	}
+	return decodeBytes(body, v)
 }
+
+// jsonLimit bounds JSON request bodies.
+const jsonLimit = 1 << 20
 
 func decodeBytes(body []byte, v any) error {
 	body = bytes.TrimSpace(body)

@@ -81,7 +81,10 @@ func schemas() obj {
 		"FeatureCollection": object(obj{"type": strEnum("FeatureCollection"), "features": obj{"type": "array", "items": object(obj{
 			"type": strEnum("Feature"), "id": str(), "geometry": obj{"type": "object"}, "properties": obj{"type": "object"}})}}, "type", "features"),
 		"Extent": object(obj{"bbox": obj{"type": "array", "items": num(), "minItems": 4, "maxItems": 4}, "count": integer()}, "bbox", "count"),
-		"NewPOI": object(obj{"name": str(), "category": str(), "lat": num(), "lon": num(), "description": str()}, "name", "category", "lat", "lon"),
+		"Layer": object(obj{"id": str(), "name": str(), "version": integer(), "count": integer(),
+			"bbox": obj{"type": "array", "items": num()}, "updated_at": timestamp()}, "id", "name", "count", "bbox"),
+		"LayerList": listOf("Layer"),
+		"NewPOI":    object(obj{"name": str(), "category": str(), "lat": num(), "lon": num(), "description": str()}, "name", "category", "lat", "lon"),
 		"POI": object(obj{"id": str(), "room": str(), "name": str(), "category": str(), "lat": num(), "lon": num(),
 			"description": str(), "created_by": str(), "created_at": timestamp()}, "id", "room", "name", "lat", "lon"),
 	}

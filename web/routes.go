@@ -52,5 +52,11 @@ func (s *Server) apiRoutes() []route {
 		{"DELETE", v1 + "/rooms/{room}/pois/{poi}", "Delete a POI (members but observers)", false, "", 204, "", s.deletePOI},
 		{"GET", v1 + "/rooms/{room}/tracks", "Members' movements from..to as LineStrings (user)", false, "", 200, "FeatureCollection", s.tracks},
 		{"GET", v1 + "/rooms/{room}/export.kml", "The room's POIs and tracks as KML", false, "", 200, "", s.exportKML},
+
+		{"GET", v1 + "/layers", "The data layers", false, "", 200, "LayerList", s.listLayers},
+		{"GET", v1 + "/layers/{layer}/features", "A layer's features in bbox, paged by cursor", false, "", 200, "FeatureCollection", s.layerFeatures},
+		{"GET", v1 + "/layers/{layer}/nearby", "A layer's features within radius_m of lat/lon, nearest first", false, "", 200, "FeatureCollection", s.layerNearby},
+		{"GET", v1 + "/layers/{layer}/tiles/{z}/{x}/{y}.mvt", "A Mapbox Vector Tile of the layer", false, "", 200, "", s.layerTile},
+		{"POST", v1 + "/admin/layers", "Import a GeoJSON or CSV layer (admin; multipart name, crs, file); replaces one of the same name", false, "", 201, "Layer", s.importLayer},
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -18,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
+	"github.com/einsatzraum/einsatzraum/layers"
 )
 
 // Config is what the web layer needs.
@@ -30,21 +30,34 @@ type Config struct {
 	BodyLimit int
 	// Live configures the WebSocket endpoint.
 	Live LiveConfig
+	// Layers is the catalogue of data layers.
+	Layers *layers.Catalog
+	// MaxUpload bounds a file upload (a layer) in bytes; 0 means 512 MiB.
+	MaxUpload int64
 }
 
 // Server is the Fiber app with its routes.
 type Server struct {
-	app     *fiber.App
-	svc     *einsatzraum.Service
-	log     *slog.Logger
-	routes  []route
-	openapi []byte
+	app       *fiber.App
+	svc       *einsatzraum.Service
+	log       *slog.Logger
+	routes    []route
+	openapi   []byte
+	layers    *layers.Catalog
+	maxUpload int64
+	bodyLimit int
 }
 
 // New builds the app and registers every route.
 func New(cfg Config) *Server {
 	if cfg.BodyLimit == 0 {
 		cfg.BodyLimit = 1 << 20
+	}
+	if cfg.MaxUpload == 0 {
+		cfg.MaxUpload = 512 << 20
+	}
+	if cfg.Layers == nil {
+		cfg.Layers = layers.NewCatalog(nil, cfg.Logger)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -55,6 +68,7 @@ func New(cfg Config) *Server {
 	app := fiber.New(fiber.Config{
 		AppName:               "einsatzraum",
 		BodyLimit:             cfg.BodyLimit,
+		StreamRequestBody:     true, // larger bodies (uploads) reach the handler as a stream
 		Immutable:             true,
 		DisableStartupMessage: true,
 		ReadTimeout:           30 * time.Second,
@@ -62,7 +76,7 @@ func New(cfg Config) *Server {
 		IdleTimeout:           120 * time.Second,
 		ErrorHandler:          errorHandler(cfg.Logger),
 	})
-	s := &Server{app: app, svc: cfg.Service, log: cfg.Logger}
+	s := &Server{app: app, svc: cfg.Service, log: cfg.Logger, layers: cfg.Layers, maxUpload: cfg.MaxUpload, bodyLimit: cfg.BodyLimit}
 	app.Use(requestMetrics(cfg.Registry))
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", s.readyz)
@@ -78,6 +92,13 @@ func New(cfg Config) *Server {
 	if cfg.Live.Hub != nil {
 		app.Get("/api/v1/ws", s.authenticate, liveHandler(cfg.Live))
 	}
+	ogc := app.Group("/ogc", s.authenticate)
+	ogc.Get("/", s.ogcLanding)
+	ogc.Get("/conformance", s.ogcConformance)
+	ogc.Get("/collections", s.ogcCollections)
+	ogc.Get("/collections/:layer", s.ogcCollectionOne)
+	ogc.Get("/collections/:layer/items", s.ogcItems)
+	ogc.Get("/collections/:layer/items/:item", s.ogcItem)
 	s.openapi = buildOpenAPI(s.routes)
 	app.Get("/api/v1/openapi.json", s.openAPI)
 	app.Use("/api", func(c *fiber.Ctx) error {
@@ -104,19 +125,7 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 }
 
 // fiberPath turns "/rooms/{room}" into Fiber's "/rooms/:room".
-func fiberPath(p string) string {
-	var b strings.Builder
-	for _, seg := range strings.Split(p, "/") {
-		if b.Len() > 0 || seg != "" {
-			b.WriteByte('/')
-		}
-		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
-			seg = ":" + seg[1:len(seg)-1]
-		}
-		b.WriteString(seg)
-	}
-	return b.String()
-}
+func fiberPath(p string) string { return pathParam.ReplaceAllString(p, ":$1") }
 
 // requestMetrics counts requests and their latency by route and status.
 func requestMetrics(reg prometheus.Registerer) fiber.Handler {

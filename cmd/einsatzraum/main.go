@@ -21,6 +21,7 @@ Usage:
   einsatzraum serve [--listen 127.0.0.1:8080] [--data ./data] [--store DSN] [--redis URL]
                     [--email-domains polizei.example,...] [--demo]
   einsatzraum user add [--data DIR | --store DSN] --email E --name N [--callsign C] [--role R]...
+  einsatzraum layer import [--data DIR | --store DSN] --name NAME [--crs EPSG:4326|EPSG:25832|EPSG:25833] FILE
   einsatzraum loadtest --server URL [--users N] [--rooms R] [--rate MSG/S] [--duration D]
 
 Every flag has an environment fallback EINSATZRAUM_<FLAG>, e.g. EINSATZRAUM_EMAIL_DOMAINS.
@@ -55,6 +56,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return errors.New("usage: einsatzraum user add --email E --name N [--callsign C] [--role R]")
 		}
 		return runUserAdd(ctx, args[2:], getenv, stdin, stdout, stderr)
+	case "layer":
+		if len(args) < 2 || args[1] != "import" {
+			return errors.New("usage: einsatzraum layer import --name NAME [--crs EPSG:25832] FILE")
+		}
+		return runLayerImport(ctx, args[2:], getenv, stdout, stderr)
 	case "loadtest":
 		return runLoadtest(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":

@@ -16,6 +16,7 @@ import (
 
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
 	"github.com/einsatzraum/einsatzraum/einsatzraum/bus"
+	"github.com/einsatzraum/einsatzraum/layers"
 	"github.com/einsatzraum/einsatzraum/web"
 )
 
@@ -32,6 +33,8 @@ type serveConfig struct {
 	Hub             einsatzraum.HubConfig
 	MaxFrameBytes   int64
 	PongWait        time.Duration
+	LayerRefresh    time.Duration
+	MaxUpload       int64
 	Map             einsatzraum.MapConfig
 	DebugListen     string
 }
@@ -53,6 +56,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.DurationVar(&cfg.Map.StaleAfter, "stale-after", 5*time.Minute, "a position is shown stale after this age")
 	fs.DurationVar(&cfg.Map.ExpireAfter, "expire-after", time.Hour, "a position leaves the map after this age")
 	fs.DurationVar(&cfg.Hub.PositionInterval, "position-interval", 500*time.Millisecond, "coalesced positions frames per room go out this often")
+	fs.DurationVar(&cfg.LayerRefresh, "layer-refresh", 2*time.Second, "how often to look for layers imported by other processes")
+	fs.Int64Var(&cfg.MaxUpload, "max-upload", 512<<20, "largest layer upload in bytes")
 	fs.Int64Var(&cfg.MaxFrameBytes, "ws-max-frame", 64<<10, "largest client WebSocket frame in bytes (larger: close 1009)")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return cfg, err
@@ -93,6 +98,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			ln.Close()
 			return fmt.Errorf("seed demo: %w", err)
 		}
+		if err := seedDemoLayers(ctx, srv.layers, log); err != nil {
+			ln.Close()
+			return fmt.Errorf("seed demo layers: %w", err)
+		}
 		go simulatePatrols(ctx, srv.svc, acc.actors, 2*time.Second, log)
 		fmt.Fprintf(stdout, "\nEinsatzraum demo is running.\n  Open:     %s/\n  Email:    %s\n  Password: %s\n\n", url, acc.login.Email, acc.login.Password)
 	}
@@ -108,6 +117,9 @@ type server struct {
 	svc   *einsatzraum.Service
 	hub   *einsatzraum.Hub
 	web   *web.Server
+
+	layers    *layers.Catalog
+	stopWatch context.CancelFunc
 }
 
 // newServer opens the store and wires the service and the web app.
@@ -135,8 +147,22 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		return nil, err
 	}
 	svc.Start(ctx)
-	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, Live: web.LiveConfig{Hub: hub, MaxFrameBytes: cfg.MaxFrameBytes, PongWait: cfg.PongWait}})
-	return &server{cfg: cfg, log: log, store: store, bus: b, svc: svc, hub: hub, web: w}, nil
+	ls, ok := store.(layers.Store)
+	if !ok {
+		return nil, errors.New("the store keeps no layers")
+	}
+	if cfg.LayerRefresh <= 0 {
+		cfg.LayerRefresh = 2 * time.Second
+	}
+	catalog := layers.NewCatalog(ls, log)
+	if err := catalog.Refresh(ctx); err != nil {
+		return nil, fmt.Errorf("load layers: %w", err)
+	}
+	wctx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
+	go catalog.Watch(wctx, cfg.LayerRefresh)
+	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, Layers: catalog, MaxUpload: cfg.MaxUpload,
+		Live: web.LiveConfig{Hub: hub, MaxFrameBytes: cfg.MaxFrameBytes, PongWait: cfg.PongWait}})
+	return &server{cfg: cfg, log: log, store: store, bus: b, svc: svc, hub: hub, web: w, layers: catalog, stopWatch: stopWatch}, nil
 }
 
 // Serve answers requests on ln until ctx ends, then stops accepting and
@@ -165,6 +191,7 @@ func (s *server) Serve(ctx context.Context, ln net.Listener) error {
 // Close stops the service's background work and releases the bus and
 // the store.
 func (s *server) Close() {
+	s.stopWatch()
 	s.svc.Close()
 	if err := s.bus.Close(); err != nil {
 		s.log.Error("close bus", "err", err)
