@@ -5,7 +5,7 @@ GOBIN       := $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: run test build lint staticcheck bench
+.PHONY: run test test-deps build lint staticcheck bench
 
 ## build: the einsatzraum binary in bin/
 build:
@@ -16,8 +16,13 @@ run: build
 	$(BIN) serve --demo --data ./data
 
 ## test: formatting, vet, staticcheck and the whole test suite
-test: lint
+test: lint test-deps
 	$(GO) test -race -count=1 -timeout 12m ./...
+
+## test-deps: tools the tests drive for real (GDAL's ogrinfo reads our OGC API)
+test-deps:
+	@command -v ogrinfo >/dev/null || { echo "installing gdal-bin for the OGC API test"; \
+		(apt-get update -qq && apt-get install -y -qq gdal-bin) >/dev/null; }
 
 lint: $(STATICCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

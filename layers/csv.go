@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -148,11 +149,15 @@ func parseNumber(s string, sep rune) (float64, error) {
 	return strconv.ParseFloat(s, 64)
 }
 
+// csvValue turns a cell into a number when it is a plain finite number
+// (leading zeros, as in postal codes, keep it text).
 func csvValue(s string) any {
-	if f, err := strconv.ParseFloat(s, 64); err == nil && s != "" && !strings.HasPrefix(s, "0") || s == "0" {
-		if err == nil {
-			return f
-		}
+	t := strings.TrimSpace(s)
+	if t == "" || (strings.HasPrefix(t, "0") && t != "0" && !strings.HasPrefix(t, "0.")) {
+		return s
+	}
+	if f, err := strconv.ParseFloat(t, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+		return f
 	}
 	return s
 }

@@ -28,6 +28,7 @@ type Layer struct {
 	Meta
 	features []Feature
 	tree     rtree.RTreeG[int32] // feature index by bounding box
+	tiles    tileCache
 }
 
 // NewLayer indexes features (IDs must be 0..n-1 in order) under meta;
@@ -113,13 +114,19 @@ type Hit struct {
 // exact to well under a metre at the radii of a city.
 func (l *Layer) Nearby(center orb.Point, radiusM float64, limit int) []Hit {
 	var hits []Hit
-	seen := map[int32]bool{}
-	for _, bd := range geo.CircleBounds(center, radiusM) {
+	bounds := geo.CircleBounds(center, radiusM)
+	var seen map[int32]bool // only needed when two boxes may overlap
+	if len(bounds) > 1 {
+		seen = map[int32]bool{}
+	}
+	for _, bd := range bounds {
 		l.tree.Search(bd.Min, bd.Max, func(_, _ [2]float64, id int32) bool {
-			if seen[id] {
-				return true
+			if seen != nil {
+				if seen[id] {
+					return true
+				}
+				seen[id] = true
 			}
-			seen[id] = true
 			f := l.features[id]
 			if d := distanceM(center, f.Geometry); d <= radiusM {
 				hits = append(hits, Hit{Feature: f, DistanceM: d})

@@ -1,8 +1,10 @@
 package layers
 
 import (
+	"container/list"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
@@ -10,55 +12,121 @@ import (
 	"github.com/paulmach/orb/maptile"
 	"github.com/paulmach/orb/simplify"
 
-	"github.com/einsatzraum/einsatzraum/geo"
 )
 
 // MaxZoom is the deepest tile zoom served.
 const MaxZoom = 22
 
-// tileExtent is the MVT grid; points are thinned to one per cell of
-// tileExtent/thinning so a low-zoom tile over a million points stays small.
-const (
-	tileExtent = 4096
-	thinning   = 4
-)
+// tileExtent is the MVT grid (4096 units for 256 screen pixels).
+const tileExtent = 4096
+
+// thinCell is the size, in tile units, of the cells within which only the
+// first point is kept: 2×2 screen pixels below zoom 14, so a tile over a
+// million points stays small; 1/4 pixel from zoom 14, where every point
+// of a city shows.
+func thinCell(z uint32) float64 {
+	if z < 14 {
+		return 32
+	}
+	return 4
+}
 
 // Tile renders the Mapbox Vector Tile z/x/y with one layer named after the
 // layer's ID: features clipped to the tile (with a small buffer),
-// simplified for the zoom, points thinned to one per 4×4 pixels. It
-// returns nil for an empty tile.
+// simplified for the zoom, points thinned (see thinCell). It returns nil
+// for an empty tile. Rendered tiles are cached with the layer version.
 func (l *Layer) Tile(z, x, y uint32) ([]byte, error) {
 	if z > MaxZoom || x >= 1<<z || y >= 1<<z {
 		return nil, fmt.Errorf("tile %d/%d/%d does not exist", z, x, y)
 	}
 	tile := maptile.New(x, y, maptile.Zoom(z))
 	b := tile.Bound(1.0 / 64) // a buffer of 64 of 4096 units, so lines do not end at tile edges
+	if cached, ok := l.tiles.get(tileKey{z, x, y}); ok {
+		return cached, nil
+	}
 	fc := geojson.NewFeatureCollection()
-	occupied := map[[2]uint16]bool{}
-	for _, id := range l.search(geo.BBox{MinLon: b.Min[0], MinLat: b.Min[1], MaxLon: b.Max[0], MaxLat: b.Max[1]}) {
+	cell := thinCell(z)
+	const buffer = tileExtent / 64 // in tile units, as in b above
+	cells := int((tileExtent+2*buffer)/cell) + 1
+	occupied := make([]bool, cells*cells) // one flag per thinning cell, the buffer included
+	l.tree.Search(b.Min, b.Max, func(_, _ [2]float64, id int32) bool {
 		f := l.features[id]
 		if p, ok := f.Geometry.(orb.Point); ok {
 			frac := maptile.Fraction(p, maptile.Zoom(z))
-			cell := [2]uint16{uint16((frac[0] - float64(x)) * tileExtent / thinning), uint16((frac[1] - float64(y)) * tileExtent / thinning)}
-			if occupied[cell] {
-				continue
+			cx := int(((frac[0]-float64(x))*tileExtent + buffer) / cell)
+			cy := int(((frac[1]-float64(y))*tileExtent + buffer) / cell)
+			if cx >= 0 && cy >= 0 && cx < cells && cy < cells {
+				if occupied[cy*cells+cx] {
+					return true
+				}
+				occupied[cy*cells+cx] = true
 			}
-			occupied[cell] = true
 		}
 		gf := geojson.NewFeature(orb.Clone(f.Geometry))
 		gf.ID = f.ID
 		gf.Properties = tileProperties(f.Properties)
 		fc.Append(gf)
+		return true
+	})
+	var data []byte
+	if len(fc.Features) > 0 {
+		layers := mvt.Layers{mvt.NewLayer(l.ID, fc)}
+		layers.ProjectToTile(tile)
+		layers.Clip(mvt.MapboxGLDefaultExtentBound)
+		layers.Simplify(simplify.DouglasPeucker(1.0))
+		layers.RemoveEmpty(1.0, 1.0)
+		var err error
+		if data, err = mvt.Marshal(layers); err != nil {
+			return nil, err
+		}
 	}
-	if len(fc.Features) == 0 {
-		return nil, nil
+	l.tiles.put(tileKey{z, x, y}, data)
+	return data, nil
+}
+
+type tileKey struct{ z, x, y uint32 }
+
+// tileCache keeps the most recently rendered tiles of one layer version.
+type tileCache struct {
+	mu    sync.Mutex
+	tiles map[tileKey]*list.Element
+	order list.List // front: most recent; values are tileEntry
+}
+
+type tileEntry struct {
+	key  tileKey
+	data []byte
+}
+
+// tileCacheSize bounds the cached tiles per layer.
+const tileCacheSize = 2048
+
+func (c *tileCache) get(k tileKey) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.tiles[k]
+	if !ok {
+		return nil, false
 	}
-	layers := mvt.Layers{mvt.NewLayer(l.ID, fc)}
-	layers.ProjectToTile(tile)
-	layers.Clip(mvt.MapboxGLDefaultExtentBound)
-	layers.Simplify(simplify.DouglasPeucker(1.0))
-	layers.RemoveEmpty(1.0, 1.0)
-	return mvt.Marshal(layers)
+	c.order.MoveToFront(e)
+	return e.Value.(tileEntry).data, true
+}
+
+func (c *tileCache) put(k tileKey, data []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tiles == nil {
+		c.tiles = map[tileKey]*list.Element{}
+	}
+	if _, ok := c.tiles[k]; ok {
+		return
+	}
+	c.tiles[k] = c.order.PushFront(tileEntry{k, data})
+	if c.order.Len() > tileCacheSize {
+		last := c.order.Back()
+		c.order.Remove(last)
+		delete(c.tiles, last.Value.(tileEntry).key)
+	}
 }
 
 // tileProperties keeps the values a vector tile can hold (strings, numbers,

@@ -168,3 +168,5 @@ func (ts *testServer) login(t *testing.T, email string) string {
 	r.want(t, 200)
 	return r.str("token")
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
