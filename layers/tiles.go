@@ -11,7 +11,6 @@ import (
 	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
 	"github.com/paulmach/orb/simplify"
-
 )
 
 // MaxZoom is the deepest tile zoom served.
