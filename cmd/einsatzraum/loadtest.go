@@ -37,6 +37,10 @@ type loadConfig struct {
 	DialWorkers int
 	StateFile   string
 	Debug       string // the server's --debug-listen URL, to collect garbage before memory readings
+	Mode        string // "messages" or "officers"
+	Interval    time.Duration
+	Dashboards  int
+	WSOfficers  int // officers with a socket; the others report over HTTP (-1: all)
 }
 
 func runLoadtest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -54,6 +58,10 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	fs.IntVar(&cfg.Senders, "senders", 32, "concurrent HTTP senders")
 	fs.IntVar(&cfg.DialWorkers, "dial-workers", 32, "concurrent logins and socket dials")
 	fs.StringVar(&cfg.Debug, "server-debug", "", "the server's --debug-listen URL (http://127.0.0.1:6060): memory is read after a GC there, which makes it exact")
+	fs.StringVar(&cfg.Mode, "mode", "messages", "messages: post chat messages at --rate; officers: every user reports a position every --interval over its socket and --dashboards sockets watch the rooms")
+	fs.DurationVar(&cfg.Interval, "interval", 5*time.Second, "officers mode: how often each officer reports")
+	fs.IntVar(&cfg.WSOfficers, "ws-officers", -1, "officers mode: how many officers report over a socket; the rest POST /api/v1/positions (-1: all; a process has at most `ulimit -n` sockets)")
+	fs.IntVar(&cfg.Dashboards, "dashboards", 500, "officers mode: dashboard sockets, spread over the rooms")
 	fs.StringVar(&cfg.StateFile, "state", "loadtest-state.json", "file that keeps the simulated users' tokens and rooms between runs")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
@@ -67,6 +75,14 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	lt := &loadtest{cfg: cfg, out: stderr, http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: cfg.Senders + cfg.DialWorkers, MaxIdleConnsPerHost: cfg.Senders + cfg.DialWorkers,
 	}}}
+	if cfg.Mode == "officers" {
+		orep, err := lt.runOfficers(ctx)
+		if err != nil {
+			return err
+		}
+		orep.print(stdout)
+		return nil
+	}
 	rep, err := lt.run(ctx)
 	if err != nil {
 		return err
@@ -459,7 +475,7 @@ func (lt *loadtest) progress(stop chan struct{}) {
 	}
 }
 
-type memory struct{ heap, rss float64 }
+type memory struct{ heap, rss, cpuSeconds float64 }
 
 // serverMemory reads the server's Go heap + stack and RSS from /metrics
 // after asking nothing of it: the figures are what the process reports.
@@ -495,6 +511,8 @@ func (lt *loadtest) serverMemory(ctx context.Context) (memory, error) {
 			m.heap += v
 		case "process_resident_memory_bytes":
 			m.rss = v
+		case "process_cpu_seconds_total":
+			m.cpuSeconds = v
 		}
 	}
 	return m, sc.Err()
