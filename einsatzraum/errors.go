@@ -94,6 +94,16 @@ func AsError(err error) *Error {
 		code, msg := ie.InputError()
 		return &Error{Kind: KindInvalid, Code: code, Message: msg, Err: err}
 	}
+	var tl interface{ TooLarge() (string, string) }
+	if errors.As(err, &tl) {
+		code, msg := tl.TooLarge()
+		return &Error{Kind: KindTooLarge, Code: code, Message: msg, Err: err}
+	}
+	var um interface{ UnsupportedMedia() (string, string) }
+	if errors.As(err, &um) {
+		code, msg := um.UnsupportedMedia()
+		return &Error{Kind: KindUnsupported, Code: code, Message: msg, Err: err}
+	}
 	return nil
 }
 

@@ -20,9 +20,6 @@ func (s *Service) PostMessage(ctx context.Context, a *Actor, chatID string, d ch
 	if err := d.Validate(); err != nil {
 		return nil, false, err
 	}
-	if d.Kind != chat.KindText && d.Kind != chat.KindLocation && d.Kind != chat.KindPOI {
-		return nil, false, Errorf(KindInvalid, "unsupported_kind", "messages of kind %q are not supported by this server yet", d.Kind)
-	}
 	err = s.update(ctx, "post_message", func(w *write) error {
 		c, err := requireChat(ctx, w, a, chatID, ActPostMessage)
 		if err != nil {
@@ -31,6 +28,15 @@ func (s *Service) PostMessage(ctx context.Context, a *Actor, chatID string, d ch
 		if d.Kind == chat.KindPOI {
 			if p, err := w.POIByID(ctx, d.POI.ID); err != nil || p.Room != c.Room {
 				return Errorf(KindInvalid, "unknown_poi", "poi %q is not a POI of this room", d.POI.ID)
+			}
+		}
+		if d.Attachment != nil {
+			att, err := attachmentFor(ctx, w, chatID, &d)
+			if err != nil {
+				return err
+			}
+			if d.Location == nil && att.Location != nil {
+				d.Location = att.Location // the photo's EXIF position puts it on the map
 			}
 		}
 		if d.ClientID != "" {

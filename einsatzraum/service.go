@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/einsatzraum/einsatzraum/chat"
 	"github.com/einsatzraum/einsatzraum/geo"
 )
 
@@ -26,6 +27,8 @@ type Config struct {
 	Metrics *Metrics
 	// Map tunes live positions.
 	Map MapConfig
+	// Files configures attachments; without Blobs, uploads are refused.
+	Files Files
 }
 
 // Service runs every command of the domain: it checks permissions,
@@ -57,6 +60,9 @@ func NewService(store Store, bus Bus, cfg Config) *Service {
 		cfg.EmailDomains[i] = strings.ToLower(strings.TrimSpace(d))
 	}
 	cfg.Map.defaults()
+	if cfg.Files.Limits == (chat.Limits{}) {
+		cfg.Files.Limits = chat.DefaultLimits
+	}
 	return &Service{
 		store: store, bus: bus, cfg: cfg, log: cfg.Logger, dummyHash: HashPassword("einsatzraum-dummy"),
 		tracker:     geo.NewTracker(geo.TrackerConfig{StaleAfter: cfg.Map.StaleAfter, ExpireAfter: cfg.Map.ExpireAfter, Now: cfg.Now}),

@@ -93,6 +93,12 @@ type Tx interface {
 	// user and ts, at most limit per call.
 	Track(ctx context.Context, users []string, from, to time.Time, limit int) ([]geo.Position, error)
 
+	CreateAttachment(ctx context.Context, a *chat.Attachment) error
+	AttachmentByID(ctx context.Context, id string) (*chat.Attachment, error)
+
+	// AppendAudit adds an entry to the append-only audit log.
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+
 	// AppendEvent stores e; e.Seq must come from NextSeq in the same transaction.
 	AppendEvent(ctx context.Context, e *Event) error
 	// EventsAfter lists roomID's events with seq > afterSeq in seq order.

@@ -7,8 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"mime"
-	"mime/multipart"
 	"strconv"
 	"strings"
 
@@ -182,54 +180,26 @@ func (s *Server) importLayer(c *fiber.Ctx) error {
 	if err := s.svc.RequireRole(actor(c), einsatzraum.RoleAdmin); err != nil {
 		return err
 	}
-	mt, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
-	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return einsatzraum.Errorf(einsatzraum.KindUnsupported, "multipart_required", "send multipart/form-data with fields name and file")
-	}
-	body := bodyReader(c)
-	limited := &countingReader{r: body, limit: s.maxUpload}
-	mr := multipart.NewReader(limited, params["boundary"])
 	fields := map[string]string{}
 	var features []layers.Feature
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if limited.over {
-				return tooLarge(s.maxUpload)
-			}
-			return einsatzraum.Errorf(einsatzraum.KindInvalid, "malformed_multipart", "malformed multipart body: %v", err)
-		}
-		name := part.FormName()
-		if name != "file" {
-			v, _ := io.ReadAll(io.LimitReader(part, 1024))
-			fields[name] = strings.TrimSpace(string(v))
-			continue
-		}
+	err := readMultipart(c, s.maxUpload, fields, func(filename string, r io.Reader) error {
 		crs, err := layers.ParseCRS(fields["crs"])
 		if err != nil {
 			return einsatzraum.Errorf(einsatzraum.KindInvalid, "invalid_crs", "%v (send the crs field before the file)", err)
 		}
-		if isCSV(part.FileName(), fields) {
+		if isCSV(filename, fields) {
 			var sep rune
 			if s := fields["sep"]; s != "" {
 				sep = []rune(s)[0]
 			}
-			features, err = layers.ReadCSV(part, crs, layers.CSVOptions{LatCol: fields["lat_col"], LonCol: fields["lon_col"], XCol: fields["x_col"], YCol: fields["y_col"], Sep: sep}, nil)
+			features, err = layers.ReadCSV(r, crs, layers.CSVOptions{LatCol: fields["lat_col"], LonCol: fields["lon_col"], XCol: fields["x_col"], YCol: fields["y_col"], Sep: sep}, nil)
 		} else {
-			features, err = layers.ReadGeoJSON(part, crs, nil)
+			features, err = layers.ReadGeoJSON(r, crs, nil)
 		}
-		if limited.over {
-			return tooLarge(s.maxUpload)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if features == nil {
-		return einsatzraum.Errorf(einsatzraum.KindInvalid, "missing_file", "the multipart body needs a file field")
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	meta, err := s.layers.Import(c.UserContext(), fields["name"], features)
 	if err != nil {

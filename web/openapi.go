@@ -81,6 +81,9 @@ func schemas() obj {
 		"FeatureCollection": object(obj{"type": strEnum("FeatureCollection"), "features": obj{"type": "array", "items": object(obj{
 			"type": strEnum("Feature"), "id": str(), "geometry": obj{"type": "object"}, "properties": obj{"type": "object"}})}}, "type", "features"),
 		"Extent": object(obj{"bbox": obj{"type": "array", "items": num(), "minItems": 4, "maxItems": 4}, "count": integer()}, "bbox", "count"),
+		"Attachment": object(obj{"id": str(), "room": str(), "chat": str(), "uploader": str(), "kind": str(), "mime": str(),
+			"size": integer(), "sha256": str(), "name": str(), "thumbnail": obj{"type": "boolean"}, "location": ref("Location"),
+			"created_at": timestamp()}, "id", "mime", "size", "sha256"),
 		"Layer": object(obj{"id": str(), "name": str(), "version": integer(), "count": integer(),
 			"bbox": obj{"type": "array", "items": num()}, "updated_at": timestamp()}, "id", "name", "count", "bbox"),
 		"LayerList": listOf("Layer"),

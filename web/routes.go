@@ -42,6 +42,10 @@ func (s *Server) apiRoutes() []route {
 		{"DELETE", v1 + "/chats/{chat}/members/{user}", "Remove a chat member (manage) or leave", false, "", 204, "", s.removeChatMember},
 		{"POST", v1 + "/chats/{chat}/messages", "Post a message (write); idempotent by client_id", false, "NewMessage", 201, "Message", s.postMessage},
 		{"GET", v1 + "/chats/{chat}/messages", "Messages after after_seq, oldest first (read)", false, "", 200, "MessageList", s.messages},
+		{"POST", v1 + "/chats/{chat}/attachments", "Upload a file for the chat (write; multipart field file, streamed)", false, "", 201, "Attachment", s.uploadAttachment},
+		{"GET", v1 + "/attachments/{id}", "An attachment's bytes (read in its chat; Range)", false, "", 200, "", s.downloadAttachment},
+		{"GET", v1 + "/attachments/{id}/thumbnail", "A photo's thumbnail (JPEG)", false, "", 200, "", s.downloadThumbnail},
+		{"POST", v1 + "/admin/chats/{chat}/inject", "Inject a photo or PDF into a chat (data_admin; multipart caption, file)", false, "", 201, "Message", s.inject},
 
 		{"POST", v1 + "/positions", "Report positions of the caller's device (batch); bad points are listed, good ones kept", false, "PositionReport", 202, "PositionReply", s.reportPositions},
 		{"GET", v1 + "/rooms/{room}/positions", "Live positions of the room's members (bbox, chat)", false, "", 200, "FeatureCollection", s.positions},

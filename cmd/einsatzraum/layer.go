@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -74,7 +75,11 @@ func runLayerImport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	store, err := openStore(ctx, dataDir, dsn)
+	keys, err := loadKeyring(getenv, dataDir, getenv("EINSATZRAUM_MASTER_KEY_FILE"), slog.New(slog.NewTextHandler(stderr, nil)))
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, dataDir, dsn, keys)
 	if err != nil {
 		return err
 	}

@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/einsatzraum/einsatzraum/chat"
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
 	"github.com/einsatzraum/einsatzraum/einsatzraum/bus"
 	"github.com/einsatzraum/einsatzraum/layers"
@@ -35,6 +37,9 @@ type serveConfig struct {
 	PongWait        time.Duration
 	LayerRefresh    time.Duration
 	MaxUpload       int64
+	MasterKeyFile   string
+	Limits          chat.Limits
+	getenv          func(string) string
 	Map             einsatzraum.MapConfig
 	DebugListen     string
 }
@@ -57,7 +62,12 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.DurationVar(&cfg.Map.ExpireAfter, "expire-after", time.Hour, "a position leaves the map after this age")
 	fs.DurationVar(&cfg.Hub.PositionInterval, "position-interval", 500*time.Millisecond, "coalesced positions frames per room go out this often")
 	fs.DurationVar(&cfg.LayerRefresh, "layer-refresh", 2*time.Second, "how often to look for layers imported by other processes")
-	fs.Int64Var(&cfg.MaxUpload, "max-upload", 512<<20, "largest layer upload in bytes")
+	fs.Int64Var(&cfg.MaxUpload, "max-upload", 512<<20, "largest upload (layer or file) in bytes")
+	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file with the base64 master key (default: master.key in --data, created on first start); EINSATZRAUM_MASTER_KEY wins")
+	fs.Int64Var(&cfg.Limits.Photo, "max-photo", chat.DefaultLimits.Photo, "largest photo in bytes")
+	fs.Int64Var(&cfg.Limits.File, "max-file", chat.DefaultLimits.File, "largest PDF in bytes")
+	fs.Int64Var(&cfg.Limits.Audio, "max-audio", chat.DefaultLimits.Audio, "largest audio file in bytes")
+	fs.Int64Var(&cfg.Limits.Video, "max-video", chat.DefaultLimits.Video, "largest video in bytes")
 	fs.Int64Var(&cfg.MaxFrameBytes, "ws-max-frame", 64<<10, "largest client WebSocket frame in bytes (larger: close 1009)")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return cfg, err
@@ -66,6 +76,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		domains = listFlag{"polizei.example"}
 	}
 	cfg.EmailDomains = domains
+	cfg.getenv = getenv
 	return cfg, nil
 }
 
@@ -127,7 +138,18 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	if cfg.Redis != "" {
 		return nil, errors.New("--redis: fan-out over Redis is not supported by this build yet")
 	}
-	store, err := openStore(ctx, cfg.DataDir, cfg.Store)
+	if cfg.getenv == nil {
+		cfg.getenv = func(string) string { return "" }
+	}
+	keys, err := loadKeyring(cfg.getenv, cfg.DataDir, cfg.MasterKeyFile, log)
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := chat.NewDirBlobs(filepath.Join(cfg.DataDir, "blobs"))
+	if err != nil {
+		return nil, err
+	}
+	store, err := openStore(ctx, cfg.DataDir, cfg.Store, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +161,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		Logger:       log,
 		Metrics:      einsatzraum.NewMetrics(reg),
 		Map:          cfg.Map,
+		Files:        einsatzraum.Files{Blobs: blobs, Keys: keys, Limits: cfg.Limits},
 	})
 	hub, err := einsatzraum.NewHub(ctx, svc, b, cfg.Hub, reg)
 	if err != nil {

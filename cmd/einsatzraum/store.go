@@ -6,22 +6,30 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/einsatzraum/einsatzraum/chat"
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
 	"github.com/einsatzraum/einsatzraum/einsatzraum/sqlstore"
 )
 
 // openStore opens the store named by dsn: empty means the SQLite file
 // einsatzraum.db in dataDir; "sqlite:PATH" or a plain path another SQLite
-// file.
-func openStore(ctx context.Context, dataDir, dsn string) (einsatzraum.Store, error) {
+// file. Sensitive columns are encrypted with keys.
+func openStore(ctx context.Context, dataDir, dsn string, keys *chat.Keyring) (einsatzraum.Store, error) {
+	var db *sqlstore.DB
+	var err error
 	switch {
 	case dsn == "":
-		return sqlstore.OpenSQLite(ctx, filepath.Join(dataDir, "einsatzraum.db"))
+		db, err = sqlstore.OpenSQLite(ctx, filepath.Join(dataDir, "einsatzraum.db"))
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return nil, fmt.Errorf("--store %s: PostgreSQL is not supported by this build yet", redactDSN(dsn))
 	default:
-		return sqlstore.OpenSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+		db, err = sqlstore.OpenSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
 	}
+	if err != nil {
+		return nil, err
+	}
+	db.SetCipher(keys)
+	return db, nil
 }
 
 // redactDSN hides a password in a DSN for logs.

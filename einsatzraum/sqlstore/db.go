@@ -33,6 +33,7 @@ var _ einsatzraum.Store = (*DB)(nil)
 type DB struct {
 	w, r    *sql.DB
 	dialect dialect
+	cipher  Cipher
 
 	// writes feeds the group-commit loop (SQLite): concurrent Tx calls
 	// share one transaction and one fsync, each in its own savepoint. Nil
@@ -81,7 +82,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	db := &DB{w: w, r: r, dialect: sqliteDialect}
+	db := &DB{w: w, r: r, dialect: sqliteDialect, cipher: plainCipher{}}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -191,7 +192,7 @@ func (db *DB) commitGroup(group []*writeReq) {
 			finish(fmt.Errorf("savepoint: %w", err))
 			return
 		}
-		results[i] = runSafely(r.fn, &txn{tx: tx, d: &db.dialect})
+		results[i] = runSafely(r.fn, &txn{tx: tx, d: &db.dialect, c: db.cipher})
 		if results[i] != nil {
 			if _, err := tx.Exec("ROLLBACK TO w"); err != nil {
 				_ = tx.Rollback()
@@ -233,7 +234,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	if err := fn(&txn{tx: tx, d: &db.dialect}); err != nil {
+	if err := fn(&txn{tx: tx, d: &db.dialect, c: db.cipher}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -243,10 +244,38 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 	return nil
 }
 
+// Cipher encrypts the sensitive columns at rest (message bodies, event
+// data, attachment names). chat.Keyring is one.
+type Cipher interface {
+	Seal(plaintext []byte) []byte
+	Open(sealed []byte) ([]byte, error)
+}
+
+// plainCipher stores values as they are; only for tests that say so.
+type plainCipher struct{}
+
+func (plainCipher) Seal(p []byte) []byte          { return p }
+func (plainCipher) Open(s []byte) ([]byte, error) { return s, nil }
+
+// SetCipher makes the store encrypt sensitive columns with c. Call it
+// before the first use.
+func (db *DB) SetCipher(c Cipher) { db.cipher = c }
+
 // txn implements einsatzraum.Tx over one *sql.Tx.
 type txn struct {
 	tx *sql.Tx
 	d  *dialect
+	c  Cipher
+}
+
+func (t *txn) seal(p []byte) []byte { return t.c.Seal(p) }
+
+func (t *txn) open(s []byte) ([]byte, error) {
+	p, err := t.c.Open(s)
+	if err != nil {
+		return nil, fmt.Errorf("decrypt stored value: %w", err)
+	}
+	return p, nil
 }
 
 func (t *txn) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {

@@ -29,14 +29,14 @@ func (t *txn) InsertMessage(ctx context.Context, m *chat.Message) error {
 	}
 	_, err = t.exec(ctx, `INSERT INTO messages (id, room_id, chat_id, seq, sender_id, kind, body, client_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.Room, m.Chat, m.Seq, m.Sender.ID, string(m.Kind), body, clientID, micros(m.CreatedAt))
+		m.ID, m.Room, m.Chat, m.Seq, m.Sender.ID, string(m.Kind), t.seal(body), clientID, micros(m.CreatedAt))
 	return err
 }
 
 const messageSelect = `SELECT m.id, m.room_id, m.chat_id, m.seq, u.id, u.name, u.callsign, m.kind, m.body, m.client_id, m.created_at
 	FROM messages m JOIN users u ON u.id = m.sender_id `
 
-func scanMessage(row interface{ Scan(...any) error }) (*chat.Message, error) {
+func (t *txn) scanMessage(row interface{ Scan(...any) error }) (*chat.Message, error) {
 	var m chat.Message
 	var body []byte
 	var clientID sql.NullString
@@ -44,6 +44,10 @@ func scanMessage(row interface{ Scan(...any) error }) (*chat.Message, error) {
 	if err := row.Scan(&m.ID, &m.Room, &m.Chat, &m.Seq, &m.Sender.ID, &m.Sender.Name, &m.Sender.Callsign,
 		&m.Kind, &body, &clientID, &created); err != nil {
 		return nil, one(err)
+	}
+	body, err := t.open(body)
+	if err != nil {
+		return nil, err
 	}
 	var b messageBody
 	if err := json.Unmarshal(body, &b); err != nil {
@@ -56,7 +60,7 @@ func scanMessage(row interface{ Scan(...any) error }) (*chat.Message, error) {
 }
 
 func (t *txn) MessageByClientID(ctx context.Context, senderID, clientID string) (*chat.Message, error) {
-	return scanMessage(t.queryRow(ctx, messageSelect+`WHERE m.sender_id = ? AND m.client_id = ?`, senderID, clientID))
+	return t.scanMessage(t.queryRow(ctx, messageSelect+`WHERE m.sender_id = ? AND m.client_id = ?`, senderID, clientID))
 }
 
 func (t *txn) Messages(ctx context.Context, chatID string, afterSeq int64, limit int) ([]chat.Message, error) {
@@ -66,7 +70,7 @@ func (t *txn) Messages(ctx context.Context, chatID string, afterSeq int64, limit
 	}
 	out := []chat.Message{}
 	for rows.Next() {
-		m, err := scanMessage(rows)
+		m, err := t.scanMessage(rows)
 		if err != nil {
 			rows.Close()
 			return nil, err
@@ -78,7 +82,7 @@ func (t *txn) Messages(ctx context.Context, chatID string, afterSeq int64, limit
 
 func (t *txn) AppendEvent(ctx context.Context, e *einsatzraum.Event) error {
 	_, err := t.exec(ctx, `INSERT INTO events (room_id, seq, type, chat_id, subject, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		e.Room, e.Seq, e.Type, nullString(e.Chat), nullString(e.Subject), []byte(e.Data), micros(e.CreatedAt))
+		e.Room, e.Seq, e.Type, nullString(e.Chat), nullString(e.Subject), t.seal(e.Data), micros(e.CreatedAt))
 	return err
 }
 
@@ -98,7 +102,12 @@ func (t *txn) EventsAfter(ctx context.Context, roomID string, afterSeq int64, li
 			rows.Close()
 			return nil, err
 		}
-		e.Chat, e.Subject, e.Data, e.CreatedAt = chatID.String, subject.String, data, fromMicros(created)
+		plain, err := t.open(data)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		e.Chat, e.Subject, e.Data, e.CreatedAt = chatID.String, subject.String, plain, fromMicros(created)
 		out = append(out, e)
 	}
 	return out, closeRows(rows)

@@ -1,0 +1,75 @@
+package chat
+
+import (
+	"bytes"
+	"crypto/rand"
+	"io"
+	"testing"
+)
+
+func TestSealOpen(t *testing.T) {
+	k, _ := NewKeyring(bytes.Repeat([]byte{7}, 32))
+	other, _ := NewKeyring(bytes.Repeat([]byte{8}, 32))
+	s := k.Seal([]byte("Lage an Brücke 3"))
+	if bytes.Contains(s, []byte("Lage")) {
+		t.Fatal("plaintext in the sealed value")
+	}
+	p, err := k.Open(s)
+	if err != nil || string(p) != "Lage an Brücke 3" {
+		t.Fatalf("Open = %q, %v", p, err)
+	}
+	if _, err := other.Open(s); err == nil {
+		t.Error("another master key opened it")
+	}
+	s[len(s)-1] ^= 1
+	if _, err := k.Open(s); err == nil {
+		t.Error("a tampered value opened")
+	}
+}
+
+func TestEncryptedFileRandomAccess(t *testing.T) {
+	k, _ := NewKeyring(bytes.Repeat([]byte{9}, 32))
+	for _, size := range []int{0, 1, chunkSize - 1, chunkSize, chunkSize + 1, 3*chunkSize + 123} {
+		plain := make([]byte, size)
+		_, _ = rand.Read(plain)
+		var enc bytes.Buffer
+		w, err := k.NewEncryptWriter(&enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// odd write sizes
+		for rest := plain; len(rest) > 0; {
+			n := min(len(rest), 1000+len(rest)%7777)
+			_, _ = w.Write(rest[:n])
+			rest = rest[n:]
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if int64(enc.Len()) != EncryptedSize(int64(size)) {
+			t.Errorf("size %d: encrypted %d bytes, EncryptedSize says %d", size, enc.Len(), EncryptedSize(int64(size)))
+		}
+		r, err := k.NewDecryptReader(bytes.NewReader(enc.Bytes()), int64(size))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(io.NewSectionReader(r, 0, int64(size)))
+		if err != nil || !bytes.Equal(got, plain) {
+			t.Fatalf("size %d: round trip failed: %v", size, err)
+		}
+		if size > 10 {
+			part := make([]byte, size/3)
+			if _, err := r.ReadAt(part, int64(size/2)); err != nil && err != io.EOF {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(part, plain[size/2:size/2+len(part)]) {
+				t.Fatalf("size %d: range read differs", size)
+			}
+			// Truncating the file is detected.
+			tr, _ := k.NewDecryptReader(bytes.NewReader(enc.Bytes()[:enc.Len()-20]), int64(size))
+			if _, err := io.ReadAll(io.NewSectionReader(tr, 0, int64(size))); err == nil {
+				t.Errorf("size %d: a truncated file decrypted", size)
+			}
+		}
+	}
+}

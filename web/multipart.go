@@ -1,0 +1,60 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
+)
+
+// readMultipart streams a multipart/form-data body: small text fields are
+// collected into fields (in the order they come), and onFile is called
+// with the reader of the part named "file" (which should come last). The
+// whole body is bounded by limit (413 past it); nothing is kept in memory
+// beyond what onFile keeps.
+func readMultipart(c *fiber.Ctx, limit int64, fields map[string]string, onFile func(filename string, r io.Reader) error) error {
+	mt, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return einsatzraum.Errorf(einsatzraum.KindUnsupported, "multipart_required", "send multipart/form-data with a file field")
+	}
+	body := &countingReader{r: bodyReader(c), limit: limit}
+	mr := multipart.NewReader(body, params["boundary"])
+	sawFile := false
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if body.over {
+				return tooLarge(limit)
+			}
+			return einsatzraum.Errorf(einsatzraum.KindInvalid, "malformed_multipart", "malformed multipart body: %v", err)
+		}
+		if part.FormName() != "file" {
+			v, _ := io.ReadAll(io.LimitReader(part, 64<<10))
+			fields[part.FormName()] = strings.TrimSpace(string(v))
+			continue
+		}
+		if sawFile {
+			return einsatzraum.Errorf(einsatzraum.KindInvalid, "one_file_only", "send one file per request")
+		}
+		sawFile = true
+		err = onFile(part.FileName(), part)
+		if body.over {
+			return tooLarge(limit)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if !sawFile {
+		return einsatzraum.Errorf(einsatzraum.KindInvalid, "missing_file", "the multipart body needs a file field")
+	}
+	return nil
+}
