@@ -22,7 +22,7 @@ type testServer struct {
 
 // startServer starts "serve" on 127.0.0.1:0 with a fresh data dir; it is
 // shut down when the test ends.
-func startServer(t *testing.T, edit ...func(*serveConfig)) *testServer {
+func startServer(t testing.TB, edit ...func(*serveConfig)) *testServer {
 	t.Helper()
 	cfg := serveConfig{
 		Listen: "127.0.0.1:0", DataDir: t.TempDir(), EmailDomains: []string{"polizei.example"},
@@ -53,7 +53,7 @@ func startServer(t *testing.T, edit ...func(*serveConfig)) *testServer {
 	return &testServer{URL: "http://" + ln.Addr().String(), Data: cfg.DataDir, srv: srv}
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
@@ -62,7 +62,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 // addUser runs "einsatzraum user add" against the server's data dir, as an
 // operator would while the server runs, and returns the new user's ID.
-func (ts *testServer) addUser(t *testing.T, email, name string, roles ...string) string {
+func (ts *testServer) addUser(t testing.TB, email, name string, roles ...string) string {
 	t.Helper()
 	args := []string{"user", "add", "--data", ts.Data, "--email", email, "--name", name, "--callsign", "CS " + name}
 	for _, r := range roles {
@@ -91,7 +91,7 @@ type reply struct {
 
 // call does one API request with an optional token and JSON body (a string
 // is sent as is, anything else is marshalled).
-func (ts *testServer) call(t *testing.T, method, path, token string, body any) reply {
+func (ts *testServer) call(t testing.TB, method, path, token string, body any) reply {
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -133,7 +133,7 @@ func (ts *testServer) call(t *testing.T, method, path, token string, body any) r
 }
 
 // want fails the test unless the reply has status (and, for errors, code).
-func (r reply) want(t *testing.T, status int, code ...string) reply {
+func (r reply) want(t testing.TB, status int, code ...string) reply {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Raw)
@@ -162,7 +162,7 @@ func (r reply) items() []map[string]any {
 }
 
 // login logs email in and returns the token.
-func (ts *testServer) login(t *testing.T, email string) string {
+func (ts *testServer) login(t testing.TB, email string) string {
 	t.Helper()
 	r := ts.call(t, "POST", "/api/v1/auth/login", "", map[string]any{"email": email, "password": testPassword, "device_name": "test"})
 	r.want(t, 200)

@@ -19,7 +19,7 @@ type liveFixture struct {
 	leadID, memberID       string
 }
 
-func newLiveFixture(t *testing.T, edit ...func(*serveConfig)) *liveFixture {
+func newLiveFixture(t testing.TB, edit ...func(*serveConfig)) *liveFixture {
 	ts := startServer(t, edit...)
 	f := &liveFixture{ts: ts}
 	f.leadID = ts.addUser(t, "lead@polizei.example", "Lea")
@@ -33,7 +33,7 @@ func newLiveFixture(t *testing.T, edit ...func(*serveConfig)) *liveFixture {
 	return f
 }
 
-func (f *liveFixture) post(t *testing.T, token, text string) int64 {
+func (f *liveFixture) post(t testing.TB, token, text string) int64 {
 	t.Helper()
 	r := f.ts.call(t, "POST", "/api/v1/chats/"+f.chat+"/messages", token, map[string]any{"kind": "text", "text": text}).want(t, 201)
 	return int64(r.Body["seq"].(float64))

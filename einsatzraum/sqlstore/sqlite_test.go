@@ -1,10 +1,12 @@
 package sqlstore_test
 
 import (
+	"bytes"
 	"context"
 	"path/filepath"
 	"testing"
 
+	"github.com/einsatzraum/einsatzraum/chat"
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
 	"github.com/einsatzraum/einsatzraum/einsatzraum/sqlstore"
 	"github.com/einsatzraum/einsatzraum/einsatzraum/storetest"
@@ -16,6 +18,11 @@ func newSQLite(t *testing.T) einsatzraum.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys, err := chat.NewKeyring(bytes.Repeat([]byte{1}, chat.MasterKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetCipher(keys) // the conformance suite runs with sealed columns, as the server does
 	t.Cleanup(func() { db.Close() })
 	return db
 }
