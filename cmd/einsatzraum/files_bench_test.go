@@ -19,7 +19,9 @@ import (
 // and reports MB/s both ways and the peak Go heap of the process (client
 // and server are in it).
 func BenchmarkAttachment50MB(b *testing.B) {
-	f := newLiveFixture(b, func(c *serveConfig) { c.Limits = chat.Limits{Photo: 1 << 20, File: 1 << 20, Audio: 1 << 20, Video: 100 << 20} })
+	f := newLiveFixture(b, func(c *serveConfig) {
+		c.Limits = chat.Limits{Photo: 1 << 20, File: 1 << 20, Audio: 1 << 20, Video: 100 << 20}
+	})
 	video := append(mp4File()[:40], make([]byte, 50<<20)...)
 	_, _ = rand.Read(video[40:])
 	var up, down time.Duration

@@ -153,7 +153,9 @@ func (ts *testServer) get(t *testing.T, path, token string, header map[string]st
 }
 
 func TestAttachmentsEndToEnd(t *testing.T) {
-	f := newLiveFixture(t, func(c *serveConfig) { c.Limits = chat.Limits{Photo: 2 << 20, File: 1 << 20, Audio: 1 << 20, Video: 1 << 20} })
+	f := newLiveFixture(t, func(c *serveConfig) {
+		c.Limits = chat.Limits{Photo: 2 << 20, File: 1 << 20, Audio: 1 << 20, Video: 1 << 20}
+	})
 	ts := f.ts
 	cp := "/api/v1/chats/" + f.chat
 	obsID := ts.call(t, "GET", "/api/v1/me", f.observer, nil).want(t, 200).str("id")

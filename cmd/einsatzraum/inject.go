@@ -28,7 +28,7 @@ func runInject(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	token := getenv("EINSATZRAUM_TOKEN")
 	if chatID == "" || fs.NArg() == 0 {
-		return errors.New("usage: EINSATZRAUM_TOKEN=... einsatzraum inject --server URL --chat ID [--caption TEXT] FILE...")
+		return errors.New("usage: EINSATZRAUM_TOKEN=TOKEN einsatzraum inject --server URL --chat ID [--caption TEXT] FILE [FILE]")
 	}
 	if token == "" {
 		return errors.New("inject: set EINSATZRAUM_TOKEN to a data administrator's token")
