@@ -5,24 +5,34 @@ GOBIN       := $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: run test test-deps build lint staticcheck bench
+.PHONY: run test test-deps build ui lint staticcheck bench
 
-## build: the einsatzraum binary in bin/
-build:
+## build: the dashboard, then the einsatzraum binary (with the dashboard embedded) in bin/
+build: ui
 	$(GO) build -o $(BIN) ./cmd/einsatzraum
+
+## ui: the dashboard (TypeScript, MapLibre) built by esbuild into web/ui/dist
+ui: web/ui/node_modules/.package-lock.json
+	cd web/ui && npm run build
+
+web/ui/node_modules/.package-lock.json: web/ui/package.json web/ui/package-lock.json
+	cd web/ui && npm ci --no-audit --no-fund
 
 ## run: build and start the server on the embedded default with the demo
 run: build
 	$(BIN) serve --demo --data ./data
 
-## test: formatting, vet, staticcheck and the whole test suite
-test: lint test-deps
+## test: formatting, vet, staticcheck and the whole test suite (the browser test included)
+test: lint test-deps ui
 	$(GO) test -race -count=1 -timeout 12m ./...
 
-## test-deps: tools the tests drive for real (GDAL's ogrinfo reads our OGC API)
+## test-deps: tools the tests drive for real: GDAL's ogrinfo reads our OGC API,
+## Debian's Chromium runs the dashboard (never a downloaded browser)
 test-deps:
-	@command -v ogrinfo >/dev/null || { echo "installing gdal-bin for the OGC API test"; \
-		(apt-get update -qq && apt-get install -y -qq gdal-bin) >/dev/null; }
+	@missing=""; command -v ogrinfo >/dev/null || missing="$$missing gdal-bin"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then echo "installing$$missing"; \
+		(apt-get update -qq && apt-get install -y -qq $$missing) >/dev/null; fi
 
 lint: $(STATICCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

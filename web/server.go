@@ -18,6 +18,7 @@ import (
 
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
 	"github.com/einsatzraum/einsatzraum/layers"
+	"github.com/einsatzraum/einsatzraum/web/ui"
 )
 
 // Config is what the web layer needs.
@@ -34,6 +35,9 @@ type Config struct {
 	Layers *layers.Catalog
 	// MaxUpload bounds a file upload (a layer) in bytes; 0 means 512 MiB.
 	MaxUpload int64
+	// Basemap is a PMTiles file served to the dashboard; "" for none (the
+	// dashboard then draws a neutral background with a coordinate grid).
+	Basemap string
 }
 
 // Server is the Fiber app with its routes.
@@ -101,9 +105,14 @@ func New(cfg Config) *Server {
 	ogc.Get("/collections/:layer/items/:item", s.ogcItem)
 	s.openapi = buildOpenAPI(s.routes)
 	app.Get("/api/v1/openapi.json", s.openAPI)
+	app.Get("/api/v1/config", func(c *fiber.Ctx) error {
+		return c.JSON(fiber.Map{"basemap": cfg.Basemap != "", "languages": []string{"de", "en"}})
+	})
 	app.Use("/api", func(c *fiber.Ctx) error {
 		return einsatzraum.Errorf(einsatzraum.KindNotFound, "no_such_endpoint", "no endpoint %s %s", c.Method(), c.Path())
 	})
+	app.Get("/basemap.pmtiles", serveBasemap(cfg.Basemap))
+	app.Get("/*", serveUI(ui.Files(), ui.Built()))
 	return s
 }
 

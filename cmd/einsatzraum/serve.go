@@ -38,6 +38,7 @@ type serveConfig struct {
 	LayerRefresh    time.Duration
 	MaxUpload       int64
 	MasterKeyFile   string
+	Basemap         string
 	Limits          chat.Limits
 	getenv          func(string) string
 	Map             einsatzraum.MapConfig
@@ -63,6 +64,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.DurationVar(&cfg.Hub.PositionInterval, "position-interval", 500*time.Millisecond, "coalesced positions frames per room go out this often")
 	fs.DurationVar(&cfg.LayerRefresh, "layer-refresh", 2*time.Second, "how often to look for layers imported by other processes")
 	fs.Int64Var(&cfg.MaxUpload, "max-upload", 512<<20, "largest upload (layer or file) in bytes")
+	fs.StringVar(&cfg.Basemap, "basemap", "", "a PMTiles file served as the dashboard's offline basemap; empty: a neutral background with a coordinate grid")
 	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file with the base64 master key (default: master.key in --data, created on first start); EINSATZRAUM_MASTER_KEY wins")
 	fs.Int64Var(&cfg.Limits.Photo, "max-photo", chat.DefaultLimits.Photo, "largest photo in bytes")
 	fs.Int64Var(&cfg.Limits.File, "max-file", chat.DefaultLimits.File, "largest PDF in bytes")
@@ -183,7 +185,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	}
 	wctx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 	go catalog.Watch(wctx, cfg.LayerRefresh)
-	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, Layers: catalog, MaxUpload: cfg.MaxUpload,
+	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, Layers: catalog, MaxUpload: cfg.MaxUpload, Basemap: cfg.Basemap,
 		Live: web.LiveConfig{Hub: hub, MaxFrameBytes: cfg.MaxFrameBytes, PongWait: cfg.PongWait}})
 	return &server{cfg: cfg, log: log, store: store, bus: b, svc: svc, hub: hub, web: w, layers: catalog, stopWatch: stopWatch}, nil
 }

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/einsatzraum/einsatzraum/web/ui"
+)
+
+// TestDashboardInBrowser runs the dashboard and the field view in Debian's
+// Chromium (playwright-core, web/ui/test/e2e.mjs) against a real server
+// with the demo: login, moving officers, a layer toggle, a POI added and
+// deleted, a message seen in a second browser, a photo, and a phone's
+// (mocked) location on the dashboard. Screenshots: web/ui/test-results.
+func TestDashboardInBrowser(t *testing.T) {
+	uiDir, _ := filepath.Abs("../../web/ui")
+	missing := ""
+	switch {
+	case !ui.Built():
+		missing = "the dashboard is not built into the test binary (make test builds it)"
+	case fileMissing(filepath.Join(uiDir, "node_modules", "playwright-core")):
+		missing = "web/ui/node_modules is missing (npm ci)"
+	case fileMissing("/usr/bin/chromium"):
+		missing = "Debian's chromium is not installed"
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		missing = "node is not installed"
+	}
+	if missing != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("browser test cannot run in CI: %s", missing)
+		}
+		t.Skip(missing)
+	}
+	ts := startServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	acc, err := seedDemo(ctx, ts.srv.svc, "polizei.example", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seedDemoLayers(ctx, ts.srv.layers, log); err != nil {
+		t.Fatal(err)
+	}
+	go simulatePatrols(ctx, ts.srv.svc, acc.actors, time.Second, log)
+
+	cmd := exec.CommandContext(ctx, "node", "test/e2e.mjs")
+	cmd.Dir = uiDir
+	cmd.Env = append(os.Environ(), "EZ_URL="+ts.URL, "EZ_EMAIL="+acc.login.Email, "EZ_PASSWORD="+acc.login.Password,
+		"EZ_SHOTS="+filepath.Join(uiDir, "test-results"))
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Fatalf("browser test failed: %v", err)
+	}
+}
+
+func fileMissing(path string) bool {
+	_, err := os.Stat(path)
+	return err != nil
+}

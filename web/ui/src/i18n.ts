@@ -1,0 +1,32 @@
+// German (default) and English UI text.
+const texts = {
+  de: {
+    title: 'Einsatzraum', login: 'Anmelden', email: 'E-Mail', password: 'Passwort', loginFailed: 'Anmeldung fehlgeschlagen',
+    rooms: 'Einsatzräume', noRooms: 'Keine Einsatzräume', back: 'Räume', logout: 'Abmelden', live: 'live', reconnecting: 'verbinde neu …', offline: 'getrennt',
+    showAll: 'Alle Kräfte zeigen', addPOI: 'POI setzen', addPOIHint: 'In die Karte klicken, um den POI zu setzen', layers: 'Datenebenen', map: 'Karte',
+    shareLocation: 'Standort teilen', sharing: 'Standort wird geteilt', name: 'Name', category: 'Kategorie', description: 'Beschreibung', save: 'Speichern',
+    cancel: 'Abbrechen', delete: 'Löschen', send: 'Senden', message: 'Nachricht', file: 'Datei', photo: 'Foto aufnehmen', newChat: 'Neuer Chat',
+    members: 'Mitglieder', rights: 'Rechte', create: 'Anlegen', noPositions: 'Keine Positionen', stale: 'veraltet', accuracy: 'Genauigkeit',
+    location: 'Standort', poi: 'POI', language: 'English', read: 'lesen', write: 'schreiben', manage: 'verwalten', chats: 'Chats',
+  },
+  en: {
+    title: 'Operation room', login: 'Log in', email: 'Email', password: 'Password', loginFailed: 'Login failed',
+    rooms: 'Operation rooms', noRooms: 'No operation rooms', back: 'Rooms', logout: 'Log out', live: 'live', reconnecting: 'reconnecting …', offline: 'offline',
+    showAll: 'Show all forces', addPOI: 'Add POI', addPOIHint: 'Click the map to place the POI', layers: 'Data layers', map: 'Map',
+    shareLocation: 'Share my location', sharing: 'Sharing location', name: 'Name', category: 'Category', description: 'Description', save: 'Save',
+    cancel: 'Cancel', delete: 'Delete', send: 'Send', message: 'Message', file: 'File', photo: 'Take photo', newChat: 'New chat',
+    members: 'Members', rights: 'Rights', create: 'Create', noPositions: 'No positions', stale: 'stale', accuracy: 'Accuracy',
+    location: 'Location', poi: 'POI', language: 'Deutsch', read: 'read', write: 'write', manage: 'manage', chats: 'Chats',
+  },
+};
+
+export type Key = keyof typeof texts.de;
+let lang: 'de' | 'en' = (localStorage.getItem('ez.lang') as 'de' | 'en') || 'de';
+
+export function t(k: Key): string { return texts[lang][k]; }
+export function currentLang() { return lang; }
+export function toggleLang() {
+  lang = lang === 'de' ? 'en' : 'de';
+  localStorage.setItem('ez.lang', lang);
+  document.documentElement.lang = lang;
+}

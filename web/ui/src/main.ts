@@ -1,0 +1,438 @@
+// The Einsatzraum dashboard (command staff, large screen) and field client
+// (phone, ?field or a narrow screen): login, rooms, the live map with
+// officers, POIs and data layers, and the chats beside it.
+import * as maplibregl from './vendor/maplibre-gl.mjs';
+import { Protocol } from 'pmtiles';
+import { Api, ApiError, Live, LiveState } from './api';
+import { currentLang, t, toggleLang } from './i18n';
+
+const api = new Api();
+const app = document.getElementById('app')!;
+const field = new URLSearchParams(location.search).has('field') || window.matchMedia('(max-width: 800px)').matches;
+if (field) document.body.classList.add('field');
+
+type Attrs = Record<string, any>;
+function h(tag: string, attrs: Attrs = {}, ...kids: (Node | string | null | undefined | false)[]): HTMLElement {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const k of kids) if (k) el.append(k);
+  return el;
+}
+
+// Test and debugging hooks (read-only views of the state).
+const debug: any = ((window as any).ez = { officers: 0, pois: 0, messages: 0, mapReady: false, live: 'offline' });
+
+function header(title: string, live?: Live): HTMLElement {
+  const status = h('span', { class: 'status', role: 'status', 'aria-live': 'polite', id: 'live-status', text: t('offline') });
+  if (live) live.onState = (s: LiveState) => { status.className = `status ${s}`; status.textContent = t(s); debug.live = s; };
+  return h('header', {},
+    h('h1', { text: title }),
+    live ? status : null,
+    live ? h('button', { class: 'secondary', id: 'back', onclick: () => { location.hash = ''; } }, t('back')) : null,
+    h('button', { class: 'secondary', onclick: () => { toggleLang(); route(); } }, t('language')),
+    api.token ? h('button', { class: 'secondary', onclick: async () => { await api.req('POST', '/api/v1/auth/logout').catch(() => {}); api.setToken(''); route(); } }, t('logout')) : null,
+  );
+}
+
+function showLogin() {
+  const err = h('p', { class: 'error', role: 'alert' });
+  const email = h('input', { type: 'email', id: 'email', autocomplete: 'username', required: true }) as HTMLInputElement;
+  const pw = h('input', { type: 'password', id: 'password', autocomplete: 'current-password', required: true }) as HTMLInputElement;
+  const form = h('form', { class: 'login', onsubmit: async (e: Event) => {
+    e.preventDefault();
+    try {
+      const r = await api.req('POST', '/api/v1/auth/login', { email: email.value, password: pw.value, device_name: field ? 'Einsatzraum mobil' : 'Einsatzraum Dashboard' });
+      api.setToken(r.token);
+      route();
+    } catch (e) { err.textContent = `${t('loginFailed')}: ${(e as Error).message}`; }
+  } },
+    h('h2', { text: t('title') }),
+    h('label', { for: 'email', text: t('email') }), email,
+    h('label', { for: 'password', text: t('password') }), pw,
+    h('button', { type: 'submit', id: 'login' }, t('login')), err);
+  app.replaceChildren(header(t('title')), form);
+  email.focus();
+}
+
+async function showRooms() {
+  const rooms = (await api.req('GET', '/api/v1/rooms')).items as any[];
+  const list = h('nav', { class: 'rooms', 'aria-label': t('rooms') }, h('h2', { text: t('rooms') }));
+  if (!rooms.length) list.append(h('p', { text: t('noRooms') }));
+  for (const r of rooms) list.append(h('button', { class: 'room-link', onclick: () => { location.hash = `#room/${r.id}`; } }, h('strong', { text: r.name }), h('br'), r.description || ''));
+  app.replaceChildren(header(t('rooms')), list);
+}
+
+// ---- The room view ----
+
+let current: RoomView | null = null;
+
+class RoomView {
+  live = new Live(api);
+  map: any;
+  officers = new Map<string, any>();
+  pois = new Map<string, any>();
+  chats: any[] = [];
+  chat: any = null;
+  members: any[] = [];
+  addingPOI = false;
+  watchID: number | null = null;
+  renderQueued = false;
+  msgList = h('div', { class: 'messages', role: 'log', 'aria-live': 'polite', id: 'messages' });
+  tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('chats') });
+  memberBox = h('section', { class: 'members', 'aria-label': t('members') });
+  layerBox = h('fieldset', { class: 'layers' }, h('legend', { text: t('layers') }));
+
+  constructor(public room: any) {}
+
+  async open() {
+    const basemap = await api.req('GET', '/api/v1/config').then(c => c.basemap).catch(() => false);
+    const text = h('input', { type: 'text', id: 'compose-text', 'aria-label': t('message'), placeholder: t('message') }) as HTMLInputElement;
+    const fileIn = h('input', { type: 'file', id: 'compose-file', 'aria-label': t('file'), accept: 'image/*,application/pdf,audio/*,video/*', hidden: true }) as HTMLInputElement;
+    const camIn = h('input', { type: 'file', id: 'compose-camera', 'aria-label': t('photo'), accept: 'image/*', capture: 'environment', hidden: true }) as HTMLInputElement;
+    for (const inp of [fileIn, camIn]) inp.addEventListener('change', () => { const f = inp.files?.[0]; if (f) this.sendFile(f); inp.value = ''; });
+    const compose = h('form', { class: 'compose', onsubmit: (e: Event) => { e.preventDefault(); const v = text.value.trim(); if (v) { this.sendText(v); text.value = ''; } } },
+      text, fileIn, camIn,
+      h('button', { type: 'button', class: 'secondary', id: 'attach', onclick: () => fileIn.click() }, t('file')),
+      field ? h('button', { type: 'button', class: 'secondary', id: 'camera', onclick: () => camIn.click() }, t('photo')) : null,
+      h('button', { type: 'submit', id: 'send' }, t('send')));
+    const toolbar = h('div', { class: 'toolbar' },
+      h('button', { id: 'show-all', onclick: () => this.showAll() }, t('showAll')),
+      h('button', { id: 'add-poi', class: 'secondary', onclick: () => { this.addingPOI = true; this.hint(t('addPOIHint')); } }, t('addPOI')),
+      h('button', { id: 'share-location', class: 'secondary', onclick: () => this.shareLocation() }, t('shareLocation')),
+      this.layerBox);
+    const side = h('aside', { class: 'side' }, this.tabs, this.msgList, compose, this.memberBox);
+    const mapEl = h('div', { id: 'map', role: 'application', 'aria-label': t('map') });
+    app.replaceChildren(header(this.room.name, this.live), h('main', { class: 'room' }, h('div', { class: 'mapwrap' }, mapEl, toolbar), side));
+    this.initMap(mapEl, basemap);
+
+    this.live.onEvent = (room, _seq, ev) => { if (room === this.room.id) this.onEvent(ev); };
+    this.live.onPositions = (room, items, removed) => {
+      if (room !== this.room.id) return;
+      for (const it of items) this.officers.set(it.user, it);
+      for (const u of removed) this.officers.delete(u);
+      this.queueRender();
+    };
+    this.live.start();
+    this.live.follow(this.room.id, this.room.seq);
+    await Promise.all([this.loadChats(), this.loadPOIs(), this.loadLayers()]);
+  }
+
+  close() {
+    this.live.stop();
+    if (this.watchID !== null) navigator.geolocation.clearWatch(this.watchID);
+    this.map?.remove();
+  }
+
+  hint(msg: string) { document.getElementById('live-status')?.setAttribute('title', msg); this.map.getCanvas().style.cursor = 'crosshair'; }
+
+  initMap(el: HTMLElement, basemap: boolean) {
+    const style: any = {
+      version: 8,
+      sources: {
+        grid: { type: 'geojson', data: emptyFC() },
+        officers: { type: 'geojson', data: emptyFC() },
+        pois: { type: 'geojson', data: emptyFC() },
+      },
+      layers: [
+        { id: 'background', type: 'background', paint: { 'background-color': '#e9edf0' } },
+        { id: 'grid', type: 'line', source: 'grid', paint: { 'line-color': '#b9c3cc', 'line-width': 1 } },
+        { id: 'grid-labels', type: 'symbol', source: 'grid', layout: { 'text-field': ['get', 'label'], 'text-font': ['sans-serif'], 'text-size': 11, 'symbol-placement': 'line' }, paint: { 'text-color': '#7a8793' } },
+      ],
+    };
+    if (basemap) {
+      const protocol = new Protocol();
+      maplibregl.addProtocol('pmtiles', protocol.tile);
+      style.sources.basemap = { type: 'vector', url: `pmtiles://${location.origin}/basemap.pmtiles` };
+      style.layers.splice(1, 0,
+        { id: 'basemap-fill', type: 'fill', source: 'basemap', 'source-layer': 'landuse', paint: { 'fill-color': '#dde3e8' } },
+        { id: 'basemap-water', type: 'fill', source: 'basemap', 'source-layer': 'water', paint: { 'fill-color': '#b7d0e6' } },
+        { id: 'basemap-roads', type: 'line', source: 'basemap', 'source-layer': 'roads', paint: { 'line-color': '#ffffff', 'line-width': 1.5 } });
+    }
+    this.map = new maplibregl.Map({
+      container: el, style, center: [9.99, 53.55], zoom: 12, attributionControl: false,
+      transformRequest: (url: string) => url.startsWith(location.origin + '/api/') ? { url, headers: { Authorization: `Bearer ${api.token}` } } : { url },
+    });
+    this.map.addControl(new maplibregl.NavigationControl(), 'top-right');
+    this.map.addControl(new maplibregl.ScaleControl({}), 'bottom-left');
+    this.map.on('load', () => {
+      this.map.addLayer({ id: 'pois', type: 'circle', source: 'pois', paint: { 'circle-radius': 8, 'circle-color': '#c2185b', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
+      this.map.addLayer({ id: 'poi-labels', type: 'symbol', source: 'pois', layout: { 'text-field': ['get', 'name'], 'text-font': ['sans-serif'], 'text-size': 13, 'text-offset': [0, 1.3], 'text-anchor': 'top' }, paint: { 'text-color': '#6a0f32', 'text-halo-color': '#fff', 'text-halo-width': 1.5 } });
+      this.map.addLayer({ id: 'officers', type: 'circle', source: 'officers', paint: {
+        'circle-radius': 7, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2,
+        'circle-color': ['case', ['get', 'stale'], '#9aa4ad', '#0a4fa3'] } });
+      this.map.addLayer({ id: 'officer-labels', type: 'symbol', source: 'officers', minzoom: 11, layout: { 'text-field': ['get', 'callsign'], 'text-font': ['sans-serif'], 'text-size': 12, 'text-offset': [0, 1.2], 'text-anchor': 'top', 'text-optional': true }, paint: { 'text-color': ['case', ['get', 'stale'], '#7a8793', '#0b2545'], 'text-halo-color': '#fff', 'text-halo-width': 1.5 } });
+      this.updateGrid();
+      this.queueRender();
+      debug.mapReady = true;
+    });
+    this.map.on('moveend', () => this.updateGrid());
+    this.map.on('click', (e: any) => {
+      if (this.addingPOI) { this.addingPOI = false; this.map.getCanvas().style.cursor = ''; this.poiDialog(e.lngLat.lat, e.lngLat.lng); return; }
+      const f = this.map.queryRenderedFeatures(e.point, { layers: ['officers', 'pois'] })[0];
+      if (!f) return;
+      const p = f.properties;
+      const body = f.layer.id === 'officers'
+        ? h('div', { class: 'popup-officer' }, h('strong', { text: p.callsign }), h('br'), p.name || '', h('br'), timeOf(p.ts), p.stale ? ` (${t('stale')})` : '', h('br'), `${t('accuracy')}: ${Math.round(p.accuracy_m)} m`)
+        : h('div', { class: 'popup-poi' }, h('strong', { text: p.name }), h('br'), p.category, h('br'), p.description || '', h('br'),
+            h('button', { class: 'danger', id: 'delete-poi', onclick: async () => { await api.req('DELETE', `/api/v1/rooms/${this.room.id}/pois/${p.id}`).catch(alertError); popup.remove(); } }, t('delete')));
+      const popup = new maplibregl.Popup().setLngLat(f.geometry.coordinates).setDOMContent(body).addTo(this.map);
+    });
+    for (const layer of ['officers', 'pois']) {
+      this.map.on('mouseenter', layer, () => { this.map.getCanvas().style.cursor = 'pointer'; });
+      this.map.on('mouseleave', layer, () => { this.map.getCanvas().style.cursor = this.addingPOI ? 'crosshair' : ''; });
+    }
+  }
+
+  // updateGrid draws a graticule fitting the zoom, so positions stay
+  // readable without a basemap.
+  updateGrid() {
+    const b = this.map.getBounds();
+    const span = Math.max(b.getEast() - b.getWest(), b.getNorth() - b.getSouth());
+    const step = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20].find(s => span / s < 12) || 30;
+    const fs: any[] = [];
+    const digits = Math.max(0, -Math.floor(Math.log10(step)));
+    for (let x = Math.ceil(b.getWest() / step) * step; x <= b.getEast(); x += step)
+      fs.push({ type: 'Feature', properties: { label: `${x.toFixed(digits)}° E` }, geometry: { type: 'LineString', coordinates: [[x, Math.max(b.getSouth(), -85)], [x, Math.min(b.getNorth(), 85)]] } });
+    for (let y = Math.ceil(b.getSouth() / step) * step; y <= b.getNorth(); y += step)
+      fs.push({ type: 'Feature', properties: { label: `${y.toFixed(digits)}° N` }, geometry: { type: 'LineString', coordinates: [[b.getWest(), y], [b.getEast(), y]] } });
+    this.map.getSource('grid')?.setData({ type: 'FeatureCollection', features: fs });
+  }
+
+  queueRender() {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    requestAnimationFrame(() => {
+      this.renderQueued = false;
+      const src = this.map?.getSource('officers');
+      if (src) src.setData({ type: 'FeatureCollection', features: [...this.officers.values()].map(o => ({
+        type: 'Feature', id: undefined, properties: { user: o.user, callsign: o.callsign, name: o.name || '', ts: o.ts, accuracy_m: o.accuracy_m, stale: !!o.stale },
+        geometry: { type: 'Point', coordinates: [o.lon, o.lat] } })) });
+      const ps = this.map?.getSource('pois');
+      if (ps) ps.setData({ type: 'FeatureCollection', features: [...this.pois.values()] });
+      debug.officers = this.officers.size;
+      debug.pois = this.pois.size;
+      debug.positions = () => Object.fromEntries([...this.officers.values()].map(o => [o.user, [o.lon, o.lat]]));
+      debug.project = (lon: number, lat: number) => { const p = this.map.project([lon, lat]); return [p.x, p.y]; };
+      debug.visibility = (id: string) => this.map.getLayoutProperty(id, 'visibility') ?? 'visible';
+      debug.poiIDs = () => [...this.pois.keys()];
+      debug.poiAt = (id: string) => this.pois.get(id)?.geometry.coordinates;
+    });
+  }
+
+  async showAll() {
+    try {
+      const e = await api.req('GET', `/api/v1/rooms/${this.room.id}/positions/extent`);
+      const [w, s, east, n] = e.bbox;
+      this.map.fitBounds([[w, s], [east < w ? east + 360 : east, n]], { padding: 60, maxZoom: 16, duration: 600 });
+    } catch (err) { alertError(err); }
+  }
+
+  shareLocation() {
+    if (this.watchID !== null || !navigator.geolocation) return;
+    const btn = document.getElementById('share-location');
+    if (btn) btn.textContent = t('sharing');
+    this.watchID = navigator.geolocation.watchPosition(p => {
+      const c = p.coords;
+      const pos: any = { lat: c.latitude, lon: c.longitude, accuracy_m: c.accuracy, ts: new Date(p.timestamp || Date.now()).toISOString() };
+      if (c.heading !== null && !Number.isNaN(c.heading)) pos.heading = c.heading;
+      if (c.speed !== null && !Number.isNaN(c.speed)) pos.speed_mps = c.speed;
+      this.live.sendPosition(pos);
+    }, () => {}, { enableHighAccuracy: true, maximumAge: 5000 });
+  }
+
+  poiDialog(lat: number, lon: number) {
+    const name = h('input', { id: 'poi-name', required: true }) as HTMLInputElement;
+    const cat = h('select', { id: 'poi-category' }, ...['meeting_point', 'command_post', 'medical', 'roadblock', 'hazard', 'info'].map(c => h('option', { value: c, text: c }))) as HTMLSelectElement;
+    const desc = h('input', { id: 'poi-description' }) as HTMLInputElement;
+    const dlg = h('dialog', { 'aria-label': t('addPOI') }) as HTMLDialogElement;
+    dlg.append(h('form', { method: 'dialog', onsubmit: async (e: Event) => {
+      e.preventDefault();
+      try { await api.req('POST', `/api/v1/rooms/${this.room.id}/pois`, { name: name.value, category: cat.value, description: desc.value, lat, lon }); dlg.close(); dlg.remove(); }
+      catch (err) { alertError(err); }
+    } },
+      h('label', { for: 'poi-name', text: t('name') }), name, h('label', { for: 'poi-category', text: t('category') }), cat,
+      h('label', { for: 'poi-description', text: t('description') }), desc,
+      h('div', {}, h('button', { type: 'submit', id: 'poi-save' }, t('save')), ' ', h('button', { type: 'button', class: 'secondary', onclick: () => { dlg.close(); dlg.remove(); } }, t('cancel')))));
+    document.body.append(dlg);
+    dlg.showModal();
+    name.focus();
+  }
+
+  async loadPOIs() {
+    const fc = await api.req('GET', `/api/v1/rooms/${this.room.id}/pois`);
+    for (const f of fc.features) this.pois.set(f.id, f);
+    const pos = await api.req('GET', `/api/v1/rooms/${this.room.id}/positions`);
+    for (const f of pos.features) this.officers.set(f.properties.user, { ...f.properties, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] });
+    this.queueRender();
+  }
+
+  async loadLayers() {
+    const layers = (await api.req('GET', '/api/v1/layers')).items as any[];
+    const colors = ['#2e7d32', '#ef6c00', '#6a1b9a', '#00838f', '#5d4037'];
+    const add = () => layers.forEach((l, i) => {
+      const id = `layer-${l.id}`;
+      if (this.map.getSource(id)) return;
+      this.map.addSource(id, { type: 'vector', tiles: [`${location.origin}/api/v1/layers/${l.id}/tiles/{z}/{x}/{y}.mvt`], maxzoom: 16 });
+      const color = colors[i % colors.length];
+      this.map.addLayer({ id: `${id}-fill`, type: 'fill', source: id, 'source-layer': l.id, filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': color, 'fill-opacity': 0.12 } }, 'pois');
+      this.map.addLayer({ id: `${id}-line`, type: 'line', source: id, 'source-layer': l.id, filter: ['!=', ['geometry-type'], 'Point'], paint: { 'line-color': color, 'line-width': 1 } }, 'pois');
+      this.map.addLayer({ id: `${id}-point`, type: 'circle', source: id, 'source-layer': l.id, filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 4, 'circle-color': color, 'circle-opacity': 0.8 } }, 'pois');
+    });
+    for (const l of layers) {
+      const box = h('input', { type: 'checkbox', id: `toggle-${l.id}`, checked: true, onchange: (e: Event) => {
+        const vis = (e.target as HTMLInputElement).checked ? 'visible' : 'none';
+        for (const s of ['fill', 'line', 'point']) this.map.setLayoutProperty(`layer-${l.id}-${s}`, 'visibility', vis);
+      } });
+      this.layerBox.append(h('div', {}, box, ' ', h('label', { for: `toggle-${l.id}`, text: `${l.name} (${l.count})` })));
+    }
+    if (this.map.isStyleLoaded() && this.map.getLayer('pois')) add(); else this.map.once('load', add);
+  }
+
+  async loadChats() {
+    this.chats = (await api.req('GET', `/api/v1/rooms/${this.room.id}/chats`)).items;
+    this.members = (await api.req('GET', `/api/v1/rooms/${this.room.id}/members`)).items;
+    this.tabs.replaceChildren(...this.chats.map(c => h('button', { role: 'tab', 'aria-selected': String(this.chat?.id === c.id), onclick: () => this.openChat(c) }, c.name)),
+      this.room.my_role !== 'observer' ? h('button', { id: 'new-chat', class: 'secondary', onclick: () => this.newChatDialog() }, `+ ${t('newChat')}`) : null);
+    if (!this.chat && this.chats.length) await this.openChat(this.chats[0]);
+  }
+
+  async openChat(c: any) {
+    this.chat = c;
+    for (const b of this.tabs.querySelectorAll('button[role=tab]')) b.setAttribute('aria-selected', String(b.textContent === c.name));
+    const r = await api.req('GET', `/api/v1/chats/${c.id}/messages?limit=500`);
+    this.msgList.replaceChildren();
+    debug.messages = 0;
+    for (const m of r.items) this.appendMessage(m);
+    await this.renderMembers();
+  }
+
+  async renderMembers() {
+    if (!this.chat) return;
+    const ms = (await api.req('GET', `/api/v1/chats/${this.chat.id}/members`)).items as any[];
+    const mine = this.chat.my_permissions || [];
+    const canManage = mine.includes('manage');
+    const rows = ms.map(m => h('tr', {}, h('td', { text: `${m.user.callsign || ''} ${m.user.name}` }),
+      h('td', {}, ...['read', 'write', 'manage'].map(p => {
+        const id = `perm-${m.user.id}-${p}`;
+        const box = h('input', { type: 'checkbox', id, checked: m.permissions.includes(p), disabled: !canManage || p === 'read', onchange: async (e: Event) => {
+          const on = (e.target as HTMLInputElement).checked;
+          const next = on ? [...new Set([...m.permissions, p])] : m.permissions.filter((x: string) => x !== p);
+          try { await api.req('PUT', `/api/v1/chats/${this.chat.id}/members/${m.user.id}`, { permissions: next }); } catch (err) { alertError(err); }
+          this.renderMembers();
+        } });
+        return h('span', {}, box, h('label', { for: id, text: t(p as any) }), ' ');
+      }))));
+    const open = this.memberBox.querySelector('details')?.hasAttribute('open');
+    this.memberBox.replaceChildren(h('details', { open: open || false }, h('summary', { text: `${t('members')} · ${t('rights')} (${ms.length})` }), h('table', {}, ...rows)));
+  }
+
+  newChatDialog() {
+    const name = h('input', { id: 'chat-name', required: true }) as HTMLInputElement;
+    const boxes = this.members.map(m => h('div', {}, h('input', { type: 'checkbox', id: `cm-${m.user.id}`, value: m.user.id }), ' ', h('label', { for: `cm-${m.user.id}`, text: `${m.user.callsign} ${m.user.name} (${m.role})` })));
+    const dlg = h('dialog', {}) as HTMLDialogElement;
+    dlg.append(h('form', { onsubmit: async (e: Event) => {
+      e.preventDefault();
+      const ids = [...dlg.querySelectorAll('input[type=checkbox]:checked')].map(b => (b as HTMLInputElement).value);
+      try { const c = await api.req('POST', `/api/v1/rooms/${this.room.id}/chats`, { name: name.value, members: ids }); dlg.close(); dlg.remove(); this.chat = c; await this.loadChats(); await this.openChat(c); }
+      catch (err) { alertError(err); }
+    } }, h('label', { for: 'chat-name', text: t('name') }), name, ...boxes,
+      h('div', {}, h('button', { type: 'submit', id: 'chat-create' }, t('create')), ' ', h('button', { type: 'button', class: 'secondary', onclick: () => { dlg.close(); dlg.remove(); } }, t('cancel')))));
+    document.body.append(dlg);
+    dlg.showModal();
+  }
+
+  appendMessage(m: any) {
+    if (!this.chat || m.chat !== this.chat.id || this.msgList.querySelector(`[data-id="${m.id}"]`)) return;
+    const el = h('article', { class: 'msg', 'data-id': m.id, 'data-kind': m.kind },
+      h('div', { class: 'who', text: `${m.sender.callsign || m.sender.name} · ${timeOf(m.created_at)}` }));
+    const fly = (lon: number, lat: number) => this.map.flyTo({ center: [lon, lat], zoom: Math.max(this.map.getZoom(), 15) });
+    if (m.text) el.append(h('div', { class: 'text', text: m.text }));
+    if (m.kind === 'location' && m.location) el.append(h('button', { class: 'secondary', onclick: () => fly(m.location.lon, m.location.lat) }, `${t('location')}: ${m.location.lat.toFixed(5)}, ${m.location.lon.toFixed(5)}`));
+    if (m.kind === 'poi' && m.poi) {
+      const p = this.pois.get(m.poi.id);
+      el.append(h('button', { class: 'secondary', onclick: () => { const q = this.pois.get(m.poi.id); if (q) fly(q.geometry.coordinates[0], q.geometry.coordinates[1]); } }, `${t('poi')}: ${p?.properties?.name || ''}`));
+    }
+    if (m.attachment) {
+      const base = `/api/v1/attachments/${m.attachment.id}`;
+      if (m.kind === 'photo') {
+        const img = h('img', { alt: m.text || t('photo'), tabindex: 0 }) as HTMLImageElement;
+        api.blobURL(`${base}/thumbnail`).then(u => { img.src = u; }).catch(() => api.blobURL(base).then(u => { img.src = u; }));
+        const open = () => api.blobURL(base).then(u => window.open(u, '_blank'));
+        img.addEventListener('click', open);
+        img.addEventListener('keydown', (e) => { if ((e as KeyboardEvent).key === 'Enter') open(); });
+        el.append(img);
+        if (m.location) el.append(h('button', { class: 'secondary', onclick: () => fly(m.location.lon, m.location.lat) }, `${t('location')}`));
+      } else if (m.kind === 'audio' || m.kind === 'video') {
+        const media = h(m.kind, { controls: true }) as HTMLMediaElement;
+        api.blobURL(base).then(u => { media.src = u; });
+        el.append(media);
+      } else {
+        el.append(h('button', { class: 'secondary', onclick: () => api.blobURL(base).then(u => window.open(u, '_blank')) }, `${t('file')}: ${m.text || 'PDF'}`));
+      }
+    }
+    this.msgList.append(el);
+    this.msgList.scrollTop = this.msgList.scrollHeight;
+    debug.messages = this.msgList.children.length;
+  }
+
+  async sendText(text: string) {
+    if (!this.chat) return;
+    try { this.appendMessage(await api.req('POST', `/api/v1/chats/${this.chat.id}/messages`, { kind: 'text', text, client_id: crypto.randomUUID() })); }
+    catch (err) { alertError(err); }
+  }
+
+  async sendFile(f: File) {
+    if (!this.chat) return;
+    try {
+      const att = await api.upload(`/api/v1/chats/${this.chat.id}/attachments`, f, f.name);
+      this.appendMessage(await api.req('POST', `/api/v1/chats/${this.chat.id}/messages`, { kind: att.kind, attachment: { id: att.id }, client_id: crypto.randomUUID() }));
+    } catch (err) { alertError(err); }
+  }
+
+  onEvent(ev: any) {
+    switch (ev.type) {
+      case 'message.created': this.appendMessage(ev.message); break;
+      case 'poi.created': this.pois.set(ev.poi.id, { type: 'Feature', id: ev.poi.id, properties: ev.poi, geometry: { type: 'Point', coordinates: [ev.poi.lon, ev.poi.lat] } }); this.queueRender(); break;
+      case 'poi.deleted': this.pois.delete(ev.poi); this.queueRender(); break;
+      case 'chat.created': case 'chat.member.updated': case 'chat.member.removed': case 'member.updated': case 'member.removed':
+        this.loadChats().then(() => this.renderMembers()).catch(() => {});
+        break;
+    }
+  }
+}
+
+function timeOf(ts: string) { return new Date(ts).toLocaleTimeString(currentLang() === 'de' ? 'de-DE' : 'en-GB'); }
+
+function emptyFC() { return { type: 'FeatureCollection', features: [] }; }
+
+function alertError(err: unknown) {
+  const msg = err instanceof ApiError ? `${err.code}: ${err.message}` : String(err);
+  const box = h('div', { role: 'alert', class: 'error', style: 'position:fixed;bottom:1em;left:1em;background:#fff;padding:.6em;border:1px solid;z-index:10' }, msg);
+  document.body.append(box);
+  setTimeout(() => box.remove(), 6000);
+}
+
+async function route() {
+  current?.close();
+  current = null;
+  document.documentElement.lang = localStorage.getItem('ez.lang') || 'de';
+  if (!api.token) return showLogin();
+  try {
+    const m = location.hash.match(/^#room\/(.+)$/);
+    if (!m) return await showRooms();
+    const room = await api.req('GET', `/api/v1/rooms/${m[1]}`);
+    current = new RoomView(room);
+    await current.open();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) { api.setToken(''); return showLogin(); }
+    alertError(err);
+  }
+}
+
+window.addEventListener('hashchange', route);
+route();

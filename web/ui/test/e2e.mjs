@@ -1,0 +1,108 @@
+// Drives the dashboard and the field view in Debian's Chromium against a
+// running demo server: EZ_URL, EZ_EMAIL, EZ_PASSWORD; screenshots go to
+// EZ_SHOTS. Exits non-zero on the first failed check.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+
+const url = process.env.EZ_URL, email = process.env.EZ_EMAIL, password = process.env.EZ_PASSWORD;
+const shots = process.env.EZ_SHOTS || 'test-results';
+mkdirSync(shots, { recursive: true });
+const tinyJPEG = Buffer.from('/9j/2wCEAA0JCgsKCA0LCgsODg0PEyAVExISEyccHhcgLikxMC4pLSwzOko+MzZGNywtQFdBRkxOUlNSMj5aYVpQYEpRUk8BDg4OExETJhUVJk81LTVPT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT//AABEIACAAMAMBIgACEQEDEQH/xAGiAAABBQEBAQEBAQAAAAAAAAAAAQIDBAUGBwgJCgsQAAIBAwMCBAMFBQQEAAABfQECAwAEEQUSITFBBhNRYQcicRQygZGhCCNCscEVUtHwJDNicoIJChYXGBkaJSYnKCkqNDU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6g4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2drh4uPk5ebn6Onq8fLz9PX29/j5+gEAAwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoLEQACAQIEBAMEBwUEBAABAncAAQIDEQQFITEGEkFRB2FxEyIygQgUQpGhscEJIzNS8BVictEKFiQ04SXxFxgZGiYnKCkqNTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqCg4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2dri4+Tl5ufo6ery8/T19vf4+fr/2gAMAwEAAhEDEQA/AOSQVOgpiCp0FZywxyUGSIKnQUxBU6CsJYY9egx6CrCCo0FWEFc8sMevQZzyCp0FMQVOgr6+WGPjKDJEFToKYgqdBWEsMevQY9BVhBUaCrCCueWGPXoM/9k=', 'base64');
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium', headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+});
+const step = (m) => console.log('e2e:', m);
+function check(ok, msg) { if (!ok) throw new Error('check failed: ' + msg); }
+const ez = (page, fn, arg) => page.evaluate(fn, arg);
+
+async function openRoom(page, query = '') {
+  await page.goto(url + '/' + query);
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await page.click('#login');
+  await page.click('.room-link');
+  await page.waitForFunction(() => window.ez && window.ez.mapReady && window.ez.live === 'live', null, { timeout: 30000 });
+}
+
+try {
+  const dashCtx = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+  const dash = await dashCtx.newPage();
+  dash.on('pageerror', (e) => console.log('page error:', e.message));
+  await openRoom(dash);
+  step('logged in, demo room open');
+
+  // Officers move.
+  await dash.waitForFunction(() => window.ez.officers >= 30, null, { timeout: 20000 });
+  const before = await ez(dash, () => window.ez.positions());
+  await dash.waitForFunction((b) => Object.entries(window.ez.positions()).filter(([u, p]) => b[u] && (b[u][0] !== p[0] || b[u][1] !== p[1])).length >= 10, before, { timeout: 20000 });
+  step('officer markers move');
+
+  // Show all forces, then toggle the first data layer.
+  await dash.click('#show-all');
+  const toggle = dash.locator('.layers input[type=checkbox]').first();
+  const layerID = (await toggle.getAttribute('id')).replace('toggle-', 'layer-') + '-point';
+  check(await ez(dash, (id) => window.ez.visibility(id), layerID) === 'visible', 'layer visible at first');
+  await toggle.uncheck();
+  check(await dash.evaluate((id) => window.ez.visibility(id), layerID) === 'none', 'layer hidden after the toggle');
+  await toggle.check();
+  step('layer toggled');
+
+  // Add a POI by clicking the map, then delete it from its popup.
+  const poisBefore = await ez(dash, () => window.ez.pois);
+  await dash.click('#add-poi');
+  const box = await dash.locator('#map canvas').boundingBox();
+  await dash.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await dash.fill('#poi-name', 'Testpunkt Browser');
+  await dash.click('#poi-save');
+  await dash.waitForFunction((n) => window.ez.pois === n + 1, poisBefore, { timeout: 10000 });
+  const newPOI = (await ez(dash, () => window.ez.poiIDs())).at(-1);
+  const at = await ez(dash, (id) => window.ez.poiAt(id), newPOI);
+  const [px, py] = await ez(dash, ([lon, lat]) => window.ez.project(lon, lat), at);
+  await dash.waitForTimeout(500);
+  await dash.mouse.click(box.x + px, box.y + py);
+  await dash.click('#delete-poi');
+  await dash.waitForFunction((n) => window.ez.pois === n, poisBefore, { timeout: 10000 });
+  step('POI added and deleted');
+
+  // A message sent here arrives in a second browser context.
+  const otherCtx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const other = await otherCtx.newPage();
+  await openRoom(other);
+  const text = 'Browsertest ' + Date.now();
+  await dash.fill('#compose-text', text);
+  await dash.click('#send');
+  await other.waitForFunction((t) => [...document.querySelectorAll('.msg .text')].some((e) => e.textContent === t), text, { timeout: 10000 });
+  step('message arrived in the second context');
+
+  // Upload a photo: it shows as a thumbnail here and there.
+  await dash.setInputFiles('#compose-file', { name: 'lage.jpg', mimeType: 'image/jpeg', buffer: tinyJPEG });
+  await dash.waitForFunction(() => [...document.querySelectorAll('.msg[data-kind=photo] img')].some((i) => i.src.startsWith('blob:') && i.naturalWidth > 0), null, { timeout: 15000 });
+  await other.waitForFunction(() => [...document.querySelectorAll('.msg[data-kind=photo] img')].some((i) => i.src.startsWith('blob:') && i.naturalWidth > 0), null, { timeout: 15000 });
+  step('photo uploaded and shown');
+
+  // The field view on a phone shares its (mocked) location; the dashboard shows it.
+  const fieldCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
+    geolocation: { latitude: 53.54321, longitude: 9.98765, accuracy: 5 }, permissions: ['geolocation'] });
+  const fieldPage = await fieldCtx.newPage();
+  await openRoom(fieldPage, '?field');
+  const me = await fieldPage.evaluate(async () => (await (await fetch('/api/v1/me', { headers: { Authorization: 'Bearer ' + sessionStorage.getItem('ez.token') } })).json()).id);
+  await fieldPage.click('#share-location');
+  await dash.waitForFunction((u) => { const p = window.ez.positions()[u]; return p && Math.abs(p[0] - 9.98765) < 1e-4 && Math.abs(p[1] - 53.54321) < 1e-4; }, me, { timeout: 15000 });
+  step('field position reached the dashboard');
+  check(await fieldPage.locator('#camera').count() === 1, 'the field view offers the camera');
+  await fieldPage.waitForTimeout(1500);
+  await fieldPage.screenshot({ path: shots + '/field.png' });
+
+  await dash.click('#show-all');
+  await dash.waitForTimeout(2000);
+  await dash.screenshot({ path: shots + '/dashboard.png' });
+  step('screenshots saved in ' + shots);
+  await browser.close();
+  console.log('e2e: 1 passed, 0 failed');
+} catch (e) {
+  console.error('e2e:', e.message);
+  await browser.close();
+  process.exit(1);
+}
