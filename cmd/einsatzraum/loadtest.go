@@ -74,6 +74,7 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	}
 	lt := &loadtest{cfg: cfg, out: stderr, http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: cfg.Senders + cfg.DialWorkers, MaxIdleConnsPerHost: cfg.Senders + cfg.DialWorkers,
+		MaxConnsPerHost: cfg.Senders + cfg.DialWorkers, // sockets are what a process runs out of first
 	}}}
 	if cfg.Mode == "officers" {
 		orep, err := lt.runOfficers(ctx)

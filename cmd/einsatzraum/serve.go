@@ -194,7 +194,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 // drains in-flight requests for up to the shutdown timeout.
 func (s *server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
-	go func() { errc <- s.web.App().Listener(ln) }()
+	go func() { errc <- s.web.App().Listener(steadyListener{Listener: ln, log: s.log}) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
