@@ -134,13 +134,7 @@ func (h *Hub) pingIdle(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			h.mu.Lock()
-			clients := make([]*Client, 0, len(h.clients))
-			for c := range h.clients {
-				clients = append(clients, c)
-			}
-			h.mu.Unlock()
-			for _, c := range clients {
+			for _, c := range h.allClients() {
 				c.ping(now, h.cfg.PingInterval)
 			}
 		}
@@ -187,12 +181,7 @@ func (h *Hub) Resync() {
 
 // Shutdown closes every connection with CloseGoingAway and stops the hub.
 func (h *Hub) Shutdown() {
-	h.mu.Lock()
-	clients := make([]*Client, 0, len(h.clients))
-	for c := range h.clients {
-		clients = append(clients, c)
-	}
-	h.mu.Unlock()
+	clients := h.allClients()
 	for _, c := range clients {
 		c.Close(CloseGoingAway, "server shutting down")
 	}
@@ -202,6 +191,17 @@ func (h *Hub) Shutdown() {
 	h.cancel()
 	h.sub.Close()
 	h.wg.Wait()
+}
+
+// allClients returns the connections of this node at this moment.
+func (h *Hub) allClients() []*Client {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*Client, 0, len(h.clients))
+	for c := range h.clients {
+		out = append(out, c)
+	}
+	return out
 }
 
 // CloseDevice closes every connection of a device with the wipe frame and
@@ -385,16 +385,21 @@ func (f *feed) catchUp(upTo int64) {
 func (f *feed) dispatch(e *Event) {
 	f.seq = e.Seq
 	le := prepare(e)
-	f.mu.Lock()
-	subs := make([]*subscription, 0, len(f.subs))
-	for s := range f.subs {
-		subs = append(subs, s)
-	}
-	f.mu.Unlock()
-	for _, s := range subs {
+	for _, s := range f.subscribers() {
 		s.offer(le)
 	}
 	f.hub.metrics.events.Inc()
+}
+
+// subscribers returns the feed's subscriptions at this moment.
+func (f *feed) subscribers() []*subscription {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]*subscription, 0, len(f.subs))
+	for s := range f.subs {
+		out = append(out, s)
+	}
+	return out
 }
 
 type hubMetrics struct {

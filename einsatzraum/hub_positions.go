@@ -99,13 +99,7 @@ func (pf *positionFanout) flush(ctx context.Context) {
 			}
 		}
 		frame := pf.frame(ctx, room, ps, removed)
-		f.mu.Lock()
-		subs := make([]*subscription, 0, len(f.subs))
-		for s := range f.subs {
-			subs = append(subs, s)
-		}
-		f.mu.Unlock()
-		for _, s := range subs {
+		for _, s := range f.subscribers() {
 			s.client.send(frame)
 		}
 		pf.hub.metrics.positionFrames.Inc()

@@ -104,35 +104,40 @@ func checkRange(g orb.Geometry) string {
 	return ""
 }
 
-// reproject converts g in place with f.
-func reproject(g orb.Geometry, f func(x, y float64) (float64, float64)) {
-	apply := func(ps []orb.Point) {
-		for i := range ps {
-			ps[i][0], ps[i][1] = f(ps[i][0], ps[i][1])
-		}
-	}
+// eachRing calls fn with every run of positions of g: the points of a
+// MultiPoint, each line, each polygon ring. A lone Point is not visited
+// (it is a value, not a slice).
+func eachRing(g orb.Geometry, fn func([]orb.Point)) {
 	switch g := g.(type) {
-	case orb.Point:
-		// a Point is a value: handled by the caller
 	case orb.MultiPoint:
-		apply(g)
+		fn(g)
 	case orb.LineString:
-		apply(g)
+		fn(g)
 	case orb.MultiLineString:
 		for _, l := range g {
-			apply(l)
+			fn(l)
 		}
 	case orb.Polygon:
 		for _, r := range g {
-			apply(r)
+			fn(r)
 		}
 	case orb.MultiPolygon:
 		for _, p := range g {
 			for _, r := range p {
-				apply(r)
+				fn(r)
 			}
 		}
 	}
+}
+
+// reproject converts g's positions in place with f (a Point is handled by
+// the caller).
+func reproject(g orb.Geometry, f func(x, y float64) (float64, float64)) {
+	eachRing(g, func(ps []orb.Point) {
+		for i := range ps {
+			ps[i][0], ps[i][1] = f(ps[i][0], ps[i][1])
+		}
+	})
 }
 
 // toWGS84 reprojects every feature from crs and checks the ranges.

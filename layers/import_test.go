@@ -35,29 +35,11 @@ func readFile(t *testing.T, name string, crs CRS) []Feature {
 
 // flatten lists every vertex of g.
 func flatten(g orb.Geometry) []orb.Point {
-	var out []orb.Point
-	switch g := g.(type) {
-	case orb.Point:
-		out = append(out, g)
-	case orb.MultiPoint:
-		out = append(out, g...)
-	case orb.LineString:
-		out = append(out, g...)
-	case orb.MultiLineString:
-		for _, l := range g {
-			out = append(out, l...)
-		}
-	case orb.Polygon:
-		for _, r := range g {
-			out = append(out, r...)
-		}
-	case orb.MultiPolygon:
-		for _, p := range g {
-			for _, r := range p {
-				out = append(out, r...)
-			}
-		}
+	if p, ok := g.(orb.Point); ok {
+		return []orb.Point{p}
 	}
+	var out []orb.Point
+	eachRing(g, func(ps []orb.Point) { out = append(out, ps...) })
 	return out
 }
 

@@ -188,28 +188,14 @@ func pointSegment(a, b orb.Point) float64 {
 	return math.Hypot(a[0]+t*dx, a[1]+t*dy)
 }
 
+// eachSegment calls fn with every edge of a line or polygon.
 func eachSegment(g orb.Geometry, fn func(a, b orb.Point)) {
-	line := func(ps []orb.Point) {
+	if _, ok := g.(orb.MultiPoint); ok {
+		return
+	}
+	eachRing(g, func(ps []orb.Point) {
 		for i := 1; i < len(ps); i++ {
 			fn(ps[i-1], ps[i])
 		}
-	}
-	switch g := g.(type) {
-	case orb.LineString:
-		line(g)
-	case orb.MultiLineString:
-		for _, l := range g {
-			line(l)
-		}
-	case orb.Polygon:
-		for _, r := range g {
-			line(r)
-		}
-	case orb.MultiPolygon:
-		for _, p := range g {
-			for _, r := range p {
-				line(r)
-			}
-		}
-	}
+	})
 }

@@ -87,32 +87,11 @@ func (s *Server) layerNearby(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	lat, err := queryFloat(c, "lat", true, 0)
+	lat, lon, radius, limit, err := nearbyQuery(c, maxFeaturePage)
 	if err != nil {
 		return err
 	}
-	lon, err := queryFloat(c, "lon", true, 0)
-	if err != nil {
-		return err
-	}
-	if err := geo.ValidateLatLon(lat, lon); err != nil {
-		return err
-	}
-	radius, err := queryFloat(c, "radius_m", false, 1000)
-	if err != nil {
-		return err
-	}
-	if !(radius > 0) || radius > 25_000_000 {
-		return einsatzraum.Errorf(einsatzraum.KindInvalid, "invalid_radius_m", "radius_m must be in (0, 25000000]")
-	}
-	limit, err := queryInt(c, "limit", 100)
-	if err != nil {
-		return err
-	}
-	if limit < 1 || limit > maxFeaturePage {
-		return einsatzraum.Errorf(einsatzraum.KindInvalid, "invalid_limit", "limit must be in [1, %d]", maxFeaturePage)
-	}
-	hits := l.Nearby(orb.Point{lon, lat}, radius, int(limit))
+	hits := l.Nearby(orb.Point{lon, lat}, radius, limit)
 	fs := make([]feature, len(hits))
 	for i, h := range hits {
 		f := layerFeature(h.Feature)

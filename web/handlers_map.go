@@ -163,24 +163,38 @@ func (s *Server) positionsExtent(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"bbox": b.Slice(), "count": n})
 }
 
+// nearbyQuery reads lat, lon, radius_m (default 1000) and limit (default
+// 100, at most max) of a nearby query.
+func nearbyQuery(c *fiber.Ctx, max int64) (lat, lon, radius float64, limit int, err error) {
+	if lat, err = queryFloat(c, "lat", true, 0); err != nil {
+		return
+	}
+	if lon, err = queryFloat(c, "lon", true, 0); err != nil {
+		return
+	}
+	if err = geo.ValidateLatLon(lat, lon); err != nil {
+		return
+	}
+	if radius, err = queryFloat(c, "radius_m", false, 1000); err != nil {
+		return
+	}
+	if !(radius > 0) || radius > 25_000_000 {
+		err = einsatzraum.Errorf(einsatzraum.KindInvalid, "invalid_radius_m", "radius_m must be in (0, 25000000]")
+		return
+	}
+	n, err := queryInt(c, "limit", 100)
+	if err == nil && (n < 1 || n > max) {
+		err = einsatzraum.Errorf(einsatzraum.KindInvalid, "invalid_limit", "limit must be in [1, %d]", max)
+	}
+	return lat, lon, radius, int(n), err
+}
+
 func (s *Server) positionsNearby(c *fiber.Ctx) error {
-	lat, err := queryFloat(c, "lat", true, 0)
+	lat, lon, radius, limit, err := nearbyQuery(c, einsatzraum.MaxNearbyLimit)
 	if err != nil {
 		return err
 	}
-	lon, err := queryFloat(c, "lon", true, 0)
-	if err != nil {
-		return err
-	}
-	radius, err := queryFloat(c, "radius_m", false, 1000)
-	if err != nil {
-		return err
-	}
-	limit, err := queryInt(c, "limit", 100)
-	if err != nil {
-		return err
-	}
-	ps, err := s.svc.Nearby(c.UserContext(), actor(c), c.Params("room"), lat, lon, radius, int(limit))
+	ps, err := s.svc.Nearby(c.UserContext(), actor(c), c.Params("room"), lat, lon, radius, limit)
 	if err != nil {
 		return err
 	}

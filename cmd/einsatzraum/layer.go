@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -75,11 +74,7 @@ func runLayerImport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	keys, err := loadKeyring(getenv, dataDir, getenv("EINSATZRAUM_MASTER_KEY_FILE"), slog.New(slog.NewTextHandler(stderr, nil)))
-	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, dataDir, dsn, keys)
+	store, err := openCLIStore(ctx, dataDir, dsn, getenv, stderr)
 	if err != nil {
 		return err
 	}

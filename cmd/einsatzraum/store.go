@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"strings"
 
@@ -44,4 +46,15 @@ func redactDSN(dsn string) string {
 		return dsn[:scheme+3] + userinfo[:i] + ":***" + dsn[at:]
 	}
 	return dsn
+}
+
+// openCLIStore opens the store for a command-line tool with the server's
+// master key (EINSATZRAUM_MASTER_KEY, EINSATZRAUM_MASTER_KEY_FILE or
+// master.key in the data dir).
+func openCLIStore(ctx context.Context, dataDir, dsn string, getenv func(string) string, stderr io.Writer) (einsatzraum.Store, error) {
+	keys, err := loadKeyring(getenv, dataDir, getenv("EINSATZRAUM_MASTER_KEY_FILE"), slog.New(slog.NewTextHandler(stderr, nil)))
+	if err != nil {
+		return nil, err
+	}
+	return openStore(ctx, dataDir, dsn, keys)
 }

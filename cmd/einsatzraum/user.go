@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 
@@ -41,11 +40,7 @@ func runUserAdd(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	keys, err := loadKeyring(getenv, dataDir, getenv("EINSATZRAUM_MASTER_KEY_FILE"), slog.New(slog.NewTextHandler(stderr, nil)))
-	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, dataDir, dsn, keys)
+	store, err := openCLIStore(ctx, dataDir, dsn, getenv, stderr)
 	if err != nil {
 		return err
 	}
