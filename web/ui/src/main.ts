@@ -76,6 +76,7 @@ class RoomView {
   map: any;
   officers = new Map<string, any>();
   pois = new Map<string, any>();
+  photos = new Map<string, any>(); // photo messages with a position, as map markers
   chats: any[] = [];
   chat: any = null;
   members: any[] = [];
@@ -137,6 +138,7 @@ class RoomView {
         grid: { type: 'geojson', data: emptyFC() },
         officers: { type: 'geojson', data: emptyFC() },
         pois: { type: 'geojson', data: emptyFC() },
+        photos: { type: 'geojson', data: emptyFC() },
       },
       layers: [
         { id: 'background', type: 'background', paint: { 'background-color': '#e9edf0' } },
@@ -160,6 +162,7 @@ class RoomView {
     this.map.addControl(new maplibregl.NavigationControl(), 'top-right');
     this.map.addControl(new maplibregl.ScaleControl({}), 'bottom-left');
     this.map.on('load', () => {
+      this.map.addLayer({ id: 'photos', type: 'circle', source: 'photos', paint: { 'circle-radius': 6, 'circle-color': '#f9a825', 'circle-stroke-color': '#5d4037', 'circle-stroke-width': 2 } });
       this.map.addLayer({ id: 'pois', type: 'circle', source: 'pois', paint: { 'circle-radius': 8, 'circle-color': '#c2185b', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
       this.map.addLayer({ id: 'poi-labels', type: 'symbol', source: 'pois', layout: { 'text-field': ['get', 'name'], 'text-font': ['sans-serif'], 'text-size': 13, 'text-offset': [0, 1.3], 'text-anchor': 'top' }, paint: { 'text-color': '#6a0f32', 'text-halo-color': '#fff', 'text-halo-width': 1.5 } });
       this.map.addLayer({ id: 'officers', type: 'circle', source: 'officers', paint: {
@@ -173,16 +176,22 @@ class RoomView {
     this.map.on('moveend', () => this.updateGrid());
     this.map.on('click', (e: any) => {
       if (this.addingPOI) { this.addingPOI = false; this.map.getCanvas().style.cursor = ''; this.poiDialog(e.lngLat.lat, e.lngLat.lng); return; }
-      const f = this.map.queryRenderedFeatures(e.point, { layers: ['officers', 'pois'] })[0];
+      const f = this.map.queryRenderedFeatures(e.point, { layers: ['officers', 'pois', 'photos'] })[0];
       if (!f) return;
       const p = f.properties;
+      if (f.layer.id === 'photos') {
+        const img = h('img', { alt: p.text, style: 'max-width:240px' }) as HTMLImageElement;
+        api.blobURL(`/api/v1/attachments/${p.attachment}/thumbnail`).then(u => { img.src = u; });
+        new maplibregl.Popup().setLngLat(f.geometry.coordinates).setDOMContent(h('div', {}, img, h('br'), p.text)).addTo(this.map);
+        return;
+      }
       const body = f.layer.id === 'officers'
         ? h('div', { class: 'popup-officer' }, h('strong', { text: p.callsign }), h('br'), p.name || '', h('br'), timeOf(p.ts), p.stale ? ` (${t('stale')})` : '', h('br'), `${t('accuracy')}: ${Math.round(p.accuracy_m)} m`)
         : h('div', { class: 'popup-poi' }, h('strong', { text: p.name }), h('br'), p.category, h('br'), p.description || '', h('br'),
             h('button', { class: 'danger', id: 'delete-poi', onclick: async () => { await api.req('DELETE', `/api/v1/rooms/${this.room.id}/pois/${p.id}`).catch(alertError); popup.remove(); } }, t('delete')));
       const popup = new maplibregl.Popup().setLngLat(f.geometry.coordinates).setDOMContent(body).addTo(this.map);
     });
-    for (const layer of ['officers', 'pois']) {
+    for (const layer of ['officers', 'pois', 'photos']) {
       this.map.on('mouseenter', layer, () => { this.map.getCanvas().style.cursor = 'pointer'; });
       this.map.on('mouseleave', layer, () => { this.map.getCanvas().style.cursor = this.addingPOI ? 'crosshair' : ''; });
     }
@@ -214,6 +223,7 @@ class RoomView {
         geometry: { type: 'Point', coordinates: [o.lon, o.lat] } })) });
       const ps = this.map?.getSource('pois');
       if (ps) ps.setData({ type: 'FeatureCollection', features: [...this.pois.values()] });
+      this.map?.getSource('photos')?.setData({ type: 'FeatureCollection', features: [...this.photos.values()] });
       debug.officers = this.officers.size;
       debug.pois = this.pois.size;
       debug.positions = () => Object.fromEntries([...this.officers.values()].map(o => [o.user, [o.lon, o.lat]]));
@@ -221,6 +231,11 @@ class RoomView {
       debug.visibility = (id: string) => this.map.getLayoutProperty(id, 'visibility') ?? 'visible';
       debug.poiIDs = () => [...this.pois.keys()];
       debug.poiAt = (id: string) => this.pois.get(id)?.geometry.coordinates;
+      debug.synthetic = (n: number) => { // load test: n made-up officers around the view
+        const c = this.map.getCenter();
+        for (let i = 0; i < n; i++) this.officers.set(`synthetic-${i}`, { user: `synthetic-${i}`, callsign: `Test ${i}`, ts: new Date().toISOString(), accuracy_m: 5, stale: i % 7 === 0, lon: c.lng + (Math.random() - 0.5) * 0.2, lat: c.lat + (Math.random() - 0.5) * 0.12 });
+        this.queueRender();
+      };
     });
   }
 
@@ -366,7 +381,11 @@ class RoomView {
         img.addEventListener('click', open);
         img.addEventListener('keydown', (e) => { if ((e as KeyboardEvent).key === 'Enter') open(); });
         el.append(img);
-        if (m.location) el.append(h('button', { class: 'secondary', onclick: () => fly(m.location.lon, m.location.lat) }, `${t('location')}`));
+        if (m.location) {
+          el.append(h('button', { class: 'secondary', onclick: () => fly(m.location.lon, m.location.lat) }, `${t('location')}`));
+          this.photos.set(m.id, { type: 'Feature', properties: { message: m.id, attachment: m.attachment.id, text: m.text || '' }, geometry: { type: 'Point', coordinates: [m.location.lon, m.location.lat] } });
+          this.queueRender();
+        }
       } else if (m.kind === 'audio' || m.kind === 'video') {
         const media = h(m.kind, { controls: true }) as HTMLMediaElement;
         api.blobURL(base).then(u => { media.src = u; });
