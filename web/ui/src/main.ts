@@ -224,6 +224,10 @@ class RoomView {
       const ps = this.map?.getSource('pois');
       if (ps) ps.setData({ type: 'FeatureCollection', features: [...this.pois.values()] });
       this.map?.getSource('photos')?.setData({ type: 'FeatureCollection', features: [...this.photos.values()] });
+      // With many officers, call signs show only when zoomed in: placing
+      // thousands of labels on every frame is what makes a map stutter.
+      const labelZoom = this.officers.size > 300 ? 14.5 : 11;
+      if (this.map?.getLayer('officer-labels') && this.map.getLayer('officer-labels').minzoom !== labelZoom) this.map.setLayerZoomRange('officer-labels', labelZoom, 24);
       debug.officers = this.officers.size;
       debug.pois = this.pois.size;
       debug.positions = () => Object.fromEntries([...this.officers.values()].map(o => [o.user, [o.lon, o.lat]]));
