@@ -59,6 +59,11 @@ type dialect struct {
 	rebind func(string) string
 	// isUnique reports whether err is a unique constraint violation.
 	isUnique func(error) bool
+	// lockMigrations, when set, runs first in every migration transaction
+	// so that nodes starting together apply each migration once.
+	lockMigrations string
+	// viewOptions are the options of read-only transactions.
+	viewOptions *sql.TxOptions
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path in WAL
@@ -226,7 +231,7 @@ func runSafely(fn func(einsatzraum.Tx) error, t einsatzraum.Tx) (err error) {
 
 // View runs fn in a read-only transaction.
 func (db *DB) View(ctx context.Context, fn func(einsatzraum.Tx) error) error {
-	return db.run(ctx, db.r, nil, fn)
+	return db.run(ctx, db.r, db.dialect.viewOptions, fn)
 }
 
 func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(einsatzraum.Tx) error) error {
@@ -334,9 +339,6 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	sort.Strings(names)
-	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
 	for _, name := range names {
 		version, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
 		if err != nil {
@@ -349,6 +351,16 @@ func (db *DB) migrate(ctx context.Context) error {
 		tx, err := db.w.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("begin migration %s: %w", name, err)
+		}
+		if db.dialect.lockMigrations != "" {
+			if _, err := tx.ExecContext(ctx, db.dialect.lockMigrations); err != nil {
+				_ = tx.Rollback()
+				return fmt.Errorf("lock migrations: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("create schema_migrations: %w", err)
 		}
 		var n int
 		if err := tx.QueryRowContext(ctx, db.dialect.rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
