@@ -77,12 +77,22 @@ func benchFanOut(b *testing.B, n int) {
 	defer hub.Shutdown()
 	var total, target atomic.Int64
 	done := make(chan struct{}, 1)
-	target.Store(int64(n)) // the "subscribed" frames
+	target.Store(-1) // no signal while subscribing
 	for _, u := range users {
 		c := hub.Connect(&einsatzraum.Actor{User: u}, &countingSocket{total: &total, target: &target, done: done})
 		c.HandleFrame([]byte(`{"type":"subscribe","room":"rm_bench","since":0}`))
 	}
-	<-done
+	// A subscription writes a few frames of its own (the map snapshot,
+	// "subscribed"); wait until they are out, then count from zero.
+	for last := int64(-1); ; time.Sleep(50 * time.Millisecond) {
+		now := total.Load()
+		if now == last && now >= int64(n) {
+			break
+		}
+		last = now
+	}
+	total.Store(0)
+	target.Store(0)
 
 	msg := chat.Message{ID: "msg_x", Room: "rm_bench", Kind: chat.KindText, Text: "Lage an der Brücke 3 ruhig, zwei Kräfte vor Ort."}
 	data, _ := json.Marshal(map[string]any{"type": einsatzraum.EventMessageCreated, "message": msg})
