@@ -83,7 +83,10 @@ func (s *Service) ReportPositions(ctx context.Context, a *Actor, ps []geo.Positi
 		return 0, nil, err
 	}
 	sort.Slice(good, func(i, j int) bool { return good[i].TS.Before(good[j].TS) })
-	s.tracker.Update(good[len(good)-1], rooms)
+	latest := good[len(good)-1]
+	if s.tracker.Update(latest, rooms) && s.clustered() {
+		s.share.add(latest)
+	}
 	s.trackLog.add(good)
 	return len(good), rejected, nil
 }
@@ -284,6 +287,14 @@ func (m *memberships) invalidate(user string) {
 // membershipChanged runs after a commit that added user to room or removed
 // them: the position shows there at once, or leaves at once.
 func (s *Service) membershipChanged(room, user string, joined bool) {
+	s.applyMembership(room, user, joined)
+	if s.clustered() {
+		s.publishMembership(room, user, joined)
+	}
+}
+
+// applyMembership updates this node's view of user's rooms.
+func (s *Service) applyMembership(room, user string, joined bool) {
 	s.memberships.invalidate(user)
 	if joined {
 		s.tracker.Join(room, user)

@@ -29,6 +29,8 @@ type Config struct {
 	Map MapConfig
 	// Files configures attachments; without Blobs, uploads are refused.
 	Files Files
+	// Cluster shares the live map with other nodes; zero for one node.
+	Cluster Cluster
 }
 
 // Service runs every command of the domain: it checks permissions,
@@ -43,6 +45,7 @@ type Service struct {
 	tracker     *geo.Tracker
 	memberships *memberships
 	trackLog    *trackLog
+	share       *positionShare
 	stop        context.CancelFunc
 	done        sync.WaitGroup
 }
@@ -68,6 +71,7 @@ func NewService(store Store, bus Bus, cfg Config) *Service {
 		tracker:     geo.NewTracker(geo.TrackerConfig{StaleAfter: cfg.Map.StaleAfter, ExpireAfter: cfg.Map.ExpireAfter, Now: cfg.Now}),
 		memberships: newMemberships(),
 		trackLog:    &trackLog{wake: make(chan struct{}, 1)},
+		share:       &positionShare{pending: map[string]geo.Position{}},
 		stop:        func() {},
 	}
 }
@@ -79,6 +83,10 @@ func (s *Service) Start(ctx context.Context) {
 	s.done.Add(2)
 	go func() { defer s.done.Done(); s.runTrackLog(ctx) }()
 	go func() { defer s.done.Done(); s.runSweeper(ctx) }()
+	if s.clustered() {
+		s.done.Add(1)
+		go func() { defer s.done.Done(); s.runCluster(ctx) }()
+	}
 }
 
 // Close stops the background work, writing what is pending.

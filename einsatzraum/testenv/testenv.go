@@ -9,8 +9,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -117,4 +120,64 @@ func withParam(dsn, key, value string) string {
 		sep = "&"
 	}
 	return dsn + sep + key + "=" + value
+}
+
+// RedisServer is a redis-server of the test's own on a spare port, for
+// fault tests that stop and restart it without touching the shared one.
+type RedisServer struct {
+	t    testing.TB
+	Port int
+	URL  string
+	cmd  *exec.Cmd
+}
+
+// StartRedisServer starts a private redis-server; it is stopped when the
+// test ends.
+func StartRedisServer(t testing.TB) *RedisServer {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		unavailable(t, "redis-server", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	rs := &RedisServer{t: t, Port: port, URL: fmt.Sprintf("redis://127.0.0.1:%d/0", port)}
+	rs.Start()
+	t.Cleanup(rs.Stop)
+	return rs
+}
+
+// Start (re)starts the server on its port and waits until it answers.
+func (rs *RedisServer) Start() {
+	rs.t.Helper()
+	if rs.cmd != nil {
+		return
+	}
+	cmd := exec.Command("redis-server", "--port", strconv.Itoa(rs.Port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", rs.t.TempDir())
+	if err := cmd.Start(); err != nil {
+		rs.t.Fatalf("start redis-server: %v", err)
+	}
+	rs.cmd = cmd
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", rs.Port))
+		if err == nil {
+			c.Close()
+			return
+		}
+	}
+	rs.t.Fatalf("redis-server on port %d did not start", rs.Port)
+}
+
+// Stop kills the server (as a crash or an outage would) and waits for it.
+func (rs *RedisServer) Stop() {
+	if rs.cmd == nil {
+		return
+	}
+	_ = rs.cmd.Process.Kill()
+	_ = rs.cmd.Wait()
+	rs.cmd = nil
 }
