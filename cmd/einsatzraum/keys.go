@@ -16,13 +16,19 @@ import (
 // loadKeyring returns the master key's keyring: from EINSATZRAUM_MASTER_KEY
 // (base64), else from keyFile (default: master.key in the data dir), which
 // the embedded default creates with mode 0600 on first start.
-func loadKeyring(getenv func(string) string, dataDir, keyFile string, log *slog.Logger) (*chat.Keyring, error) {
+//
+// A shared store (PostgreSQL, several nodes) needs the same key on every
+// node, so with shared set a key must be given: none is generated.
+func loadKeyring(getenv func(string) string, dataDir, keyFile string, shared bool, log *slog.Logger) (*chat.Keyring, error) {
 	if v := getenv("EINSATZRAUM_MASTER_KEY"); v != "" {
 		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
 		if err != nil {
 			return nil, fmt.Errorf("EINSATZRAUM_MASTER_KEY is not base64: %w", err)
 		}
 		return chat.NewKeyring(key)
+	}
+	if keyFile == "" && shared {
+		return nil, errors.New("a shared store needs the same master key on every node: set EINSATZRAUM_MASTER_KEY (base64 of 32 random bytes) or --master-key-file")
 	}
 	if keyFile == "" {
 		keyFile = filepath.Join(dataDir, "master.key")

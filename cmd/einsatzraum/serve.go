@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +27,7 @@ type serveConfig struct {
 	DataDir         string
 	Store           string
 	Redis           string
+	RedisPrefix     string
 	EmailDomains    []string
 	Demo            bool
 	LogLevel        string
@@ -52,7 +52,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&cfg.DataDir, "data", "./data", "data directory (SQLite file, keys, files)")
 	fs.StringVar(&cfg.Store, "store", "", "store DSN; empty: the SQLite file in --data")
-	fs.StringVar(&cfg.Redis, "redis", "", "Redis URL for fan-out between nodes; empty: in-process")
+	fs.StringVar(&cfg.Redis, "redis", "", "Redis URL for fan-out between nodes (redis://host:6379/0); empty: in-process")
+	fs.StringVar(&cfg.RedisPrefix, "redis-prefix", "einsatzraum", "prefix of every Redis channel and key of this deployment")
 	fs.Var(&domains, "email-domains", "official email domains, comma separated (default polizei.example)")
 	fs.BoolVar(&cfg.Demo, "demo", false, "seed the demo room, users and data")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
@@ -137,17 +138,10 @@ type server struct {
 
 // newServer opens the store and wires the service and the web app.
 func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server, error) {
-	if cfg.Redis != "" {
-		return nil, errors.New("--redis: fan-out over Redis is not supported by this build yet")
-	}
 	if cfg.getenv == nil {
 		cfg.getenv = func(string) string { return "" }
 	}
-	keys, err := loadKeyring(cfg.getenv, cfg.DataDir, cfg.MasterKeyFile, log)
-	if err != nil {
-		return nil, err
-	}
-	blobs, err := chat.NewDirBlobs(filepath.Join(cfg.DataDir, "blobs"))
+	keys, err := loadKeyring(cfg.getenv, cfg.DataDir, cfg.MasterKeyFile, isPostgres(cfg.Store), log)
 	if err != nil {
 		return nil, err
 	}
@@ -155,21 +149,45 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	if err != nil {
 		return nil, err
 	}
+	blobs, err := openBlobs(store, cfg.DataDir)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	b := bus.NewMemory()
+	var b einsatzraum.Bus
+	var cluster einsatzraum.Cluster
+	var redisBus *bus.Redis
+	if cfg.Redis != "" {
+		bus.RouteRedisLogs(log)
+		redisBus, err = bus.NewRedis(ctx, bus.RedisConfig{URL: cfg.Redis, Prefix: cfg.RedisPrefix, Logger: log, Registry: reg})
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("--redis: %w", err)
+		}
+		b = redisBus
+		cluster = einsatzraum.Cluster{Node: redisBus.Node(), Latest: redisBus}
+		log.Info("fan-out over Redis", "node", redisBus.Node(), "prefix", cfg.RedisPrefix)
+	} else {
+		b = bus.NewMemory()
+	}
 	svc := einsatzraum.NewService(store, b, einsatzraum.Config{
 		EmailDomains: cfg.EmailDomains,
 		Logger:       log,
 		Metrics:      einsatzraum.NewMetrics(reg),
 		Map:          cfg.Map,
 		Files:        einsatzraum.Files{Blobs: blobs, Keys: keys, Limits: cfg.Limits},
+		Cluster:      cluster,
 	})
 	hub, err := einsatzraum.NewHub(ctx, svc, b, cfg.Hub, reg)
 	if err != nil {
 		b.Close()
 		store.Close()
 		return nil, err
+	}
+	if redisBus != nil {
+		redisBus.OnReconnect(hub.Resync) // events other nodes published meanwhile come from the store
 	}
 	svc.Start(ctx)
 	ls, ok := store.(layers.Store)

@@ -22,8 +22,11 @@ func openStore(ctx context.Context, dataDir, dsn string, keys *chat.Keyring) (ei
 	switch {
 	case dsn == "":
 		db, err = sqlstore.OpenSQLite(ctx, filepath.Join(dataDir, "einsatzraum.db"))
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return nil, fmt.Errorf("--store %s: PostgreSQL is not supported by this build yet", redactDSN(dsn))
+	case isPostgres(dsn):
+		db, err = sqlstore.OpenPostgres(ctx, dsn)
+		if err != nil {
+			return nil, fmt.Errorf("--store %s: %w", redactDSN(dsn), err)
+		}
 	default:
 		db, err = sqlstore.OpenSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
 	}
@@ -32,6 +35,23 @@ func openStore(ctx context.Context, dataDir, dsn string, keys *chat.Keyring) (ei
 	}
 	db.SetCipher(keys)
 	return db, nil
+}
+
+// isPostgres reports whether dsn names a PostgreSQL database.
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// openBlobs returns where attachment bytes live: in PostgreSQL when the
+// store is PostgreSQL (several nodes need no shared file system), else in
+// the data directory.
+func openBlobs(store einsatzraum.Store, dataDir string) (chat.BlobStore, error) {
+	if db, ok := store.(*sqlstore.DB); ok {
+		if blobs, err := db.Blobs(); err == nil {
+			return blobs, nil
+		}
+	}
+	return chat.NewDirBlobs(filepath.Join(dataDir, "blobs"))
 }
 
 // redactDSN hides a password in a DSN for logs.
@@ -52,7 +72,7 @@ func redactDSN(dsn string) string {
 // master key (EINSATZRAUM_MASTER_KEY, EINSATZRAUM_MASTER_KEY_FILE or
 // master.key in the data dir).
 func openCLIStore(ctx context.Context, dataDir, dsn string, getenv func(string) string, stderr io.Writer) (einsatzraum.Store, error) {
-	keys, err := loadKeyring(getenv, dataDir, getenv("EINSATZRAUM_MASTER_KEY_FILE"), slog.New(slog.NewTextHandler(stderr, nil)))
+	keys, err := loadKeyring(getenv, dataDir, getenv("EINSATZRAUM_MASTER_KEY_FILE"), isPostgres(dsn), slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		return nil, err
 	}

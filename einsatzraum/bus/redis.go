@@ -549,3 +549,15 @@ func (r *Redis) LoadLatest(ctx context.Context) ([]geo.Position, error) {
 	}
 	return out, nil
 }
+
+// slogPrintf routes go-redis's own log lines to a slog logger at debug
+// level: the bus logs connection state changes itself, once each.
+type slogPrintf struct{ log *slog.Logger }
+
+func (l slogPrintf) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "go-redis: "+fmt.Sprintf(format, v...))
+}
+
+// RouteRedisLogs sends go-redis's process-wide log output to log at debug
+// level. Call it once from main.
+func RouteRedisLogs(log *slog.Logger) { redis.SetLogger(slogPrintf{log: log}) }
