@@ -3,6 +3,7 @@ package einsatzraum
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies an error so that the HTTP layer can map it to a status
@@ -58,6 +59,8 @@ type Error struct {
 	Code    string
 	Message string
 	Err     error
+	// RetryAfter, for KindRateLimited, is when the client may try again.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

@@ -31,6 +31,10 @@ type Config struct {
 	Files Files
 	// Cluster shares the live map with other nodes; zero for one node.
 	Cluster Cluster
+	// Limiter counts for the rate limits; nil counts in this process.
+	Limiter Limiter
+	// RateLimits sets the limits on logins and writes.
+	RateLimits RateLimits
 }
 
 // Service runs every command of the domain: it checks permissions,
@@ -46,8 +50,11 @@ type Service struct {
 	memberships *memberships
 	trackLog    *trackLog
 	share       *positionShare
-	stop        context.CancelFunc
-	done        sync.WaitGroup
+	limiter     Limiter
+	// localLimiter stands in when limiter fails.
+	localLimiter Limiter
+	stop         context.CancelFunc
+	done         sync.WaitGroup
 }
 
 // NewService returns a service over store that publishes room events on
@@ -63,6 +70,12 @@ func NewService(store Store, bus Bus, cfg Config) *Service {
 		cfg.EmailDomains[i] = strings.ToLower(strings.TrimSpace(d))
 	}
 	cfg.Map.defaults()
+	cfg.RateLimits.defaults()
+	local := NewMemoryLimiter(cfg.Now)
+	limiter := cfg.Limiter
+	if limiter == nil {
+		limiter = local
+	}
 	if cfg.Files.Limits == (chat.Limits{}) {
 		cfg.Files.Limits = chat.DefaultLimits
 	}
@@ -72,7 +85,8 @@ func NewService(store Store, bus Bus, cfg Config) *Service {
 		memberships: newMemberships(),
 		trackLog:    &trackLog{wake: make(chan struct{}, 1)},
 		share:       &positionShare{pending: map[string]geo.Position{}},
-		stop:        func() {},
+		limiter:     limiter, localLimiter: local,
+		stop: func() {},
 	}
 }
 

@@ -134,8 +134,10 @@ type LoginResult struct {
 
 // Login checks email and password and registers a new device with a fresh
 // token. Unknown email and wrong password give the same 401, in about the
-// same time.
-func (s *Service) Login(ctx context.Context, email, password, deviceName string) (*LoginResult, error) {
+// same time. Logins are limited per address (429 rate_limited) and failed
+// logins per account (429 account_locked until the window ends); logins,
+// failures and refusals are audit-logged with the caller's address.
+func (s *Service) Login(ctx context.Context, email, password, deviceName, address string) (*LoginResult, error) {
 	deviceName = strings.TrimSpace(deviceName)
 	if deviceName == "" {
 		deviceName = "unnamed device"
@@ -143,8 +145,28 @@ func (s *Service) Login(ctx context.Context, email, password, deviceName string)
 	if err := checkText("device_name", deviceName, 1, MaxDeviceName); err != nil {
 		return nil, err
 	}
-	if len(password) > MaxPasswordLen*4 {
+	email = strings.ToLower(strings.TrimSpace(email))
+	rl := s.cfg.RateLimits
+	if err := s.limit(ctx, "login-addr:"+address, rl.LoginAttemptsPerAddress, rl.LoginWindow, "rate_limited", "too many logins from this address"); err != nil {
+		s.audit(ctx, "", "login_rate_limited", email, "address "+address)
+		return nil, err
+	}
+	if locked, reset := s.accountLocked(ctx, email); locked {
+		s.audit(ctx, "", "login_locked", email, "address "+address)
+		return nil, &Error{Kind: KindRateLimited, Code: "account_locked",
+			Message: fmt.Sprintf("too many failed logins for this account; try again in %d min", int(reset.Minutes())+1), RetryAfter: reset}
+	}
+	fail := func() (*LoginResult, error) {
+		if rl.LoginFailuresPerAccount >= 0 {
+			if _, _, err := s.limiter.Hit(ctx, "login-fail:"+email, rl.LoginWindow); err != nil {
+				_, _, _ = s.localLimiter.Hit(ctx, "login-fail:"+email, rl.LoginWindow)
+			}
+		}
+		s.audit(ctx, "", "login_failed", email, "address "+address)
 		return nil, Errorf(KindUnauthorized, "invalid_credentials", "wrong email or password")
+	}
+	if len(password) > MaxPasswordLen*4 {
+		return fail()
 	}
 	u, err := s.UserByEmail(ctx, email)
 	if err != nil && !IsNotFound(err) {
@@ -152,18 +174,49 @@ func (s *Service) Login(ctx context.Context, email, password, deviceName string)
 	}
 	if u == nil {
 		CheckPassword(s.dummyHash, password)
-		return nil, Errorf(KindUnauthorized, "invalid_credentials", "wrong email or password")
+		return fail()
 	}
 	if !CheckPassword(u.PasswordHash, password) {
-		return nil, Errorf(KindUnauthorized, "invalid_credentials", "wrong email or password")
+		return fail()
 	}
 	token, hash := newToken()
 	now := s.Now()
 	d := &Device{ID: NewID("dev"), UserID: u.ID, Name: deviceName, TokenHash: hash, CreatedAt: now, LastSeenAt: now}
-	if err := s.update(ctx, "login", func(w *write) error { return w.CreateDevice(ctx, d) }); err != nil {
+	err = s.update(ctx, "login", func(w *write) error {
+		if err := w.CreateDevice(ctx, d); err != nil {
+			return err
+		}
+		return w.AppendAudit(ctx, &AuditEntry{At: now, Actor: u.ID, Action: "login", Target: d.ID, Detail: "device " + deviceName + ", address " + address})
+	})
+	if err != nil {
 		return nil, fmt.Errorf("register device: %w", err)
 	}
 	return &LoginResult{Token: token, User: u, Device: d}, nil
+}
+
+// accountLocked reports whether email has had too many failed logins in
+// the current window, and when the window ends.
+func (s *Service) accountLocked(ctx context.Context, email string) (bool, time.Duration) {
+	max := s.cfg.RateLimits.LoginFailuresPerAccount
+	if max < 0 {
+		return false, 0
+	}
+	n, reset, err := s.limiter.Count(ctx, "login-fail:"+email)
+	if err != nil {
+		n, reset, _ = s.localLimiter.Count(ctx, "login-fail:"+email)
+	}
+	return n >= int64(max), reset
+}
+
+// audit appends an entry to the audit log in its own transaction; a
+// failure is logged (the action it records has happened or was refused).
+func (s *Service) audit(ctx context.Context, actor, action, target, detail string) {
+	err := s.update(context.WithoutCancel(ctx), "audit", func(w *write) error {
+		return w.AppendAudit(ctx, &AuditEntry{At: w.now, Actor: actor, Action: action, Target: target, Detail: detail})
+	})
+	if err != nil {
+		s.log.Error("write audit entry", "action", action, "err", err)
+	}
 }
 
 // Authenticate resolves a bearer token to its actor. Errors: 401

@@ -36,3 +36,12 @@ func actor(c *fiber.Ctx) *einsatzraum.Actor {
 	a, _ := c.Locals(actorKey).(*einsatzraum.Actor)
 	return a
 }
+
+// limitWrites counts the caller's write against their rate limit (429
+// rate_limited with Retry-After past it).
+func (s *Server) limitWrites(c *fiber.Ctx) error {
+	if err := s.svc.AllowWrite(c.UserContext(), actor(c)); err != nil {
+		return err
+	}
+	return c.Next()
+}

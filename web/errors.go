@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -65,6 +67,9 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		var fe *fiber.Error
 		if de := einsatzraum.AsError(err); de != nil {
 			status, detail = statusOf(de.Kind), errorDetail{Code: de.Code, Message: de.Message}
+			if de.RetryAfter > 0 {
+				c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(de.RetryAfter.Seconds()))))
+			}
 		} else if errors.As(err, &fe) {
 			code := fiberCodes[fe.Code]
 			if code == "" {

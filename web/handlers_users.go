@@ -15,7 +15,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	res, err := s.svc.Login(c.UserContext(), in.Email, in.Password, in.DeviceName)
+	res, err := s.svc.Login(c.UserContext(), in.Email, in.Password, in.DeviceName, c.IP())
 	if err != nil {
 		return err
 	}

@@ -88,8 +88,12 @@ func New(cfg Config) *Server {
 	s.routes = s.apiRoutes()
 	for _, r := range s.routes {
 		handlers := []fiber.Handler{r.handler}
-		if !r.public {
+		switch {
+		case r.public:
+		case r.method == fiber.MethodGet:
 			handlers = []fiber.Handler{s.authenticate, r.handler}
+		default:
+			handlers = []fiber.Handler{s.authenticate, s.limitWrites, r.handler}
 		}
 		app.Add(r.method, fiberPath(r.path), handlers...)
 	}

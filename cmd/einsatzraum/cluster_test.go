@@ -242,6 +242,13 @@ func TestClusterMessagesPositionsFilesWipe(t *testing.T) {
 		t.Errorf("wipe at A closed the socket at B after %v, want < 1s", d)
 	}
 	b.call(t, "GET", "/api/v1/me", r.members[0], nil).want(t, 401)
+
+	// Failed logins count in Redis: ten at A lock the account at B too.
+	wrong := map[string]any{"email": r.memberNames[1], "password": "wrong-password-x", "device_name": "x"}
+	for range 10 {
+		a.call(t, "POST", "/api/v1/auth/login", "", wrong).want(t, 401)
+	}
+	b.call(t, "POST", "/api/v1/auth/login", "", map[string]any{"email": r.memberNames[1], "password": testPassword}).want(t, 429, "account_locked")
 }
 
 func redisClient(t *testing.T, url string) *redis.Client {

@@ -132,7 +132,7 @@ func TestResumeWithoutLoss(t *testing.T) {
 // TestSlowReaderIsCutOff floods a room while one client reads slowly: it
 // is closed with 4001 and can resume; the other client receives everything.
 func TestSlowReaderIsCutOff(t *testing.T) {
-	f := newLiveFixture(t, func(c *serveConfig) { c.Hub.QueueLimit = 16 })
+	f := newLiveFixture(t, func(c *serveConfig) { c.Hub.QueueLimit = 16; c.RateLimits.WritesPerMinute = -1 })
 	fast := f.ts.dialWS(t, f.lead, 0)
 	slow := f.ts.dialWS(t, f.member, 4096)
 	fast.subscribe(f.room, 0)

@@ -25,6 +25,7 @@ import (
 // loadConfig is the configuration of "einsatzraum loadtest".
 type loadConfig struct {
 	Server      string
+	Nodes       []string // every node: Server first, then --nodes
 	Token       string // an admin's token, to create the simulated users
 	Users       int
 	Rooms       int
@@ -47,6 +48,8 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	cfg := loadConfig{}
 	fs := newFlagSet("loadtest", stderr)
 	fs.StringVar(&cfg.Server, "server", "http://127.0.0.1:8080", "server URL")
+	nodes := listFlag{}
+	fs.Var(&nodes, "nodes", "more nodes of the same deployment, comma separated: sockets and posts are spread round-robin over --server and these")
 	fs.StringVar(&cfg.Token, "token", "", "an admin's bearer token (EINSATZRAUM_TOKEN)")
 	fs.IntVar(&cfg.Users, "users", 1000, "simulated users, each with one live connection")
 	fs.IntVar(&cfg.Rooms, "rooms", 100, "rooms; the users are spread evenly over them")
@@ -69,6 +72,7 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	if cfg.Token == "" {
 		cfg.Token = getenv("EINSATZRAUM_TOKEN")
 	}
+	cfg.Nodes = append([]string{cfg.Server}, nodes...)
 	if cfg.Users < 2 || cfg.Rooms < 1 || cfg.Users < cfg.Rooms || cfg.Rate <= 0 {
 		return errors.New("loadtest: need --users >= 2, --rooms >= 1, --users >= --rooms and --rate > 0")
 	}
@@ -322,11 +326,11 @@ func (lt *loadtest) connect(ctx context.Context) ([]*websocket.Conn, error) {
 			roomOf[m] = r
 		}
 	}
-	wsURL := "ws" + strings.TrimPrefix(lt.cfg.Server, "http") + "/api/v1/ws?access_token="
 	dialer := websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 2048, WriteBufferSize: 512}
 	conns := make([]*websocket.Conn, len(lt.state.Users))
 	var open atomic.Int64
 	err = parallel(ctx, lt.cfg.DialWorkers, len(conns), func(i int) error {
+		wsURL := "ws" + strings.TrimPrefix(lt.node(i), "http") + "/api/v1/ws?access_token="
 		c, _, err := dialer.DialContext(ctx, wsURL+url.QueryEscape(lt.state.Users[i].Token), nil)
 		if err != nil {
 			return fmt.Errorf("dial socket %d: %w", i, err)
@@ -422,7 +426,7 @@ func (lt *loadtest) send(ctx context.Context) {
 				clientID := fmt.Sprintf("lt-%d-%d", time.Now().UnixNano(), i)
 				lt.expected.Add(int64(len(rs.Members)))
 				text := fmt.Sprintf("%d Lasttest Nachricht %d", time.Now().UnixNano(), i)
-				err := lt.call(ctx, "POST", "/api/v1/chats/"+rs.Chat+"/messages", sender.Token, map[string]any{"kind": "text", "text": text, "client_id": clientID}, nil)
+				err := lt.call(ctx, "POST", lt.node(i+1)+"/api/v1/chats/"+rs.Chat+"/messages", sender.Token, map[string]any{"kind": "text", "text": text, "client_id": clientID}, nil)
 				if err != nil {
 					lt.expected.Add(-int64(len(rs.Members)))
 					lt.failedSends.Add(1)
@@ -552,6 +556,9 @@ func (lt *loadtest) call(ctx context.Context, method, path, token string, body, 
 	}
 	return nil
 }
+
+// node returns the node for the i-th socket or post, round-robin.
+func (lt *loadtest) node(i int) string { return lt.cfg.Nodes[i%len(lt.cfg.Nodes)] }
 
 // parallel runs fn(0..n-1) on workers goroutines and returns the first error.
 func parallel(parent context.Context, workers, n int, fn func(i int) error) error {

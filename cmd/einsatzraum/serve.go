@@ -42,6 +42,7 @@ type serveConfig struct {
 	Limits          chat.Limits
 	getenv          func(string) string
 	Map             einsatzraum.MapConfig
+	RateLimits      einsatzraum.RateLimits
 	DebugListen     string
 }
 
@@ -71,6 +72,10 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.Int64Var(&cfg.Limits.File, "max-file", chat.DefaultLimits.File, "largest PDF in bytes")
 	fs.Int64Var(&cfg.Limits.Audio, "max-audio", chat.DefaultLimits.Audio, "largest audio file in bytes")
 	fs.Int64Var(&cfg.Limits.Video, "max-video", chat.DefaultLimits.Video, "largest video in bytes")
+	fs.IntVar(&cfg.RateLimits.LoginFailuresPerAccount, "login-failures", 10, "failed logins of one account within --login-window that lock it until the window ends (-1: no lock)")
+	fs.IntVar(&cfg.RateLimits.LoginAttemptsPerAddress, "login-per-address", 1000, "logins from one address within --login-window (-1: no limit; a load test from one machine needs that)")
+	fs.DurationVar(&cfg.RateLimits.LoginWindow, "login-window", 15*time.Minute, "window of the login limits")
+	fs.IntVar(&cfg.RateLimits.WritesPerMinute, "writes-per-minute", 600, "writes (posts, uploads, positions, ...) one user may make per minute (-1: no limit)")
 	fs.Int64Var(&cfg.MaxFrameBytes, "ws-max-frame", 64<<10, "largest client WebSocket frame in bytes (larger: close 1009)")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return cfg, err
@@ -159,6 +164,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	var b einsatzraum.Bus
 	var cluster einsatzraum.Cluster
 	var redisBus *bus.Redis
+	var limiter einsatzraum.Limiter // nil: counted in this process
 	if cfg.Redis != "" {
 		bus.RouteRedisLogs(log)
 		redisBus, err = bus.NewRedis(ctx, bus.RedisConfig{URL: cfg.Redis, Prefix: cfg.RedisPrefix, Logger: log, Registry: reg})
@@ -168,6 +174,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		}
 		b = redisBus
 		cluster = einsatzraum.Cluster{Node: redisBus.Node(), Latest: redisBus}
+		limiter = redisBus // limits hold whichever node a request reaches
 		log.Info("fan-out over Redis", "node", redisBus.Node(), "prefix", cfg.RedisPrefix)
 	} else {
 		b = bus.NewMemory()
@@ -179,6 +186,8 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		Map:          cfg.Map,
 		Files:        einsatzraum.Files{Blobs: blobs, Keys: keys, Limits: cfg.Limits},
 		Cluster:      cluster,
+		Limiter:      limiter,
+		RateLimits:   cfg.RateLimits,
 	})
 	hub, err := einsatzraum.NewHub(ctx, svc, b, cfg.Hub, reg)
 	if err != nil {

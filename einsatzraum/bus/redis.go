@@ -561,3 +561,39 @@ func (l slogPrintf) Printf(ctx context.Context, format string, v ...any) {
 // RouteRedisLogs sends go-redis's process-wide log output to log at debug
 // level. Call it once from main.
 func RouteRedisLogs(log *slog.Logger) { redis.SetLogger(slogPrintf{log: log}) }
+
+var _ einsatzraum.Limiter = (*Redis)(nil)
+
+// limitKey is the Redis key of a rate limit counter.
+func (r *Redis) limitKey(key string) string { return r.prefix + "limit:" + key }
+
+// Hit counts one event for key in a fixed window shared by every node:
+// the first hit of a window starts its expiry.
+func (r *Redis) Hit(ctx context.Context, key string, window time.Duration) (int64, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	k := r.limitKey(key)
+	pipe := r.client.TxPipeline()
+	incr := pipe.Incr(ctx, k)
+	pipe.ExpireNX(ctx, k, window) // whole seconds: windows are minutes long
+	ttl := pipe.PTTL(ctx, k)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return 0, 0, fmt.Errorf("redis: rate limit: %w", err)
+	}
+	return incr.Val(), max(ttl.Val(), 0), nil
+}
+
+// Count returns key's count in its current window.
+func (r *Redis) Count(ctx context.Context, key string) (int64, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	k := r.limitKey(key)
+	pipe := r.client.Pipeline()
+	get := pipe.Get(ctx, k)
+	ttl := pipe.PTTL(ctx, k)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return 0, 0, fmt.Errorf("redis: rate limit: %w", err)
+	}
+	n, _ := get.Int64()
+	return n, max(ttl.Val(), 0), nil
+}

@@ -183,3 +183,26 @@ func TestRedisLatestPositions(t *testing.T) {
 		t.Fatalf("LoadLatest = %+v, want u_1 and u_2 (u_3 expired)", got)
 	}
 }
+
+func TestRedisLimiterSharedByNodes(t *testing.T) {
+	ctx := context.Background()
+	url, prefix := testenv.Redis(t)
+	a, b := newRedis(t, url, prefix), newRedis(t, url, prefix)
+	if n, _, err := a.Hit(ctx, "login-fail:x", 2*time.Second); err != nil || n != 1 {
+		t.Fatalf("first hit: %d, %v", n, err)
+	}
+	n, reset, err := b.Hit(ctx, "login-fail:x", 2*time.Second)
+	if err != nil || n != 2 || reset <= 0 || reset > 2*time.Second {
+		t.Fatalf("second hit on another node: %d, %v, %v", n, reset, err)
+	}
+	if n, _, err := a.Count(ctx, "login-fail:x"); err != nil || n != 2 {
+		t.Fatalf("Count = %d, %v", n, err)
+	}
+	if n, _, err := a.Count(ctx, "login-fail:never"); err != nil || n != 0 {
+		t.Fatalf("Count of an unknown key = %d, %v", n, err)
+	}
+	time.Sleep(2100 * time.Millisecond)
+	if n, _, _ := b.Count(ctx, "login-fail:x"); n != 0 {
+		t.Fatalf("count after the window = %d", n)
+	}
+}

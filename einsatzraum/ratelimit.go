@@ -1,0 +1,130 @@
+package einsatzraum
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Limiter counts events per key in fixed windows. The embedded default
+// counts in process; several nodes count in Redis, so that a limit holds
+// whichever node a request reaches.
+type Limiter interface {
+	// Hit counts one event for key in the current window of length window
+	// and returns the count so far and how long until the window ends.
+	Hit(ctx context.Context, key string, window time.Duration) (count int64, resetIn time.Duration, err error)
+	// Count returns key's count in its current window without adding one.
+	Count(ctx context.Context, key string) (count int64, resetIn time.Duration, err error)
+}
+
+// RateLimits sets the limits the service enforces. Zero fields take the
+// defaults; a negative field turns that limit off.
+type RateLimits struct {
+	// LoginFailuresPerAccount failed logins of one account within
+	// LoginWindow lock the account until the window ends (default 10 per
+	// 15 minutes). The lock ends by itself: the real user is never locked
+	// out for longer than one window.
+	LoginFailuresPerAccount int
+	// LoginAttemptsPerAddress bounds logins from one address per
+	// LoginWindow (default 1000: a police network may put many officers
+	// behind one proxy).
+	LoginAttemptsPerAddress int
+	LoginWindow             time.Duration
+	// WritesPerMinute bounds one user's writes (default 600).
+	WritesPerMinute int
+}
+
+func (r *RateLimits) defaults() {
+	if r.LoginFailuresPerAccount == 0 {
+		r.LoginFailuresPerAccount = 10
+	}
+	if r.LoginAttemptsPerAddress == 0 {
+		r.LoginAttemptsPerAddress = 1000
+	}
+	if r.LoginWindow <= 0 {
+		r.LoginWindow = 15 * time.Minute
+	}
+	if r.WritesPerMinute == 0 {
+		r.WritesPerMinute = 600
+	}
+}
+
+// limit counts one event for key; past max it returns a 429 error with
+// code. When the limiter fails (Redis gone), the node's own counter
+// stands in, so limits still hold per node.
+func (s *Service) limit(ctx context.Context, key string, max int, window time.Duration, code, msg string) error {
+	if max < 0 {
+		return nil
+	}
+	n, reset, err := s.limiter.Hit(ctx, key, window)
+	if err != nil {
+		s.log.Warn("rate limiter unavailable; counting on this node", "err", err)
+		n, reset, _ = s.localLimiter.Hit(ctx, key, window)
+	}
+	if n > int64(max) {
+		return &Error{Kind: KindRateLimited, Code: code, Message: fmt.Sprintf("%s; try again in %d s", msg, int(reset.Seconds()+0.999)), RetryAfter: reset}
+	}
+	return nil
+}
+
+// AllowWrite counts one write of the caller: 429 rate_limited past the
+// configured writes per minute.
+func (s *Service) AllowWrite(ctx context.Context, a *Actor) error {
+	return s.limit(ctx, "writes:"+a.User.ID, s.cfg.RateLimits.WritesPerMinute, time.Minute, "rate_limited", "too many writes")
+}
+
+// MemoryLimiter is a Limiter in process memory.
+type MemoryLimiter struct {
+	now     func() time.Time
+	mu      sync.Mutex
+	windows map[string]*window
+	sweep   time.Time
+}
+
+type window struct {
+	count int64
+	end   time.Time
+}
+
+// NewMemoryLimiter returns an empty limiter on clock now (nil: time.Now).
+func NewMemoryLimiter(now func() time.Time) *MemoryLimiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &MemoryLimiter{now: now, windows: map[string]*window{}}
+}
+
+// Hit counts one event for key.
+func (l *MemoryLimiter) Hit(_ context.Context, key string, length time.Duration) (int64, time.Duration, error) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.After(l.sweep) { // forget ended windows now and then
+		for k, w := range l.windows {
+			if !now.Before(w.end) {
+				delete(l.windows, k)
+			}
+		}
+		l.sweep = now.Add(time.Minute)
+	}
+	w := l.windows[key]
+	if w == nil || !now.Before(w.end) {
+		w = &window{end: now.Add(length)}
+		l.windows[key] = w
+	}
+	w.count++
+	return w.count, w.end.Sub(now), nil
+}
+
+// Count returns key's count in its current window.
+func (l *MemoryLimiter) Count(_ context.Context, key string) (int64, time.Duration, error) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.windows[key]
+	if w == nil || !now.Before(w.end) {
+		return 0, 0, nil
+	}
+	return w.count, w.end.Sub(now), nil
+}
