@@ -26,7 +26,7 @@ import (
 type loadConfig struct {
 	Server      string
 	Nodes       []string // every node: Server first, then --nodes
-	Token       string // an admin's token, to create the simulated users
+	Token       string   // an admin's token, to create the simulated users
 	Users       int
 	Rooms       int
 	Rate        float64
