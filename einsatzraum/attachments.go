@@ -82,6 +82,9 @@ func (s *Service) OpenAttachment(ctx context.Context, a *Actor, id string, thumb
 		if att, err = tx.AttachmentByID(ctx, id); err != nil {
 			return notFound(err, "attachment_not_found", "no such attachment")
 		}
+		if att.CreatedAt.Before(s.VisibleSince()) {
+			return Errorf(KindNotFound, "attachment_not_found", "no such attachment")
+		}
 		if _, err := requireChat(ctx, tx, a, att.Chat, ActReadChat); err != nil {
 			return Errorf(KindNotFound, "attachment_not_found", "no such attachment")
 		}

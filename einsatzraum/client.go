@@ -457,6 +457,7 @@ func (s *subscription) deliverLocked(le *liveEvent) bool {
 // room in the client's queue rather than overrun it.
 func (s *subscription) replay() {
 	limit := s.client.hub.cfg.QueueLimit
+	cutoff := s.client.hub.svc.VisibleSince()
 	for s.ctx.Err() == nil {
 		s.mu.Lock()
 		after := s.lastSeq
@@ -477,6 +478,12 @@ func (s *subscription) replay() {
 		for i := range evs {
 			if err := s.client.q.waitBelow(s.ctx, limit/2); err != nil {
 				return
+			}
+			if evs[i].CreatedAt.Before(cutoff) { // hidden by the visible retention: passed over, not sent
+				s.mu.Lock()
+				s.lastSeq = max(s.lastSeq, evs[i].Seq)
+				s.mu.Unlock()
+				continue
 			}
 			le := prepare(&evs[i])
 			s.mu.Lock()

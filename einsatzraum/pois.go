@@ -63,7 +63,11 @@ func (s *Service) POIs(ctx context.Context, a *Actor, roomID string, bbox *geo.B
 			return err
 		}
 		out = all[:0]
+		cutoff := s.VisibleSince()
 		for _, p := range all {
+			if p.CreatedAt.Before(cutoff) {
+				continue // past the visible retention
+			}
 			if bbox == nil || bbox.Contains([2]float64{p.Lon, p.Lat}) {
 				out = append(out, p)
 			}

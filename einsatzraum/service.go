@@ -35,6 +35,8 @@ type Config struct {
 	Limiter Limiter
 	// RateLimits sets the limits on logins and writes.
 	RateLimits RateLimits
+	// Retention sets how long content is visible and kept.
+	Retention Retention
 }
 
 // Service runs every command of the domain: it checks permissions,
@@ -71,6 +73,7 @@ func NewService(store Store, bus Bus, cfg Config) *Service {
 	}
 	cfg.Map.defaults()
 	cfg.RateLimits.defaults()
+	cfg.Retention.defaults()
 	local := NewMemoryLimiter(cfg.Now)
 	limiter := cfg.Limiter
 	if limiter == nil {
@@ -101,6 +104,8 @@ func (s *Service) Start(ctx context.Context) {
 		s.done.Add(1)
 		go func() { defer s.done.Done(); s.runCluster(ctx) }()
 	}
+	s.done.Add(1)
+	go func() { defer s.done.Done(); s.runRetention(ctx) }()
 }
 
 // Close stops the background work, writing what is pending.

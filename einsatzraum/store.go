@@ -98,6 +98,15 @@ type Tx interface {
 
 	// AppendAudit adds an entry to the append-only audit log.
 	AppendAudit(ctx context.Context, e *AuditEntry) error
+	// AuditLog lists audit entries with id > afterID, oldest first.
+	AuditLog(ctx context.Context, afterID int64, limit int) ([]AuditEntry, error)
+	// RoomMessages lists roomID's messages created in [from, to) with
+	// seq > afterSeq, in seq order (for auditors).
+	RoomMessages(ctx context.Context, roomID string, from, to time.Time, afterSeq int64, limit int) ([]chat.Message, error)
+	// PurgeBefore deletes up to limit rows of each kind of content created
+	// before cutoff (attachments, messages, events, POIs, track points) and
+	// returns what it deleted; the caller deletes the attachments' blobs.
+	PurgeBefore(ctx context.Context, cutoff time.Time, limit int) (Purged, error)
 
 	// AppendEvent stores e; e.Seq must come from NextSeq in the same transaction.
 	AppendEvent(ctx context.Context, e *Event) error

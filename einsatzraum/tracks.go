@@ -35,6 +35,7 @@ func (s *Service) Tracks(ctx context.Context, a *Actor, roomID, userID string, f
 	if !from.Before(to) || to.Sub(from) > MaxTrackWindow {
 		return nil, Errorf(KindInvalid, "invalid_time_range", "from must be before to, at most %s apart", MaxTrackWindow)
 	}
+	from = later(from, s.VisibleSince()) // older points are past the visible retention
 	var out []Track
 	err := s.view(ctx, "tracks", func(tx Tx) error {
 		if _, err := requireRoom(ctx, tx, a, roomID, ActViewRoom); err != nil {

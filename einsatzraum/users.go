@@ -30,6 +30,14 @@ type Actor struct {
 
 // isAdmin reports whether a may administer users: the operator at the
 // command line (nil) or a user with the admin role.
+// actorID names a for the audit log; a nil actor is the command line.
+func actorID(a *Actor) string {
+	if a == nil {
+		return "command line"
+	}
+	return a.User.ID
+}
+
 func (a *Actor) isAdmin() bool { return a == nil || a.User.HasRole(RoleAdmin) }
 
 // NewUser is the input of CreateUser.
@@ -74,7 +82,13 @@ func (s *Service) CreateUser(ctx context.Context, actor *Actor, in NewUser) (*Us
 		ID: NewID("u"), Email: email, Name: strings.TrimSpace(in.Name), Callsign: strings.TrimSpace(in.Callsign),
 		Roles: roles, PasswordHash: HashPassword(in.Password), CreatedAt: s.Now(),
 	}
-	err = s.update(ctx, "create_user", func(w *write) error { return w.CreateUser(ctx, u) })
+	err = s.update(ctx, "create_user", func(w *write) error {
+		if err := w.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return w.AppendAudit(ctx, &AuditEntry{At: w.now, Actor: actorID(actor), Action: "create_user", Target: u.ID,
+			Detail: fmt.Sprintf("email %s, roles %v", u.Email, u.Roles)})
+	})
 	if errors.Is(err, ErrConflict) {
 		return nil, Errorf(KindConflict, "email_taken", "a user with this email exists")
 	}
@@ -259,7 +273,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Actor, error
 
 // Logout revokes the caller's device token.
 func (s *Service) Logout(ctx context.Context, a *Actor) error {
-	return s.revokeDevice(ctx, a.Device.ID)
+	return s.revokeDevice(ctx, a, a.Device.ID, "logout")
 }
 
 // Devices lists the caller's devices, newest first.
@@ -293,13 +307,22 @@ func (s *Service) WipeDevice(ctx context.Context, a *Actor, deviceID string, asA
 	if !asAdmin && d.UserID != a.User.ID {
 		return Errorf(KindNotFound, "device_not_found", "no such device")
 	}
-	return s.revokeDevice(ctx, deviceID)
+	action := "wipe_own_device"
+	if asAdmin {
+		action = "admin_wipe_device"
+	}
+	return s.revokeDevice(ctx, a, deviceID, action)
 }
 
 // revokeDevice revokes the device's token and tells every node to close
 // its live connections.
-func (s *Service) revokeDevice(ctx context.Context, deviceID string) error {
-	err := s.update(ctx, "revoke_device", func(w *write) error { return w.RevokeDevice(ctx, deviceID, w.now) })
+func (s *Service) revokeDevice(ctx context.Context, a *Actor, deviceID, action string) error {
+	err := s.update(ctx, "revoke_device", func(w *write) error {
+		if err := w.RevokeDevice(ctx, deviceID, w.now); err != nil {
+			return err
+		}
+		return w.AppendAudit(ctx, &AuditEntry{At: w.now, Actor: actorID(a), Action: action, Target: deviceID})
+	})
 	if err != nil {
 		return notFound(err, "device_not_found", "no such device")
 	}

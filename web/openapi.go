@@ -73,6 +73,8 @@ func schemas() obj {
 		"Message": object(obj{"id": str(), "room": str(), "chat": str(), "seq": integer(), "sender": ref("UserRef"),
 			"kind": str(), "text": str(), "location": ref("Location"), "poi": ref("IDRef"), "attachment": ref("IDRef"),
 			"client_id": str(), "created_at": timestamp()}, "id", "room", "chat", "seq", "sender", "kind", "created_at"),
+		"AuditLog": object(obj{"items": obj{"type": "array", "items": object(obj{"id": obj{"type": "integer"}, "at": timestamp(),
+			"actor": str(), "action": str(), "target": str(), "detail": str()}, "id", "at", "action")}, "next_cursor": str()}, "items"),
 		"MessageList":    object(obj{"items": obj{"type": "array", "items": ref("Message")}, "next_cursor": str()}, "items"),
 		"Position":       object(obj{"lat": num(), "lon": num(), "accuracy_m": num(), "heading": num(), "speed_mps": num(), "ts": timestamp()}, "lat", "lon", "ts"),
 		"PositionReport": object(obj{"items": obj{"type": "array", "items": ref("Position")}}, "items"),

@@ -41,8 +41,10 @@ type serveConfig struct {
 	Basemap         string
 	Limits          chat.Limits
 	getenv          func(string) string
+	now             func() time.Time // the service clock; nil: time.Now (tests move it)
 	Map             einsatzraum.MapConfig
 	RateLimits      einsatzraum.RateLimits
+	Retention       einsatzraum.Retention
 	DebugListen     string
 }
 
@@ -72,6 +74,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.Int64Var(&cfg.Limits.File, "max-file", chat.DefaultLimits.File, "largest PDF in bytes")
 	fs.Int64Var(&cfg.Limits.Audio, "max-audio", chat.DefaultLimits.Audio, "largest audio file in bytes")
 	fs.Int64Var(&cfg.Limits.Video, "max-video", chat.DefaultLimits.Video, "largest video in bytes")
+	fs.DurationVar(&cfg.Retention.Visible, "retention-visible", 7*24*time.Hour, "how long members see messages, files, POIs and tracks")
+	fs.DurationVar(&cfg.Retention.Audit, "retention-audit", 90*24*time.Hour, "how long content is kept for auditors before it is deleted for good")
 	fs.IntVar(&cfg.RateLimits.LoginFailuresPerAccount, "login-failures", 10, "failed logins of one account within --login-window that lock it until the window ends (-1: no lock)")
 	fs.IntVar(&cfg.RateLimits.LoginAttemptsPerAddress, "login-per-address", 1000, "logins from one address within --login-window (-1: no limit; a load test from one machine needs that)")
 	fs.DurationVar(&cfg.RateLimits.LoginWindow, "login-window", 15*time.Minute, "window of the login limits")
@@ -180,6 +184,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		b = bus.NewMemory()
 	}
 	svc := einsatzraum.NewService(store, b, einsatzraum.Config{
+		Now:          cfg.now,
 		EmailDomains: cfg.EmailDomains,
 		Logger:       log,
 		Metrics:      einsatzraum.NewMetrics(reg),
@@ -188,6 +193,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		Cluster:      cluster,
 		Limiter:      limiter,
 		RateLimits:   cfg.RateLimits,
+		Retention:    cfg.Retention,
 	})
 	hub, err := einsatzraum.NewHub(ctx, svc, b, cfg.Hub, reg)
 	if err != nil {

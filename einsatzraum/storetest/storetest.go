@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"RollbackKeepsNothing", testRollback},
 		{"POIs", testPOIs},
 		{"TrackHistory", testTrack},
+		{"RetentionAndAudit", testRetentionAndAudit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -490,5 +491,135 @@ func testTrack(t *testing.T, s einsatzraum.Store) {
 			t.Errorf("window of both: %d points, %v", len(got), err)
 		}
 		return nil
+	})
+}
+
+// testRetentionAndAudit: PurgeBefore deletes old content of every kind in
+// batches and keeps newer content; RoomMessages selects by time; the audit
+// log pages by id.
+func testRetentionAndAudit(t *testing.T, s einsatzraum.Store) {
+	ctx := context.Background()
+	mustUsers(t, s, "u_1")
+	mustRoom(t, s, "rm_r", map[string]einsatzraum.RoomRole{"u_1": einsatzraum.RoleLead})
+	old, recent := t0, t0.Add(10*24*time.Hour)
+	tx(t, s, func(x einsatzraum.Tx) error {
+		if err := x.CreateChat(ctx, &einsatzraum.Chat{ID: "ch_r", Room: "rm_r", Name: "r", CreatedBy: "u_1", CreatedAt: old}); err != nil {
+			return err
+		}
+		for i := range 6 {
+			at := old
+			if i >= 3 {
+				at = recent
+			}
+			seq, err := x.NextSeq(ctx, "rm_r")
+			if err != nil {
+				return err
+			}
+			id := fmt.Sprintf("x%d", i)
+			m := &chat.Message{ID: "msg_" + id, Room: "rm_r", Chat: "ch_r", Seq: seq, Sender: chat.UserRef{ID: "u_1"}, Kind: chat.KindText, Text: "t " + id, CreatedAt: at}
+			if err := x.InsertMessage(ctx, m); err != nil {
+				return err
+			}
+			if err := x.AppendEvent(ctx, &einsatzraum.Event{Room: "rm_r", Seq: seq, Type: "test", Data: []byte(`{}`), CreatedAt: at}); err != nil {
+				return err
+			}
+			if err := x.CreatePOI(ctx, &einsatzraum.POI{ID: "poi_" + id, Room: "rm_r", Name: id, Category: "c", Lat: 1, Lon: 1, CreatedBy: "u_1", CreatedAt: at}); err != nil {
+				return err
+			}
+			if err := x.CreateAttachment(ctx, &chat.Attachment{ID: "at_" + id, Room: "rm_r", Chat: "ch_r", Uploader: "u_1", Kind: chat.KindFile, MIME: "application/pdf", SHA256: "x", Name: id + ".pdf", CreatedAt: at}); err != nil {
+				return err
+			}
+			if err := x.InsertPositions(ctx, []geo.Position{{User: "u_1", Lat: 1, Lon: 1, TS: at.Add(time.Duration(i) * time.Second)}}, at); err != nil {
+				return err
+			}
+			if err := x.AppendAudit(ctx, &einsatzraum.AuditEntry{At: at, Actor: "u_1", Action: "a" + id, Target: "t"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, s, func(x einsatzraum.Tx) error {
+		ms, err := x.RoomMessages(ctx, "rm_r", old, old.Add(time.Hour), 0, 100)
+		if err != nil {
+			return err
+		}
+		if len(ms) != 3 || ms[0].Text != "t x0" {
+			t.Errorf("RoomMessages(old hour) = %d messages, want the 3 old ones", len(ms))
+		}
+		ms, err = x.RoomMessages(ctx, "rm_r", old, recent.Add(time.Hour), ms[0].Seq, 2)
+		if err != nil {
+			return err
+		}
+		if len(ms) != 2 || ms[0].Text != "t x1" {
+			t.Errorf("RoomMessages(after the first, limit 2) = %+v", ms)
+		}
+		es, err := x.AuditLog(ctx, 0, 4)
+		if err != nil {
+			return err
+		}
+		if len(es) != 4 || es[0].Action != "ax0" {
+			t.Fatalf("AuditLog(0, 4) = %+v", es)
+		}
+		es, err = x.AuditLog(ctx, es[3].ID, 10)
+		if err != nil {
+			return err
+		}
+		if len(es) != 2 || es[1].Action != "ax5" {
+			t.Errorf("AuditLog after the first page = %+v", es)
+		}
+		return nil
+	})
+	var total einsatzraum.Purged
+	for step := 0; ; step++ {
+		var p einsatzraum.Purged
+		tx(t, s, func(x einsatzraum.Tx) (err error) {
+			p, err = x.PurgeBefore(ctx, old.Add(24*time.Hour), 2)
+			return err
+		})
+		if p.Messages > 2 || p.Events > 2 || p.POIs > 2 || p.Positions > 2 || len(p.AttachmentIDs) > 2 {
+			t.Fatalf("a purge step of batch 2 deleted %+v", p)
+		}
+		if p.Messages+p.Events+p.POIs+p.Positions+len(p.AttachmentIDs) == 0 {
+			break
+		}
+		if step > 10 {
+			t.Fatal("purge does not finish")
+		}
+		total.Messages += p.Messages
+		total.Events += p.Events
+		total.POIs += p.POIs
+		total.Positions += p.Positions
+		total.AttachmentIDs = append(total.AttachmentIDs, p.AttachmentIDs...)
+	}
+	if total.Messages != 3 || total.Events != 3 || total.POIs != 3 || total.Positions != 3 || len(total.AttachmentIDs) != 3 {
+		t.Fatalf("purged %+v, want 3 of each kind", total)
+	}
+	view(t, s, func(x einsatzraum.Tx) error {
+		ms, err := x.Messages(ctx, "ch_r", 0, 100)
+		if err != nil {
+			return err
+		}
+		evs, err := x.EventsAfter(ctx, "rm_r", 0, 100)
+		if err != nil {
+			return err
+		}
+		pois, err := x.POIs(ctx, "rm_r")
+		if err != nil {
+			return err
+		}
+		if len(ms) != 3 || len(evs) != 3 || len(pois) != 3 || ms[0].Text != "t x3" {
+			t.Errorf("after the purge: %d messages, %d events, %d POIs; want the 3 recent of each", len(ms), len(evs), len(pois))
+		}
+		if _, err := x.AttachmentByID(ctx, "at_x0"); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("old attachment after the purge: %v", err)
+		}
+		if _, err := x.AttachmentByID(ctx, "at_x4"); err != nil {
+			t.Errorf("recent attachment after the purge: %v", err)
+		}
+		es, err := x.AuditLog(ctx, 0, 100)
+		if err == nil && len(es) != 6 {
+			t.Errorf("the purge touched the audit log: %d entries, want 6", len(es))
+		}
+		return err
 	})
 }

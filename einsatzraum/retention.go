@@ -1,0 +1,216 @@
+package einsatzraum
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/einsatzraum/einsatzraum/chat"
+)
+
+// Retention sets how long content lives: members see messages, files,
+// POIs and tracks for Visible; auditors read them until Audit; then they
+// are deleted for good, files included.
+type Retention struct {
+	Visible time.Duration // default 7 days
+	Audit   time.Duration // default 90 days; at least Visible
+	// Batch is how many rows of each kind one purge step deletes, so that
+	// no step holds the store for long. Default 500.
+	Batch int
+	// Every is how often the purge runs. Default 10 minutes.
+	Every time.Duration
+}
+
+func (r *Retention) defaults() {
+	if r.Visible <= 0 {
+		r.Visible = 7 * 24 * time.Hour
+	}
+	if r.Audit <= 0 {
+		r.Audit = 90 * 24 * time.Hour
+	}
+	r.Audit = max(r.Audit, r.Visible)
+	if r.Batch <= 0 {
+		r.Batch = 500
+	}
+	if r.Every <= 0 {
+		r.Every = 10 * time.Minute
+	}
+}
+
+// Purged counts what one purge step deleted.
+type Purged struct {
+	Messages, Events, POIs, Positions int
+	AttachmentIDs                     []string
+}
+
+func (p Purged) total() int {
+	return p.Messages + p.Events + p.POIs + p.Positions + len(p.AttachmentIDs)
+}
+
+// VisibleSince is the oldest time whose content members still see.
+func (s *Service) VisibleSince() time.Time { return s.Now().Add(-s.cfg.Retention.Visible) }
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// Purge deletes everything past the audit retention, in steps of at most
+// Batch rows per kind, files included, until nothing is left; it returns
+// the totals. The clock is the service's, so tests move it.
+func (s *Service) Purge(ctx context.Context) (Purged, error) {
+	cutoff := s.Now().Add(-s.cfg.Retention.Audit)
+	var all Purged
+	for ctx.Err() == nil {
+		var p Purged
+		err := s.update(ctx, "purge", func(w *write) (err error) {
+			p, err = w.PurgeBefore(ctx, cutoff, s.cfg.Retention.Batch)
+			return err
+		})
+		if err != nil {
+			return all, fmt.Errorf("purge content before %s: %w", cutoff.Format(time.RFC3339), err)
+		}
+		for _, id := range p.AttachmentIDs {
+			if s.cfg.Files.Blobs == nil {
+				break
+			}
+			for _, blob := range []string{id, chat.ThumbnailID(id)} {
+				if err := s.cfg.Files.Blobs.Delete(ctx, blob); err != nil {
+					s.log.Error("purge: delete file", "attachment", id, "err", err)
+				}
+			}
+		}
+		all.Messages += p.Messages
+		all.Events += p.Events
+		all.POIs += p.POIs
+		all.Positions += p.Positions
+		all.AttachmentIDs = append(all.AttachmentIDs, p.AttachmentIDs...)
+		if p.total() == 0 {
+			break
+		}
+	}
+	if all.total() > 0 {
+		s.log.Info("retention: deleted content past the audit retention", "before", cutoff, "messages", all.Messages,
+			"events", all.Events, "pois", all.POIs, "track_points", all.Positions, "files", len(all.AttachmentIDs))
+	}
+	return all, ctx.Err()
+}
+
+// runRetention purges every Retention.Every until ctx ends.
+func (s *Service) runRetention(ctx context.Context) {
+	t := time.NewTicker(s.cfg.Retention.Every)
+	defer t.Stop()
+	for {
+		if _, err := s.Purge(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("retention purge", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// requireAuditor allows auditors only (403 not_auditor).
+func requireAuditor(a *Actor) error {
+	if a == nil || !a.User.HasRole(RoleAuditor) {
+		return Errorf(KindForbidden, "not_auditor", "only auditors may read the audit records")
+	}
+	return nil
+}
+
+// AuditQuery selects retained messages for an audit.
+type AuditQuery struct {
+	Room     string
+	From, To time.Time // default: the whole audit retention up to now
+	Text     string    // case-insensitive substring of the text; "" for all
+	AfterSeq int64     // paging: messages with a higher seq
+	Limit    int
+}
+
+// AuditMessages returns the messages of a room an auditor asked for, the
+// visible and the retained ones, and writes the query to the audit log
+// first: no read without its record.
+func (s *Service) AuditMessages(ctx context.Context, a *Actor, q AuditQuery) ([]chat.Message, error) {
+	if err := requireAuditor(a); err != nil {
+		return nil, err
+	}
+	if q.Room == "" {
+		return nil, Errorf(KindInvalid, "room_required", "an audit names its room")
+	}
+	now := s.Now()
+	if q.To.IsZero() {
+		q.To = now.Add(time.Microsecond)
+	}
+	if q.From.IsZero() {
+		q.From = now.Add(-s.cfg.Retention.Audit)
+	}
+	if !q.From.Before(q.To) {
+		return nil, Errorf(KindInvalid, "invalid_time_range", "from must be before to")
+	}
+	if len(q.Text) > 200 {
+		return nil, Errorf(KindInvalid, "invalid_q", "q is at most 200 bytes")
+	}
+	limit := clampLimit(q.Limit)
+	detail := fmt.Sprintf("messages from %s to %s", q.From.Format(time.RFC3339), q.To.Format(time.RFC3339))
+	if q.Text != "" {
+		detail += fmt.Sprintf(", text %q", q.Text)
+	}
+	var out []chat.Message
+	var missing error // the query is logged even when its room does not exist
+	err := s.update(ctx, "audit_messages", func(w *write) error {
+		if err := w.AppendAudit(ctx, &AuditEntry{At: w.now, Actor: a.User.ID, Action: "audit_read_messages", Target: q.Room, Detail: detail}); err != nil {
+			return err
+		}
+		if _, err := w.RoomByID(ctx, q.Room); err != nil {
+			missing = notFound(err, "room_not_found", "no such room")
+			return nil
+		}
+		needle := strings.ToLower(q.Text)
+		after := q.AfterSeq
+		for len(out) < limit {
+			page, err := w.RoomMessages(ctx, q.Room, q.From, q.To, after, limit)
+			if err != nil {
+				return err
+			}
+			for _, m := range page {
+				if len(out) < limit && (needle == "" || strings.Contains(strings.ToLower(m.Text), needle)) {
+					out = append(out, m)
+				}
+			}
+			if len(page) < limit {
+				break
+			}
+			after = page[len(page)-1].Seq
+		}
+		return nil
+	})
+	if err == nil {
+		err = missing
+	}
+	if out == nil {
+		out = []chat.Message{}
+	}
+	return out, err
+}
+
+// AuditLog lists the audit log for an auditor, oldest first after afterID.
+// Reading the log is itself recorded.
+func (s *Service) AuditLog(ctx context.Context, a *Actor, afterID int64, limit int) ([]AuditEntry, error) {
+	if err := requireAuditor(a); err != nil {
+		return nil, err
+	}
+	var out []AuditEntry
+	err := s.update(ctx, "audit_log", func(w *write) (err error) {
+		if err := w.AppendAudit(ctx, &AuditEntry{At: w.now, Actor: a.User.ID, Action: "audit_read_log", Target: "audit_log", Detail: fmt.Sprintf("after %d", afterID)}); err != nil {
+			return err
+		}
+		out, err = w.AuditLog(ctx, afterID, clampLimit(limit))
+		return err
+	})
+	return out, err
+}
