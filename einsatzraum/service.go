@@ -37,6 +37,8 @@ type Config struct {
 	RateLimits RateLimits
 	// Retention sets how long content is visible and kept.
 	Retention Retention
+	// TokenIdle is how long a device token lives without use; 0: forever.
+	TokenIdle time.Duration
 }
 
 // Service runs every command of the domain: it checks permissions,

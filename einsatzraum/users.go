@@ -261,6 +261,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Actor, error
 	if a.Device.RevokedAt != nil {
 		return nil, Errorf(KindUnauthorized, "token_revoked", "this device was logged out or wiped")
 	}
+	if idle := s.cfg.TokenIdle; idle > 0 && s.Now().Sub(a.Device.LastSeenAt) > idle {
+		return nil, Errorf(KindUnauthorized, "token_expired", "this device was idle too long; log in again")
+	}
 	if now := s.Now(); now.Sub(a.Device.LastSeenAt) > touchDeviceEach {
 		err := s.update(ctx, "touch_device", func(w *write) error { return w.TouchDevice(ctx, a.Device.ID, now) })
 		if err != nil {

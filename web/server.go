@@ -27,6 +27,8 @@ type Config struct {
 	Logger  *slog.Logger
 	// Registry collects the metrics served at /metrics.
 	Registry *prometheus.Registry
+	// TLS says the server is reached over HTTPS (adds Strict-Transport-Security).
+	TLS bool
 	// BodyLimit bounds JSON request bodies in bytes; 0 means 1 MiB.
 	BodyLimit int
 	// Live configures the WebSocket endpoint.
@@ -82,6 +84,7 @@ func New(cfg Config) *Server {
 	})
 	s := &Server{app: app, svc: cfg.Service, log: cfg.Logger, layers: cfg.Layers, maxUpload: cfg.MaxUpload, bodyLimit: cfg.BodyLimit}
 	app.Use(requestMetrics(cfg.Registry))
+	app.Use(securityHeaders(cfg.TLS))
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", s.readyz)
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry})))

@@ -43,7 +43,7 @@ type process struct {
 	done chan error
 }
 
-var listenLine = regexp.MustCompile(`msg=listening url=(http://\S+)`)
+var listenLine = regexp.MustCompile(`msg=listening url=(https?://\S+)`)
 
 // startProcess runs "einsatzraum serve" with env, and waits until it listens.
 func startProcess(t *testing.T, env []string, args ...string) *process {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -45,6 +46,8 @@ type serveConfig struct {
 	Map             einsatzraum.MapConfig
 	RateLimits      einsatzraum.RateLimits
 	Retention       einsatzraum.Retention
+	TokenIdle       time.Duration
+	TLSCert, TLSKey string
 	DebugListen     string
 }
 
@@ -74,6 +77,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.Int64Var(&cfg.Limits.File, "max-file", chat.DefaultLimits.File, "largest PDF in bytes")
 	fs.Int64Var(&cfg.Limits.Audio, "max-audio", chat.DefaultLimits.Audio, "largest audio file in bytes")
 	fs.Int64Var(&cfg.Limits.Video, "max-video", chat.DefaultLimits.Video, "largest video in bytes")
+	fs.DurationVar(&cfg.TokenIdle, "token-idle", 30*24*time.Hour, "a device token that was not used for this long stops working (0: never)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "certificate file (PEM) to serve HTTPS; with --tls-key")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key file (PEM) of --tls-cert")
 	fs.DurationVar(&cfg.Retention.Visible, "retention-visible", 7*24*time.Hour, "how long members see messages, files, POIs and tracks")
 	fs.DurationVar(&cfg.Retention.Audit, "retention-audit", 90*24*time.Hour, "how long content is kept for auditors before it is deleted for good")
 	fs.IntVar(&cfg.RateLimits.LoginFailuresPerAccount, "login-failures", 10, "failed logins of one account within --login-window that lock it until the window ends (-1: no lock)")
@@ -114,6 +120,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		go serveDebug(ctx, cfg.DebugListen, log)
 	}
 	url := "http://" + ln.Addr().String()
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		url = "https://" + ln.Addr().String()
+	}
 	log.Info("listening", "url", url, "data", cfg.DataDir, "email_domains", cfg.EmailDomains)
 	if cfg.Demo {
 		acc, err := seedDemo(ctx, srv.svc, cfg.EmailDomains[0], log)
@@ -194,6 +209,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		Limiter:      limiter,
 		RateLimits:   cfg.RateLimits,
 		Retention:    cfg.Retention,
+		TokenIdle:    cfg.TokenIdle,
 	})
 	hub, err := einsatzraum.NewHub(ctx, svc, b, cfg.Hub, reg)
 	if err != nil {
@@ -218,7 +234,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	}
 	wctx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 	go catalog.Watch(wctx, cfg.LayerRefresh)
-	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, Layers: catalog, MaxUpload: cfg.MaxUpload, Basemap: cfg.Basemap,
+	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, Layers: catalog, MaxUpload: cfg.MaxUpload, Basemap: cfg.Basemap, TLS: cfg.TLSCert != "",
 		Live: web.LiveConfig{Hub: hub, MaxFrameBytes: cfg.MaxFrameBytes, PongWait: cfg.PongWait}})
 	return &server{cfg: cfg, log: log, store: store, bus: b, svc: svc, hub: hub, web: w, layers: catalog, stopWatch: stopWatch}, nil
 }
