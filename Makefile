@@ -5,7 +5,7 @@ GOBIN       := $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: run test test-deps build ui lint staticcheck bench
+.PHONY: run test test-deps build ui lint staticcheck bench fuzz
 
 ## build: the dashboard, then the einsatzraum binary (with the dashboard embedded) in bin/
 build: ui
@@ -22,9 +22,23 @@ web/ui/node_modules/.package-lock.json: web/ui/package.json web/ui/package-lock.
 run: build
 	$(BIN) serve --demo --data ./data
 
-## test: formatting, vet, staticcheck and the whole test suite (the browser test included)
+## test: formatting, vet, staticcheck, the whole test suite (the browser test included)
+## and a short run of every fuzz target
 test: lint test-deps ui
 	$(GO) test -race -count=1 -timeout 12m ./...
+	$(MAKE) fuzz
+
+## fuzz: each decoder of client bytes under the fuzzer for FUZZTIME (seed
+## corpora in testdata/fuzz); a finding fails the run and is kept there
+FUZZTIME ?= 5s
+FUZZ_TARGETS := web:FuzzDecodeMessageBody web:FuzzDecodePosition web:FuzzMultipart \
+	layers:FuzzReadGeoJSON layers:FuzzReadCSV chat:FuzzIngest einsatzraum:FuzzClientFrame
+fuzz:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg >/tmp/fuzz-$$name.log 2>&1 \
+			|| { cat /tmp/fuzz-$$name.log; exit 1; }; \
+	done
 
 ## test-deps: tools the tests drive for real: GDAL's ogrinfo reads our OGC API,
 ## Debian's Chromium runs the dashboard (never a downloaded browser)

@@ -45,9 +45,14 @@ func readMultipart(c *fiber.Ctx, limit int64, fields map[string]string, onFile f
 			return einsatzraum.Errorf(einsatzraum.KindInvalid, "one_file_only", "send one file per request")
 		}
 		sawFile = true
-		err = onFile(part.FileName(), part)
+		pr := &partReader{r: part}
+		err = onFile(part.FileName(), pr)
 		if body.over {
 			return tooLarge(limit)
+		}
+		if err != nil && pr.err != nil && einsatzraum.AsError(err) == nil {
+			// the client's body broke off or is malformed: their fault, not ours
+			return einsatzraum.Errorf(einsatzraum.KindInvalid, "malformed_multipart", "malformed multipart body: %v", pr.err)
 		}
 		if err != nil {
 			return err
@@ -57,4 +62,19 @@ func readMultipart(c *fiber.Ctx, limit int64, fields map[string]string, onFile f
 		return einsatzraum.Errorf(einsatzraum.KindInvalid, "missing_file", "the multipart body needs a file field")
 	}
 	return nil
+}
+
+// partReader remembers the error a multipart part's reader returned, so
+// that a broken body is told apart from a failure of ours.
+type partReader struct {
+	r   io.Reader
+	err error
+}
+
+func (p *partReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if err != nil && !errors.Is(err, io.EOF) {
+		p.err = err
+	}
+	return n, err
 }

@@ -1,0 +1,62 @@
+package einsatzraum_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
+	"github.com/einsatzraum/einsatzraum/einsatzraum/bus"
+	"github.com/einsatzraum/einsatzraum/einsatzraum/sqlstore"
+)
+
+type discardSocket struct{}
+
+func (discardSocket) WriteText([]byte, time.Time) error  { return nil }
+func (discardSocket) Ping(time.Time) error               { return nil }
+func (discardSocket) Close(int, string, time.Time) error { return nil }
+
+// FuzzClientFrame hands arbitrary frames to a live connection of a room
+// member (subscribe, unsubscribe, position and anything else): the hub
+// answers with error frames or closes the connection, and never panics.
+func FuzzClientFrame(f *testing.F) {
+	for _, s := range []string{`{"type":"subscribe","room":"rm_fz","since":0}`, `{"type":"unsubscribe","room":"rm_fz"}`,
+		`{"type":"position","lat":53.55,"lon":9.99,"accuracy_m":5,"ts":"2026-11-24T10:00:00Z"}`, `{"type":"position","lat":"x"}`,
+		`{"type":"subscribe","room":"rm_fz","since":-5}`, `{"type":"nope"}`, `[1,2]`, `{`, ``} {
+		f.Add([]byte(s))
+	}
+	ctx := context.Background()
+	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(f.TempDir(), "fz.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer db.Close()
+	mb := bus.NewMemory()
+	defer mb.Close()
+	svc := einsatzraum.NewService(db, mb, einsatzraum.Config{})
+	u := &einsatzraum.User{ID: "u_fz", Email: "fz@polizei.example", Name: "F", PasswordHash: "x"}
+	err = db.Tx(ctx, func(tx einsatzraum.Tx) error {
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := tx.CreateRoom(ctx, &einsatzraum.Room{ID: "rm_fz", Name: "fz"}); err != nil {
+			return err
+		}
+		return tx.PutMember(ctx, "rm_fz", u.ID, einsatzraum.RoleMember)
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	hub, err := einsatzraum.NewHub(ctx, svc, mb, einsatzraum.HubConfig{}, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer hub.Shutdown()
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		c := hub.Connect(&einsatzraum.Actor{User: u, Device: &einsatzraum.Device{ID: "dev_fz", UserID: u.ID}}, discardSocket{})
+		c.HandleFrame(frame)
+		c.HandleFrame(frame)
+		c.Detach()
+	})
+}
