@@ -1,0 +1,153 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The roles of the authorization matrix: no token, an officer outside the
+// room, the three global roles (none of them in the room), and the room's
+// observer, member and lead. Member and lead are in the chat "Lage", the
+// observer is not.
+var matrixRoles = []string{"anon", "stranger", "admin", "data_admin", "auditor", "observer", "member", "lead"}
+
+// expect is a row's statuses, in the order of matrixRoles.
+type expect [8]int
+
+var (
+	roomRead   = expect{401, 404, 404, 404, 404, 200, 200, 200}
+	chatRead   = expect{401, 404, 404, 404, 404, 404, 200, 200}
+	anyone     = expect{401, 200, 200, 200, 200, 200, 200, 200}
+	adminOnly  = func(ok int) expect { return expect{401, 403, ok, 403, 403, 403, 403, 403} }
+	auditOnly  = expect{401, 403, 403, 403, 200, 403, 403, 403}
+	roomWrite  = func(ok int) expect { return expect{401, 404, 404, 404, 404, 403, ok, ok} }
+	chatWrite  = func(ok int) expect { return expect{401, 404, 404, 404, 404, 404, ok, ok} }
+	leadOnly   = func(ok int) expect { return expect{401, 404, 404, 404, 404, 403, 403, ok} }
+	manageOnly = func(ok int) expect { return expect{401, 404, 404, 404, 404, 404, 403, ok} }
+)
+
+// TestAuthorizationMatrix calls every endpoint as every role and checks the
+// status against the table: what a caller may not see is 404, what they
+// see but may not do is 403, no token is 401.
+func TestAuthorizationMatrix(t *testing.T) {
+	f := newLiveFixture(t)
+	ts := f.ts
+	tok := map[string]string{"anon": "", "lead": f.lead, "member": f.member, "observer": f.observer}
+	for _, u := range []struct{ role, email string }{{"stranger", "stranger@polizei.example"}, {"admin", "admin@polizei.example"},
+		{"data_admin", "data@polizei.example"}, {"auditor", "auditor@polizei.example"}} {
+		var roles []string
+		if u.role != "stranger" {
+			roles = []string{u.role}
+		}
+		ts.addUser(t, u.email, u.role, roles...)
+		tok[u.role] = ts.login(t, u.email)
+	}
+	spare := ts.addUser(t, "spare@polizei.example", "Spare")
+	obsID := ts.call(t, "GET", "/api/v1/rooms/"+f.room+"/members", f.lead, nil).items()
+	var observerID string
+	for _, m := range obsID {
+		if m["role"] == "observer" {
+			observerID = m["user"].(map[string]any)["id"].(string)
+		}
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+	ts.call(t, "POST", "/api/v1/positions", f.member, map[string]any{"items": []any{map[string]any{"lat": 53.55, "lon": 9.99, "ts": now}}}).want(t, 202)
+	att := ts.uploadFile(t, f.member, "/api/v1/chats/"+f.chat+"/attachments", "a.pdf", []byte("%PDF-1.4\n%%EOF\n"), nil).want(t, 201).str("id")
+	newPOI := func() string {
+		return ts.call(t, "POST", "/api/v1/rooms/"+f.room+"/pois", f.lead, map[string]any{"name": "P", "category": "c", "lat": 53.5, "lon": 10}).want(t, 201).str("id")
+	}
+	n := 0
+	unique := func() int { n++; return n }
+	r, c := "/api/v1/rooms/"+f.room, "/api/v1/chats/"+f.chat
+
+	type row struct {
+		name   string
+		call   func(token string) reply // the request, made fresh for each role
+		expect expect
+	}
+	json := func(method, path string, body func() any) func(string) reply {
+		return func(token string) reply {
+			var b any
+			if body != nil {
+				b = body()
+			}
+			return ts.call(t, method, path, token, b)
+		}
+	}
+	rows := []row{
+		{"GET /me", json("GET", "/api/v1/me", nil), anyone},
+		{"GET /me/devices", json("GET", "/api/v1/me/devices", nil), anyone},
+		{"GET /rooms", json("GET", "/api/v1/rooms", nil), anyone},
+		{"POST /rooms", json("POST", "/api/v1/rooms", func() any { return map[string]any{"name": "R"} }), expect{401, 201, 201, 201, 201, 201, 201, 201}},
+		{"GET /rooms/{room}", json("GET", r, nil), roomRead},
+		{"GET /rooms/{room}/members", json("GET", r+"/members", nil), roomRead},
+		{"PUT /rooms/{room}/members/{user}", json("PUT", r+"/members/"+spare, func() any { return map[string]any{"role": "member"} }), leadOnly(200)},
+		{"DELETE /rooms/{room}/members/{user}", func(token string) reply {
+			ts.call(t, "PUT", r+"/members/"+spare, f.lead, map[string]any{"role": "member"}).want(t, 200)
+			return ts.call(t, "DELETE", r+"/members/"+spare, token, nil)
+		}, leadOnly(204)},
+		{"POST /rooms/{room}/chats", json("POST", r+"/chats", func() any { return map[string]any{"name": fmt.Sprint("C", unique())} }), roomWrite(201)},
+		{"GET /rooms/{room}/chats", json("GET", r+"/chats", nil), roomRead},
+		{"GET /chats/{chat}/members", json("GET", c+"/members", nil), chatRead},
+		{"POST /chats/{chat}/messages", json("POST", c+"/messages", func() any { return map[string]any{"kind": "text", "text": "Lage"} }), chatWrite(201)},
+		{"GET /chats/{chat}/messages", json("GET", c+"/messages", nil), chatRead},
+		{"POST /chats/{chat}/attachments", func(token string) reply {
+			return ts.uploadFile(t, token, c+"/attachments", "b.pdf", []byte("%PDF-1.4\n%%EOF\n"), nil)
+		}, chatWrite(201)},
+		{"GET /attachments/{id}", json("GET", "/api/v1/attachments/"+att, nil), chatRead},
+		{"POST /admin/chats/{chat}/inject", func(token string) reply {
+			return ts.uploadFile(t, token, "/api/v1/admin/chats/"+f.chat+"/inject", "c.pdf", []byte("%PDF-1.4\n%%EOF\n"), map[string]string{"caption": "Lagebild"})
+		}, expect{401, 403, 403, 201, 403, 403, 403, 403}},
+		{"POST /positions", json("POST", "/api/v1/positions", func() any {
+			return map[string]any{"items": []any{map[string]any{"lat": 53.55, "lon": 9.99, "ts": time.Now().UTC().Format(time.RFC3339)}}}
+		}), expect{401, 202, 202, 202, 202, 202, 202, 202}},
+		{"GET /rooms/{room}/positions", json("GET", r+"/positions", nil), roomRead},
+		{"GET /rooms/{room}/positions/extent", json("GET", r+"/positions/extent", nil), roomRead},
+		{"GET /rooms/{room}/positions/nearby", json("GET", r+"/positions/nearby?lat=53.55&lon=9.99&radius_m=500", nil), roomRead},
+		{"POST /rooms/{room}/pois", json("POST", r+"/pois", func() any { return map[string]any{"name": "P", "category": "c", "lat": 53.5, "lon": 10} }), roomWrite(201)},
+		{"GET /rooms/{room}/pois", json("GET", r+"/pois", nil), roomRead},
+		{"DELETE /rooms/{room}/pois/{poi}", func(token string) reply { return ts.call(t, "DELETE", r+"/pois/"+newPOI(), token, nil) }, roomWrite(204)},
+		{"GET /rooms/{room}/tracks", json("GET", r+"/tracks", nil), roomRead},
+		{"GET /rooms/{room}/export.kml", json("GET", r+"/export.kml", nil), roomRead},
+		{"GET /layers", json("GET", "/api/v1/layers", nil), anyone},
+		{"POST /admin/layers", func(token string) reply {
+			return ts.uploadFile(t, token, "/api/v1/admin/layers", "l.geojson",
+				[]byte(`{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[10,53.5]},"properties":{}}]}`),
+				map[string]string{"name": fmt.Sprint("Layer ", unique())})
+		}, adminOnly(201)},
+		{"GET /ogc/collections", json("GET", "/ogc/collections", nil), anyone},
+		{"POST /admin/users", json("POST", "/api/v1/admin/users", func() any {
+			return map[string]any{"email": fmt.Sprintf("new%d@polizei.example", unique()), "name": "Neu", "password": testPassword}
+		}), adminOnly(201)},
+		{"DELETE /admin/devices/{device}", func(token string) reply {
+			dev := ts.call(t, "POST", "/api/v1/auth/login", "", map[string]any{"email": "spare@polizei.example", "password": testPassword, "device_name": "d"}).want(t, 200)
+			id := dev.Body["device"].(map[string]any)["id"].(string)
+			return ts.call(t, "DELETE", "/api/v1/admin/devices/"+id, token, nil)
+		}, adminOnly(204)},
+		{"GET /audit/messages", json("GET", "/api/v1/audit/messages?room="+f.room, nil), auditOnly},
+		{"GET /audit/log", json("GET", "/api/v1/audit/log", nil), auditOnly},
+		// Last: it lets the observer into the chat.
+		{"PUT /chats/{chat}/members/{user}", json("PUT", c+"/members/"+observerID, func() any { return map[string]any{"permissions": []string{"read"}} }), manageOnly(200)},
+		{"DELETE /chats/{chat}/members/{user}", func(token string) reply {
+			ts.call(t, "PUT", r+"/members/"+spare, f.lead, map[string]any{"role": "member"}).want(t, 200)
+			ts.call(t, "PUT", c+"/members/"+spare, f.lead, map[string]any{"permissions": []string{"read"}}).want(t, 200)
+			return ts.call(t, "DELETE", c+"/members/"+spare, token, nil)
+		}, expect{401, 404, 404, 404, 404, 403, 403, 204}},
+	}
+	ts.call(t, "PUT", r+"/members/"+spare, f.lead, map[string]any{"role": "member"}).want(t, 200)
+	var bad []string
+	for _, rw := range rows {
+		for i, role := range matrixRoles {
+			got := rw.call(tok[role])
+			if got.Status != rw.expect[i] {
+				bad = append(bad, fmt.Sprintf("%-40s as %-10s: %d, want %d (%s)", rw.name, role, got.Status, rw.expect[i], strings.TrimSpace(string(got.Raw))))
+			}
+		}
+	}
+	if len(bad) > 0 {
+		t.Fatalf("%d of %d calls disagree with the table:\n%s", len(bad), len(rows)*len(matrixRoles), strings.Join(bad, "\n"))
+	}
+	t.Logf("%d endpoints × %d roles as the table says", len(rows), len(matrixRoles))
+}
