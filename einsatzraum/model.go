@@ -53,6 +53,9 @@ type Device struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	LastSeenAt time.Time  `json:"last_seen_at"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	// ApprovedAt is when an administrator approved the device; nil while
+	// it waits (only when device approval is required).
+	ApprovedAt *time.Time `json:"approved_at,omitempty"`
 }
 
 // RoomRole is a member's role in one room. The empty role means "not a member".

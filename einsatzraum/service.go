@@ -39,6 +39,9 @@ type Config struct {
 	Retention Retention
 	// TokenIdle is how long a device token lives without use; 0: forever.
 	TokenIdle time.Duration
+	// DeviceApproval makes every new device (but administrators') wait for
+	// an administrator's approval before it may read or write anything.
+	DeviceApproval bool
 }
 
 // Service runs every command of the domain: it checks permissions,

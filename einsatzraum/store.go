@@ -45,6 +45,10 @@ type Tx interface {
 	DeviceByTokenHash(ctx context.Context, hash []byte) (*Device, error)
 	DevicesOfUser(ctx context.Context, userID string) ([]Device, error)
 	RevokeDevice(ctx context.Context, id string, at time.Time) error
+	// ApproveDevice approves a device; ErrNotFound for none.
+	ApproveDevice(ctx context.Context, id string, at time.Time) error
+	// PendingDevices lists devices waiting for approval, not revoked.
+	PendingDevices(ctx context.Context) ([]Device, error)
 	TouchDevice(ctx context.Context, id string, at time.Time) error
 
 	CreateRoom(ctx context.Context, r *Room) error

@@ -196,6 +196,9 @@ func (s *Service) Login(ctx context.Context, email, password, deviceName, addres
 	token, hash := newToken()
 	now := s.Now()
 	d := &Device{ID: NewID("dev"), UserID: u.ID, Name: deviceName, TokenHash: hash, CreatedAt: now, LastSeenAt: now}
+	if !s.cfg.DeviceApproval || u.HasRole(RoleAdmin) { // administrators are provisioned by the operator
+		d.ApprovedAt = &now
+	}
 	err = s.update(ctx, "login", func(w *write) error {
 		if err := w.CreateDevice(ctx, d); err != nil {
 			return err
@@ -360,4 +363,43 @@ func (s *Service) RequireRole(a *Actor, r GlobalRole) error {
 		return nil
 	}
 	return Errorf(KindForbidden, "not_"+string(r), "this needs the %s role", r)
+}
+
+// CheckApproved returns 403 device_not_approved while the caller's device
+// waits for approval.
+func (s *Service) CheckApproved(a *Actor) error {
+	if a.Device != nil && a.Device.ApprovedAt == nil {
+		return Errorf(KindForbidden, "device_not_approved", "this device waits for an administrator's approval")
+	}
+	return nil
+}
+
+// PendingDevices lists the devices that wait for approval (admin).
+func (s *Service) PendingDevices(ctx context.Context, a *Actor) ([]Device, error) {
+	if !a.isAdmin() {
+		return nil, Errorf(KindForbidden, "not_admin", "only administrators see pending devices")
+	}
+	var ds []Device
+	err := s.view(ctx, "pending_devices", func(tx Tx) (err error) {
+		ds, err = tx.PendingDevices(ctx)
+		return err
+	})
+	return ds, err
+}
+
+// ApproveDevice lets a waiting device in (admin); audit-logged.
+func (s *Service) ApproveDevice(ctx context.Context, a *Actor, deviceID string) error {
+	if !a.isAdmin() {
+		return Errorf(KindForbidden, "not_admin", "only administrators approve devices")
+	}
+	if !validID(deviceID) {
+		return Errorf(KindNotFound, "device_not_found", "no such device")
+	}
+	err := s.update(ctx, "approve_device", func(w *write) error {
+		if err := w.ApproveDevice(ctx, deviceID, w.now); err != nil {
+			return err
+		}
+		return w.AppendAudit(ctx, &AuditEntry{At: w.now, Actor: actorID(a), Action: "approve_device", Target: deviceID})
+	})
+	return notFound(err, "device_not_found", "no such device")
 }

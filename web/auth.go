@@ -27,8 +27,23 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := s.svc.CheckApproved(a); err != nil && !allowedUnapproved(c) {
+		return err
+	}
 	c.Locals(actorKey, a)
 	return c.Next()
+}
+
+// allowedUnapproved reports whether a device that waits for approval may
+// make this request: who am I, my devices, log out.
+func allowedUnapproved(c *fiber.Ctx) bool {
+	switch c.Path() {
+	case "/api/v1/me", "/api/v1/me/devices":
+		return c.Method() == fiber.MethodGet
+	case "/api/v1/auth/logout":
+		return true
+	}
+	return false
 }
 
 // actor returns the caller authenticated by authenticate.

@@ -64,3 +64,18 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 	}
 	return c.Status(fiber.StatusCreated).JSON(u)
 }
+
+func (s *Server) pendingDevices(c *fiber.Ctx) error {
+	ds, err := s.svc.PendingDevices(c.UserContext(), actor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(items(ds))
+}
+
+func (s *Server) approveDevice(c *fiber.Ctx) error {
+	if err := s.svc.ApproveDevice(c.UserContext(), actor(c), c.Params("device")); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}

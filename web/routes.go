@@ -27,6 +27,8 @@ func (s *Server) apiRoutes() []route {
 		{"DELETE", v1 + "/me/devices/{device}", "Wipe one of the caller's devices", false, "", 204, "", s.wipeMyDevice},
 		{"POST", v1 + "/admin/users", "Create a user (admin)", false, "NewUser", 201, "User", s.createUser},
 		{"DELETE", v1 + "/admin/devices/{device}", "Wipe any device (admin)", false, "", 204, "", s.adminWipeDevice},
+		{"GET", v1 + "/admin/devices", "Devices waiting for approval (admin; with --device-approval)", false, "", 200, "DeviceList", s.pendingDevices},
+		{"POST", v1 + "/admin/devices/{device}/approve", "Approve a waiting device (admin)", false, "", 204, "", s.approveDevice},
 
 		{"POST", v1 + "/rooms", "Open a room; the caller becomes lead", false, "NewRoom", 201, "Room", s.createRoom},
 		{"GET", v1 + "/rooms", "Rooms the caller is a member of", false, "", 200, "RoomList", s.rooms},

@@ -100,3 +100,33 @@ func TestIdleTokenExpires(t *testing.T) {
 	}
 	ts.call(t, "GET", "/api/v1/me", idle, nil).want(t, 401, "token_expired")
 }
+
+// TestDeviceApproval: with --device-approval a new device may only say who
+// it is until an administrator approves it; administrators' own devices
+// need no approval.
+func TestDeviceApproval(t *testing.T) {
+	ts := startServer(t, func(c *serveConfig) { c.DeviceApproval = true })
+	ts.addUser(t, "admin@polizei.example", "Adam", "admin")
+	ts.addUser(t, "anna@polizei.example", "Anna")
+	admin := ts.login(t, "admin@polizei.example")
+	ts.call(t, "GET", "/api/v1/rooms", admin, nil).want(t, 200)
+	res := ts.call(t, "POST", "/api/v1/auth/login", "", map[string]any{"email": "anna@polizei.example", "password": testPassword, "device_name": "Diensthandy"}).want(t, 200)
+	anna, dev := res.str("token"), res.Body["device"].(map[string]any)["id"].(string)
+	ts.call(t, "GET", "/api/v1/me", anna, nil).want(t, 200)
+	ts.call(t, "GET", "/api/v1/rooms", anna, nil).want(t, 403, "device_not_approved")
+	ts.call(t, "POST", "/api/v1/rooms", anna, map[string]any{"name": "X"}).want(t, 403, "device_not_approved")
+	if _, resp, err := wsDialer().Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/api/v1/ws?access_token="+anna, nil); err == nil || resp == nil || resp.StatusCode != 403 {
+		t.Fatalf("live connection of a waiting device: %v", err)
+	}
+	ts.call(t, "POST", "/api/v1/admin/devices/"+dev+"/approve", anna, nil).want(t, 403)
+	pending := ts.call(t, "GET", "/api/v1/admin/devices", admin, nil).want(t, 200).items()
+	if len(pending) != 1 || pending[0]["id"] != dev {
+		t.Fatalf("pending devices = %v, want Anna's", pending)
+	}
+	ts.call(t, "POST", "/api/v1/admin/devices/dev_unknown/approve", admin, nil).want(t, 404)
+	ts.call(t, "POST", "/api/v1/admin/devices/"+dev+"/approve", admin, nil).want(t, 204)
+	ts.call(t, "GET", "/api/v1/rooms", anna, nil).want(t, 200)
+	if pending := ts.call(t, "GET", "/api/v1/admin/devices", admin, nil).want(t, 200).items(); len(pending) != 0 {
+		t.Fatalf("still pending after approval: %v", pending)
+	}
+}

@@ -47,6 +47,7 @@ type serveConfig struct {
 	RateLimits      einsatzraum.RateLimits
 	Retention       einsatzraum.Retention
 	TokenIdle       time.Duration
+	DeviceApproval  bool
 	TLSCert, TLSKey string
 	DebugListen     string
 }
@@ -78,6 +79,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.Int64Var(&cfg.Limits.Audio, "max-audio", chat.DefaultLimits.Audio, "largest audio file in bytes")
 	fs.Int64Var(&cfg.Limits.Video, "max-video", chat.DefaultLimits.Video, "largest video in bytes")
 	fs.DurationVar(&cfg.TokenIdle, "token-idle", 30*24*time.Hour, "a device token that was not used for this long stops working (0: never)")
+	fs.BoolVar(&cfg.DeviceApproval, "device-approval", false, "new devices (but administrators') wait for an administrator's approval before they may read anything")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "certificate file (PEM) to serve HTTPS; with --tls-key")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key file (PEM) of --tls-cert")
 	fs.DurationVar(&cfg.Retention.Visible, "retention-visible", 7*24*time.Hour, "how long members see messages, files, POIs and tracks")
@@ -199,17 +201,18 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		b = bus.NewMemory()
 	}
 	svc := einsatzraum.NewService(store, b, einsatzraum.Config{
-		Now:          cfg.now,
-		EmailDomains: cfg.EmailDomains,
-		Logger:       log,
-		Metrics:      einsatzraum.NewMetrics(reg),
-		Map:          cfg.Map,
-		Files:        einsatzraum.Files{Blobs: blobs, Keys: keys, Limits: cfg.Limits},
-		Cluster:      cluster,
-		Limiter:      limiter,
-		RateLimits:   cfg.RateLimits,
-		Retention:    cfg.Retention,
-		TokenIdle:    cfg.TokenIdle,
+		Now:            cfg.now,
+		EmailDomains:   cfg.EmailDomains,
+		Logger:         log,
+		Metrics:        einsatzraum.NewMetrics(reg),
+		Map:            cfg.Map,
+		Files:          einsatzraum.Files{Blobs: blobs, Keys: keys, Limits: cfg.Limits},
+		Cluster:        cluster,
+		Limiter:        limiter,
+		RateLimits:     cfg.RateLimits,
+		Retention:      cfg.Retention,
+		TokenIdle:      cfg.TokenIdle,
+		DeviceApproval: cfg.DeviceApproval,
 	})
 	hub, err := einsatzraum.NewHub(ctx, svc, b, cfg.Hub, reg)
 	if err != nil {

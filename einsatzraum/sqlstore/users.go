@@ -82,14 +82,18 @@ func (t *txn) UpdatePassword(ctx context.Context, userID, hash string) error {
 	return t.execOne(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
 }
 
-const deviceColumns = `id, user_id, name, token_hash, created_at, last_seen_at, revoked_at`
+const deviceColumns = `id, user_id, name, token_hash, created_at, last_seen_at, revoked_at, approved_at`
 
 func scanDevice(row interface{ Scan(...any) error }) (*einsatzraum.Device, error) {
 	var d einsatzraum.Device
 	var created, seen int64
-	var revoked sql.NullInt64
-	if err := row.Scan(&d.ID, &d.UserID, &d.Name, &d.TokenHash, &created, &seen, &revoked); err != nil {
+	var revoked, approved sql.NullInt64
+	if err := row.Scan(&d.ID, &d.UserID, &d.Name, &d.TokenHash, &created, &seen, &revoked, &approved); err != nil {
 		return nil, one(err)
+	}
+	if approved.Valid {
+		t := fromMicros(approved.Int64)
+		d.ApprovedAt = &t
 	}
 	d.CreatedAt, d.LastSeenAt = fromMicros(created), fromMicros(seen)
 	if revoked.Valid {
@@ -100,9 +104,38 @@ func scanDevice(row interface{ Scan(...any) error }) (*einsatzraum.Device, error
 }
 
 func (t *txn) CreateDevice(ctx context.Context, d *einsatzraum.Device) error {
-	_, err := t.exec(ctx, `INSERT INTO devices (`+deviceColumns+`) VALUES (?, ?, ?, ?, ?, ?, NULL)`,
-		d.ID, d.UserID, d.Name, d.TokenHash, micros(d.CreatedAt), micros(d.LastSeenAt))
+	var approved sql.NullInt64
+	if d.ApprovedAt != nil {
+		approved = sql.NullInt64{Int64: micros(*d.ApprovedAt), Valid: true}
+	}
+	_, err := t.exec(ctx, `INSERT INTO devices (`+deviceColumns+`) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)`,
+		d.ID, d.UserID, d.Name, d.TokenHash, micros(d.CreatedAt), micros(d.LastSeenAt), approved)
 	return err
+}
+
+// ApproveDevice marks a device as approved (once; later calls keep the
+// first time).
+func (t *txn) ApproveDevice(ctx context.Context, id string, at time.Time) error {
+	return t.execOne(ctx, `UPDATE devices SET approved_at = COALESCE(approved_at, ?) WHERE id = ?`, micros(at), id)
+}
+
+// PendingDevices lists devices that wait for approval and are not
+// revoked, oldest first.
+func (t *txn) PendingDevices(ctx context.Context) ([]einsatzraum.Device, error) {
+	rows, err := t.query(ctx, `SELECT `+deviceColumns+` FROM devices WHERE approved_at IS NULL AND revoked_at IS NULL ORDER BY created_at, id LIMIT 1000`)
+	if err != nil {
+		return nil, err
+	}
+	out := []einsatzraum.Device{}
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, *d)
+	}
+	return out, closeRows(rows)
 }
 
 func (t *txn) DeviceByID(ctx context.Context, id string) (*einsatzraum.Device, error) {
