@@ -184,6 +184,7 @@ func (s *Server) importLayer(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.svc.Audit(c.UserContext(), actor(c), "import_layer", meta.ID, fmt.Sprintf("%q, %d features", meta.Name, meta.Count))
 	return c.Status(fiber.StatusCreated).JSON(meta)
 }
 

@@ -55,6 +55,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 	now := time.Now().UTC().Format(time.RFC3339)
 	ts.call(t, "POST", "/api/v1/positions", f.member, map[string]any{"items": []any{map[string]any{"lat": 53.55, "lon": 9.99, "ts": now}}}).want(t, 202)
 	att := ts.uploadFile(t, f.member, "/api/v1/chats/"+f.chat+"/attachments", "a.pdf", []byte("%PDF-1.4\n%%EOF\n"), nil).want(t, 201).str("id")
+	photo := ts.uploadFile(t, f.member, "/api/v1/chats/"+f.chat+"/attachments", "p.jpg", exifJPEG(t, 32, 24, 1, 0, 0), nil).want(t, 201).str("id")
+	layerID := ts.uploadFile(t, tok["admin"], "/api/v1/admin/layers", "l.geojson",
+		[]byte(`{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[10,53.5]},"properties":{}}]}`),
+		map[string]string{"name": "Matrix"}).want(t, 201).str("id")
+	spareDevice := ts.call(t, "POST", "/api/v1/auth/login", "", map[string]any{"email": "spare@polizei.example", "password": testPassword}).want(t, 200).Body["device"].(map[string]any)["id"].(string)
 	newPOI := func() string {
 		return ts.call(t, "POST", "/api/v1/rooms/"+f.room+"/pois", f.lead, map[string]any{"name": "P", "category": "c", "lat": 53.5, "lon": 10}).want(t, 201).str("id")
 	}
@@ -118,6 +123,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 				map[string]string{"name": fmt.Sprint("Layer ", unique())})
 		}, adminOnly(201)},
 		{"GET /ogc/collections", json("GET", "/ogc/collections", nil), anyone},
+		{"GET /ogc/collections/{layer}/items", json("GET", "/ogc/collections/"+layerID+"/items", nil), anyone},
+		{"GET /layers/{layer}/features", json("GET", "/api/v1/layers/"+layerID+"/features", nil), anyone},
+		{"GET /layers/{layer}/nearby", json("GET", "/api/v1/layers/"+layerID+"/nearby?lat=53.5&lon=10&radius_m=1000", nil), anyone},
+		{"GET /layers/{layer}/tiles/{z}/{x}/{y}.mvt", json("GET", "/api/v1/layers/"+layerID+"/tiles/10/540/330.mvt", nil), expect{401, 204, 204, 204, 204, 204, 204, 204}},
+		{"GET /attachments/{id}/thumbnail", json("GET", "/api/v1/attachments/"+photo+"/thumbnail", nil), chatRead},
+		{"GET /admin/devices", json("GET", "/api/v1/admin/devices", nil), adminOnly(200)},
+		{"POST /admin/devices/{device}/approve", json("POST", "/api/v1/admin/devices/"+spareDevice+"/approve", nil), adminOnly(204)},
+		{"DELETE /me/devices/{device} (another's)", json("DELETE", "/api/v1/me/devices/"+spareDevice, nil), expect{401, 404, 404, 404, 404, 404, 404, 404}},
+		{"GET /openapi.json", json("GET", "/api/v1/openapi.json", nil), expect{200, 200, 200, 200, 200, 200, 200, 200}},
 		{"POST /admin/users", json("POST", "/api/v1/admin/users", func() any {
 			return map[string]any{"email": fmt.Sprintf("new%d@polizei.example", unique()), "name": "Neu", "password": testPassword}
 		}), adminOnly(201)},
