@@ -25,7 +25,7 @@ type Tracker struct {
 
 	mu        sync.RWMutex
 	latest    map[string]Position            // user -> latest position
-	userRooms map[string]map[string]struct{} // user -> rooms where they are indexed
+	userRooms map[string]map[string]*roomIndex // user -> rooms where they are indexed
 	rooms     map[string]*roomIndex
 	onChange  func(room string, p Position, removed bool)
 }
@@ -51,7 +51,7 @@ func NewTracker(cfg TrackerConfig) *Tracker {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Tracker{cfg: cfg, latest: map[string]Position{}, userRooms: map[string]map[string]struct{}{}, rooms: map[string]*roomIndex{}}
+	return &Tracker{cfg: cfg, latest: map[string]Position{}, userRooms: map[string]map[string]*roomIndex{}, rooms: map[string]*roomIndex{}}
 }
 
 // OnChange registers fn, called (under the tracker's lock: it must not call
@@ -79,14 +79,18 @@ func (t *Tracker) Update(p Position, rooms []string) bool {
 	t.latest[p.User] = p
 	in := t.userRooms[p.User]
 	if in == nil {
-		in = map[string]struct{}{}
+		in = map[string]*roomIndex{}
 		t.userRooms[p.User] = in
 	}
 	for _, room := range rooms {
-		if _, indexed := in[room]; indexed && had {
-			t.rooms[room].tree.Delete(pt(old), pt(old), p.User)
+		if ri, indexed := in[room]; indexed && had {
+			ri.tree.Replace(pt(old), pt(old), p.User, pt(p), pt(p), p.User)
+			if t.onChange != nil {
+				t.onChange(room, p, false)
+			}
+			continue
 		}
-		t.indexLocked(room, p)
+		t.indexLocked(in, room, p)
 	}
 	return true
 }
@@ -102,21 +106,24 @@ func (t *Tracker) Join(room, user string) {
 	if _, indexed := t.userRooms[user][room]; indexed {
 		return
 	}
-	t.indexLocked(room, p)
+	in := t.userRooms[user]
+	if in == nil {
+		in = map[string]*roomIndex{}
+		t.userRooms[user] = in
+	}
+	t.indexLocked(in, room, p)
 }
 
-// indexLocked indexes p in room; the caller holds the lock.
-func (t *Tracker) indexLocked(room string, p Position) {
+// indexLocked indexes p in room and records it in in, the user's rooms;
+// the caller holds the lock.
+func (t *Tracker) indexLocked(in map[string]*roomIndex, room string, p Position) {
 	ri := t.rooms[room]
 	if ri == nil {
 		ri = &roomIndex{}
 		t.rooms[room] = ri
 	}
 	ri.tree.Insert(pt(p), pt(p), p.User)
-	if t.userRooms[p.User] == nil {
-		t.userRooms[p.User] = map[string]struct{}{}
-	}
-	t.userRooms[p.User][room] = struct{}{}
+	in[room] = ri
 	if t.onChange != nil {
 		t.onChange(room, p, false)
 	}
@@ -131,15 +138,14 @@ func (t *Tracker) Leave(room, user string) {
 
 func (t *Tracker) removeLocked(room, user string) {
 	in := t.userRooms[user]
-	if _, indexed := in[room]; !indexed {
+	ri, indexed := in[room]
+	if !indexed {
 		return
 	}
 	p := t.latest[user]
-	if ri := t.rooms[room]; ri != nil {
-		ri.tree.Delete(pt(p), pt(p), user)
-		if ri.tree.Len() == 0 {
-			delete(t.rooms, room)
-		}
+	ri.tree.Delete(pt(p), pt(p), user)
+	if ri.tree.Len() == 0 && t.rooms[room] == ri {
+		delete(t.rooms, room)
 	}
 	delete(in, room)
 	if t.onChange != nil {
