@@ -24,7 +24,7 @@ type Tracker struct {
 	cfg TrackerConfig
 
 	mu        sync.RWMutex
-	latest    map[string]Position            // user -> latest position
+	latest    map[string]Position              // user -> latest position
 	userRooms map[string]map[string]*roomIndex // user -> rooms where they are indexed
 	rooms     map[string]*roomIndex
 	onChange  func(room string, p Position, removed bool)
