@@ -3,7 +3,9 @@ package einsatzraum
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -51,16 +53,14 @@ func (r *RateLimits) defaults() {
 }
 
 // limit counts one event for key; past max it returns a 429 error with
-// code. When the limiter fails (Redis gone), the node's own counter
-// stands in, so limits still hold per node.
+// code.
 func (s *Service) limit(ctx context.Context, key string, max int, window time.Duration, code, msg string) error {
 	if max < 0 {
 		return nil
 	}
 	n, reset, err := s.limiter.Hit(ctx, key, window)
 	if err != nil {
-		s.log.Warn("rate limiter unavailable; counting on this node", "err", err)
-		n, reset, _ = s.localLimiter.Hit(ctx, key, window)
+		return fmt.Errorf("rate limit: %w", err)
 	}
 	if n > int64(max) {
 		return &Error{Kind: KindRateLimited, Code: code, Message: fmt.Sprintf("%s; try again in %d s", msg, int(reset.Seconds()+0.999)), RetryAfter: reset}
@@ -127,4 +127,43 @@ func (l *MemoryLimiter) Count(_ context.Context, key string) (int64, time.Durati
 		return 0, 0, nil
 	}
 	return w.count, w.end.Sub(now), nil
+}
+
+// fallbackLimiter counts in primary (Redis) and, while primary fails, in
+// local: limits then hold per node, and no request waits for a dead
+// Redis more than once per cool-down.
+type fallbackLimiter struct {
+	primary, local Limiter
+	log            *slog.Logger
+	now            func() time.Time
+	downUntil      atomic.Int64 // Unix nanoseconds; 0: primary is up
+}
+
+// limiterCoolDown is how long the fallback skips a failed primary.
+const limiterCoolDown = 5 * time.Second
+
+func (f *fallbackLimiter) use(ctx context.Context, call func(Limiter) (int64, time.Duration, error)) (int64, time.Duration, error) {
+	now := f.now().UnixNano()
+	if until := f.downUntil.Load(); until != 0 && now < until {
+		return call(f.local)
+	}
+	n, reset, err := call(f.primary)
+	if err != nil {
+		if f.downUntil.Swap(now+int64(limiterCoolDown)) == 0 {
+			f.log.Warn("rate limiter unavailable; counting on this node until it answers again", "err", err)
+		}
+		return call(f.local)
+	}
+	if f.downUntil.Swap(0) != 0 {
+		f.log.Info("rate limiter answers again")
+	}
+	return n, reset, nil
+}
+
+func (f *fallbackLimiter) Hit(ctx context.Context, key string, window time.Duration) (int64, time.Duration, error) {
+	return f.use(ctx, func(l Limiter) (int64, time.Duration, error) { return l.Hit(ctx, key, window) })
+}
+
+func (f *fallbackLimiter) Count(ctx context.Context, key string) (int64, time.Duration, error) {
+	return f.use(ctx, func(l Limiter) (int64, time.Duration, error) { return l.Count(ctx, key) })
 }

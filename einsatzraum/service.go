@@ -58,10 +58,8 @@ type Service struct {
 	trackLog    *trackLog
 	share       *positionShare
 	limiter     Limiter
-	// localLimiter stands in when limiter fails.
-	localLimiter Limiter
-	stop         context.CancelFunc
-	done         sync.WaitGroup
+	stop        context.CancelFunc
+	done        sync.WaitGroup
 }
 
 // NewService returns a service over store that publishes room events on
@@ -79,10 +77,9 @@ func NewService(store Store, bus Bus, cfg Config) *Service {
 	cfg.Map.defaults()
 	cfg.RateLimits.defaults()
 	cfg.Retention.defaults()
-	local := NewMemoryLimiter(cfg.Now)
-	limiter := cfg.Limiter
-	if limiter == nil {
-		limiter = local
+	var limiter Limiter = NewMemoryLimiter(cfg.Now)
+	if cfg.Limiter != nil {
+		limiter = &fallbackLimiter{primary: cfg.Limiter, local: limiter, log: cfg.Logger, now: time.Now}
 	}
 	if cfg.Files.Limits == (chat.Limits{}) {
 		cfg.Files.Limits = chat.DefaultLimits
@@ -93,8 +90,8 @@ func NewService(store Store, bus Bus, cfg Config) *Service {
 		memberships: newMemberships(),
 		trackLog:    &trackLog{wake: make(chan struct{}, 1)},
 		share:       &positionShare{pending: map[string]geo.Position{}},
-		limiter:     limiter, localLimiter: local,
-		stop: func() {},
+		limiter:     limiter,
+		stop:        func() {},
 	}
 }
 

@@ -40,6 +40,16 @@ func newCluster(t *testing.T, n int, redisURL string) *cluster {
 	for range n {
 		c.startNode(t)
 	}
+	t.Cleanup(func() { // a failure shows what the nodes logged
+		if !t.Failed() {
+			return
+		}
+		for k, p := range c.nodes {
+			for len(p.logs) > 0 {
+				t.Logf("node %d: %s", k, <-p.logs)
+			}
+		}
+	})
 	return c
 }
 
@@ -352,11 +362,20 @@ func TestClusterRedisOutage(t *testing.T) {
 			s.l.add(f.Seq)
 		}
 	}
+	other := a.call(t, "POST", "/api/v1/rooms", r.lead, map[string]any{"name": "Nebenlage"}).want(t, 201).str("id")
+	a.call(t, "PUT", "/api/v1/rooms/"+other+"/members/"+r.memberIDs[1], r.lead, map[string]any{"role": "member"}).want(t, 200)
 	var readyDuringOutage [2]int
+	var subscribeDuringOutage time.Duration
 	done := poster(t, a, r, 120, 25*time.Millisecond, func(i int) {
 		switch i {
 		case 30:
 			rs.Stop()
+		case 45: // a room nobody followed yet: subscribing must not wait for Redis
+			start := time.Now()
+			s := b.dialWS(t, r.members[1], 0)
+			s.subscribe(other, 0)
+			s.untilSubscribed()
+			subscribeDuringOutage = time.Since(start)
 		case 60:
 			for k, ts := range []*testServer{a, b} {
 				resp, err := http.Get(ts.URL + "/readyz")
@@ -378,6 +397,9 @@ func TestClusterRedisOutage(t *testing.T) {
 		t.Fatal("client at B lost its connection")
 	}
 	atB.noMoreEvents(sockB, 300*time.Millisecond)
+	if subscribeDuringOutage > time.Second {
+		t.Errorf("subscribing to a new room took %v while Redis was down", subscribeDuringOutage)
+	}
 	for k, code := range readyDuringOutage {
 		if code != http.StatusServiceUnavailable {
 			t.Errorf("node %d /readyz during the Redis outage = %d, want 503", k, code)

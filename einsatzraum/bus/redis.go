@@ -78,7 +78,8 @@ type Redis struct {
 	qmu     sync.Mutex
 	queue   []outMsg
 	wake    chan struct{}
-	up      atomic.Bool // the last Redis exchange worked
+	up      atomic.Bool // the last publish worked
+	subDown atomic.Bool // the subscriber connection is lost and not back yet
 	metrics redisMetrics
 }
 
@@ -260,6 +261,7 @@ func (r *Redis) receive() {
 			}
 			if !broken {
 				broken = true
+				r.subDown.Store(true)
 				r.log.Warn("redis bus: subscriber connection lost; this node keeps serving its own clients and reconnects", "err", err)
 			}
 			select {
@@ -273,6 +275,7 @@ func (r *Redis) receive() {
 		backoff = 100 * time.Millisecond
 		if broken {
 			broken = false
+			r.subDown.Store(false)
 			r.metrics.reconnects.Inc()
 			r.log.Info("redis bus: subscriber connection back; catching up from the store")
 			r.mu.Lock()
@@ -337,6 +340,13 @@ func (r *Redis) follow(ctx context.Context, topics []string) {
 	}
 	r.mu.Unlock()
 	if len(fresh) == 0 {
+		return
+	}
+	if r.subDown.Load() {
+		// Redis is gone: do not make the caller wait for a dial. go-redis
+		// keeps the channels and subscribes them when it reconnects; then
+		// OnReconnect makes subscribers catch up.
+		go func() { _ = r.ps.Subscribe(context.WithoutCancel(ctx), fresh...) }()
 		return
 	}
 	if err := r.ps.Subscribe(ctx, fresh...); err != nil {
@@ -570,7 +580,7 @@ func (r *Redis) limitKey(key string) string { return r.prefix + "limit:" + key }
 // Hit counts one event for key in a fixed window shared by every node:
 // the first hit of a window starts its expiry.
 func (r *Redis) Hit(ctx context.Context, key string, window time.Duration) (int64, time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
 	k := r.limitKey(key)
 	pipe := r.client.TxPipeline()
@@ -585,7 +595,7 @@ func (r *Redis) Hit(ctx context.Context, key string, window time.Duration) (int6
 
 // Count returns key's count in its current window.
 func (r *Redis) Count(ctx context.Context, key string) (int64, time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
 	k := r.limitKey(key)
 	pipe := r.client.Pipeline()
