@@ -19,16 +19,9 @@ func (s *Server) auditMessages(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	after, err := queryInt(c, "cursor", 0)
+	after, limit, err := pageQuery(c)
 	if err != nil {
 		return err
-	}
-	limit, err := queryInt(c, "limit", 0)
-	if err != nil {
-		return err
-	}
-	if limit < 0 || limit > einsatzraum.MaxPageSize {
-		return einsatzraum.Errorf(einsatzraum.KindInvalid, "invalid_limit", "limit must be in [1, %d]", einsatzraum.MaxPageSize)
 	}
 	q := einsatzraum.AuditQuery{Room: c.Query("room"), From: from, To: to, Text: c.Query("q"), AfterSeq: after, Limit: int(limit)}
 	ms, err := s.svc.AuditMessages(c.UserContext(), actor(c), q)
@@ -44,16 +37,9 @@ func (s *Server) auditMessages(c *fiber.Ctx) error {
 
 // auditLog answers GET /api/v1/audit/log?cursor=&limit= for auditors.
 func (s *Server) auditLog(c *fiber.Ctx) error {
-	after, err := queryInt(c, "cursor", 0)
+	after, limit, err := pageQuery(c)
 	if err != nil {
 		return err
-	}
-	limit, err := queryInt(c, "limit", 0)
-	if err != nil {
-		return err
-	}
-	if limit < 0 || limit > einsatzraum.MaxPageSize {
-		return einsatzraum.Errorf(einsatzraum.KindInvalid, "invalid_limit", "limit must be in [1, %d]", einsatzraum.MaxPageSize)
 	}
 	es, err := s.svc.AuditLog(c.UserContext(), actor(c), after, int(limit))
 	if err != nil {
@@ -64,6 +50,21 @@ func (s *Server) auditLog(c *fiber.Ctx) error {
 		reply["next_cursor"] = strconv.FormatInt(es[len(es)-1].ID, 10)
 	}
 	return c.JSON(reply)
+}
+
+// pageQuery reads the cursor (the last seq or id seen) and limit of a
+// paged audit list.
+func pageQuery(c *fiber.Ctx) (after, limit int64, err error) {
+	if after, err = queryInt(c, "cursor", 0); err != nil {
+		return 0, 0, err
+	}
+	if limit, err = queryInt(c, "limit", 0); err != nil {
+		return 0, 0, err
+	}
+	if limit < 0 || limit > einsatzraum.MaxPageSize {
+		return 0, 0, einsatzraum.Errorf(einsatzraum.KindInvalid, "invalid_limit", "limit must be in [1, %d]", einsatzraum.MaxPageSize)
+	}
+	return after, limit, nil
 }
 
 func clampedLimit(limit int) int {

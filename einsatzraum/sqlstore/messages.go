@@ -68,6 +68,11 @@ func (t *txn) Messages(ctx context.Context, chatID string, afterSeq int64, limit
 	if err != nil {
 		return nil, err
 	}
+	return t.scanMessages(rows)
+}
+
+// scanMessages reads every row of rows as a message and closes rows.
+func (t *txn) scanMessages(rows *sql.Rows) ([]chat.Message, error) {
 	out := []chat.Message{}
 	for rows.Next() {
 		m, err := t.scanMessage(rows)

@@ -65,16 +65,7 @@ func (t *txn) RoomMessages(ctx context.Context, roomID string, from, to time.Tim
 	if err != nil {
 		return nil, err
 	}
-	out := []chat.Message{}
-	for rows.Next() {
-		m, err := t.scanMessage(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, *m)
-	}
-	return out, closeRows(rows)
+	return t.scanMessages(rows)
 }
 
 // AuditLog lists audit entries with id > afterID, oldest first.

@@ -126,16 +126,7 @@ func (t *txn) PendingDevices(ctx context.Context) ([]einsatzraum.Device, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := []einsatzraum.Device{}
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, *d)
-	}
-	return out, closeRows(rows)
+	return scanDevices(rows)
 }
 
 func (t *txn) DeviceByID(ctx context.Context, id string) (*einsatzraum.Device, error) {
@@ -151,16 +142,7 @@ func (t *txn) DevicesOfUser(ctx context.Context, userID string) ([]einsatzraum.D
 	if err != nil {
 		return nil, err
 	}
-	out := []einsatzraum.Device{}
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, *d)
-	}
-	return out, closeRows(rows)
+	return scanDevices(rows)
 }
 
 func (t *txn) RevokeDevice(ctx context.Context, id string, at time.Time) error {
@@ -179,6 +161,20 @@ func placeholders(n int) string {
 }
 
 // closeRows closes rows and returns the iteration error, if any.
+// scanDevices reads every row of rows as a device and closes rows.
+func scanDevices(rows *sql.Rows) ([]einsatzraum.Device, error) {
+	out := []einsatzraum.Device{}
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, *d)
+	}
+	return out, closeRows(rows)
+}
+
 func closeRows(rows *sql.Rows) error {
 	err := rows.Err()
 	if cerr := rows.Close(); err == nil {
