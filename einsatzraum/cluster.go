@@ -17,10 +17,11 @@ type Cluster struct {
 	// Latest keeps every user's latest position for all nodes (Redis with
 	// expiry), so that a node that starts later knows the map at once.
 	Latest LatestPositions
-	// ShareInterval is how often accepted positions go out to the other
-	// nodes, in one bus message. Default 100ms.
-	ShareInterval time.Duration
 }
+
+// shareInterval is how often accepted positions go out to the other
+// nodes, in one bus message.
+const shareInterval = 100 * time.Millisecond
 
 // LatestPositions is where the nodes of a deployment keep each user's
 // latest position.
@@ -102,11 +103,7 @@ func (s *Service) runCluster(ctx context.Context) {
 		s.applyRemotePositions(ctx, ps)
 		s.log.Info("cluster: loaded latest positions", "count", len(ps))
 	}
-	interval := s.cfg.Cluster.ShareInterval
-	if interval <= 0 {
-		interval = 100 * time.Millisecond
-	}
-	t := time.NewTicker(interval)
+	t := time.NewTicker(shareInterval)
 	defer t.Stop()
 	for {
 		select {

@@ -84,26 +84,10 @@ func (s *Service) Messages(ctx context.Context, a *Actor, chatID string, afterSe
 		if _, err := requireChat(ctx, tx, a, chatID, ActReadChat); err != nil {
 			return err
 		}
-		cutoff := s.VisibleSince()
-		for { // messages past the visible retention are passed over
-			page, err := tx.Messages(ctx, chatID, afterSeq, limit)
-			if err != nil {
-				return err
-			}
-			for _, m := range page {
-				if !m.CreatedAt.Before(cutoff) && len(ms) < limit {
-					ms = append(ms, m)
-				}
-			}
-			if len(page) < limit || len(ms) == limit {
-				return nil
-			}
-			afterSeq = page[len(page)-1].Seq
-		}
+		var err error // messages past the visible retention are hidden
+		ms, err = tx.Messages(ctx, chatID, afterSeq, s.VisibleSince(), limit)
+		return err
 	})
-	if ms == nil {
-		ms = []chat.Message{}
-	}
 	return ms, err
 }
 

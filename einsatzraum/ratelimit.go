@@ -52,18 +52,18 @@ func (r *RateLimits) defaults() {
 	}
 }
 
-// limit counts one event for key; past max it returns a 429 error with
-// code.
-func (s *Service) limit(ctx context.Context, key string, max int, window time.Duration, code, msg string) error {
-	if max < 0 {
+// limit counts one event for key; past allowed events in the window it
+// returns 429 rate_limited saying msg. A negative allowed is no limit.
+func (s *Service) limit(ctx context.Context, key string, allowed int, window time.Duration, msg string) error {
+	if allowed < 0 {
 		return nil
 	}
 	n, reset, err := s.limiter.Hit(ctx, key, window)
 	if err != nil {
 		return fmt.Errorf("rate limit: %w", err)
 	}
-	if n > int64(max) {
-		return &Error{Kind: KindRateLimited, Code: code, Message: fmt.Sprintf("%s; try again in %d s", msg, int(reset.Seconds()+0.999)), RetryAfter: reset}
+	if n > int64(allowed) {
+		return &Error{Kind: KindRateLimited, Code: "rate_limited", Message: fmt.Sprintf("%s; try again in %d s", msg, int(reset.Seconds()+0.999)), RetryAfter: reset}
 	}
 	return nil
 }
@@ -71,7 +71,7 @@ func (s *Service) limit(ctx context.Context, key string, max int, window time.Du
 // AllowWrite counts one write of the caller: 429 rate_limited past the
 // configured writes per minute.
 func (s *Service) AllowWrite(ctx context.Context, a *Actor) error {
-	return s.limit(ctx, "writes:"+a.User.ID, s.cfg.RateLimits.WritesPerMinute, time.Minute, "rate_limited", "too many writes")
+	return s.limit(ctx, "writes:"+a.User.ID, s.cfg.RateLimits.WritesPerMinute, time.Minute, "too many writes")
 }
 
 // MemoryLimiter is a Limiter in process memory.

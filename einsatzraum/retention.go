@@ -48,6 +48,28 @@ func (p Purged) total() int {
 	return p.Messages + p.Events + p.POIs + p.Positions + len(p.AttachmentIDs)
 }
 
+func (p *Purged) add(q Purged) {
+	p.Messages += q.Messages
+	p.Events += q.Events
+	p.POIs += q.POIs
+	p.Positions += q.Positions
+	p.AttachmentIDs = append(p.AttachmentIDs, q.AttachmentIDs...)
+}
+
+// deleteFiles deletes the purged attachments' bytes and thumbnails.
+func (s *Service) deleteFiles(ctx context.Context, attachmentIDs []string) {
+	if s.cfg.Files.Blobs == nil {
+		return
+	}
+	for _, id := range attachmentIDs {
+		for _, blob := range []string{id, chat.ThumbnailID(id)} {
+			if err := s.cfg.Files.Blobs.Delete(ctx, blob); err != nil {
+				s.log.Error("purge: delete file", "attachment", id, "err", err)
+			}
+		}
+	}
+}
+
 // VisibleSince is the oldest time whose content members still see.
 func (s *Service) VisibleSince() time.Time { return s.Now().Add(-s.cfg.Retention.Visible) }
 
@@ -73,21 +95,8 @@ func (s *Service) Purge(ctx context.Context) (Purged, error) {
 		if err != nil {
 			return all, fmt.Errorf("purge content before %s: %w", cutoff.Format(time.RFC3339), err)
 		}
-		for _, id := range p.AttachmentIDs {
-			if s.cfg.Files.Blobs == nil {
-				break
-			}
-			for _, blob := range []string{id, chat.ThumbnailID(id)} {
-				if err := s.cfg.Files.Blobs.Delete(ctx, blob); err != nil {
-					s.log.Error("purge: delete file", "attachment", id, "err", err)
-				}
-			}
-		}
-		all.Messages += p.Messages
-		all.Events += p.Events
-		all.POIs += p.POIs
-		all.Positions += p.Positions
-		all.AttachmentIDs = append(all.AttachmentIDs, p.AttachmentIDs...)
+		s.deleteFiles(ctx, p.AttachmentIDs)
+		all.add(p)
 		if p.total() == 0 {
 			break
 		}

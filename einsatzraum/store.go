@@ -81,8 +81,9 @@ type Tx interface {
 	// InsertMessage stores m; ErrConflict when (sender, client_id) exists.
 	InsertMessage(ctx context.Context, m *chat.Message) error
 	MessageByClientID(ctx context.Context, senderID, clientID string) (*chat.Message, error)
-	// Messages lists chatID's messages with seq > afterSeq, oldest first.
-	Messages(ctx context.Context, chatID string, afterSeq int64, limit int) ([]chat.Message, error)
+	// Messages lists chatID's messages with seq > afterSeq created at or
+	// after since, oldest first.
+	Messages(ctx context.Context, chatID string, afterSeq int64, since time.Time, limit int) ([]chat.Message, error)
 
 	CreatePOI(ctx context.Context, p *POI) error
 	// POIByID returns a POI that is not deleted.

@@ -28,8 +28,6 @@ type Actor struct {
 	Device *Device
 }
 
-// isAdmin reports whether a may administer users: the operator at the
-// command line (nil) or a user with the admin role.
 // actorID names a for the audit log; a nil actor is the command line.
 func actorID(a *Actor) string {
 	if a == nil {
@@ -38,6 +36,8 @@ func actorID(a *Actor) string {
 	return a.User.ID
 }
 
+// isAdmin reports whether a may administer users: the operator at the
+// command line (nil) or a user with the admin role.
 func (a *Actor) isAdmin() bool { return a == nil || a.User.HasRole(RoleAdmin) }
 
 // NewUser is the input of CreateUser.
@@ -161,7 +161,7 @@ func (s *Service) Login(ctx context.Context, email, password, deviceName, addres
 	}
 	email = strings.ToLower(strings.TrimSpace(email))
 	rl := s.cfg.RateLimits
-	if err := s.limit(ctx, "login-addr:"+address, rl.LoginAttemptsPerAddress, rl.LoginWindow, "rate_limited", "too many logins from this address"); err != nil {
+	if err := s.limit(ctx, "login-addr:"+address, rl.LoginAttemptsPerAddress, rl.LoginWindow, "too many logins from this address"); err != nil {
 		s.audit(ctx, "", "login_rate_limited", email, "address "+address)
 		return nil, err
 	}
@@ -214,15 +214,15 @@ func (s *Service) Login(ctx context.Context, email, password, deviceName, addres
 // accountLocked reports whether email has had too many failed logins in
 // the current window, and when the window ends.
 func (s *Service) accountLocked(ctx context.Context, email string) (bool, time.Duration) {
-	max := s.cfg.RateLimits.LoginFailuresPerAccount
-	if max < 0 {
+	allowed := s.cfg.RateLimits.LoginFailuresPerAccount
+	if allowed < 0 {
 		return false, 0
 	}
 	n, reset, err := s.limiter.Count(ctx, "login-fail:"+email)
 	if err != nil {
 		s.log.Warn("read failed logins", "err", err)
 	}
-	return n >= int64(max), reset
+	return n >= int64(allowed), reset
 }
 
 // Audit records an action of a taken outside the service (a layer import
@@ -270,10 +270,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Actor, error
 	if a.Device.RevokedAt != nil {
 		return nil, Errorf(KindUnauthorized, "token_revoked", "this device was logged out or wiped")
 	}
-	if idle := s.cfg.TokenIdle; idle > 0 && s.Now().Sub(a.Device.LastSeenAt) > idle {
+	now := s.Now()
+	if idle := s.cfg.TokenIdle; idle > 0 && now.Sub(a.Device.LastSeenAt) > idle {
 		return nil, Errorf(KindUnauthorized, "token_expired", "this device was idle too long; log in again")
 	}
-	if now := s.Now(); now.Sub(a.Device.LastSeenAt) > touchDeviceEach {
+	if now.Sub(a.Device.LastSeenAt) > touchDeviceEach {
 		err := s.update(ctx, "touch_device", func(w *write) error { return w.TouchDevice(ctx, a.Device.ID, now) })
 		if err != nil {
 			s.log.Warn("record device last seen", "device", a.Device.ID, "err", err)

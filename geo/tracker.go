@@ -77,11 +77,7 @@ func (t *Tracker) Update(p Position, rooms []string) bool {
 		return false
 	}
 	t.latest[p.User] = p
-	in := t.userRooms[p.User]
-	if in == nil {
-		in = map[string]*roomIndex{}
-		t.userRooms[p.User] = in
-	}
+	in := t.roomsOfLocked(p.User)
 	for _, room := range rooms {
 		if ri, indexed := in[room]; indexed && had {
 			ri.tree.Replace(pt(old), pt(old), p.User, pt(p), pt(p), p.User)
@@ -103,15 +99,22 @@ func (t *Tracker) Join(room, user string) {
 	if !ok {
 		return
 	}
-	if _, indexed := t.userRooms[user][room]; indexed {
+	in := t.roomsOfLocked(user)
+	if _, indexed := in[room]; indexed {
 		return
 	}
+	t.indexLocked(in, room, p)
+}
+
+// roomsOfLocked returns the rooms where user is indexed, creating the
+// empty set; the caller holds the lock.
+func (t *Tracker) roomsOfLocked(user string) map[string]*roomIndex {
 	in := t.userRooms[user]
 	if in == nil {
 		in = map[string]*roomIndex{}
 		t.userRooms[user] = in
 	}
-	t.indexLocked(in, room, p)
+	return in
 }
 
 // indexLocked indexes p in room and records it in in, the user's rooms;
@@ -144,7 +147,7 @@ func (t *Tracker) removeLocked(room, user string) {
 	}
 	p := t.latest[user]
 	ri.tree.Delete(pt(p), pt(p), user)
-	if ri.tree.Len() == 0 && t.rooms[room] == ri {
+	if ri.tree.Len() == 0 {
 		delete(t.rooms, room)
 	}
 	delete(in, room)

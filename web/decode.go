@@ -103,6 +103,31 @@ func queryInt(c *fiber.Ctx, name string, def int64) (int64, error) {
 	return n, nil
 }
 
+// queryLimit reads a page's limit: 0 (absent) means the default page size.
+func queryLimit(c *fiber.Ctx) (int, error) {
+	limit, err := queryInt(c, "limit", 0)
+	if err != nil {
+		return 0, err
+	}
+	if limit < 0 || limit > einsatzraum.MaxPageSize {
+		return 0, einsatzraum.Errorf(einsatzraum.KindInvalid, "invalid_limit", "limit must be in [1, %d]", einsatzraum.MaxPageSize)
+	}
+	return int(limit), nil
+}
+
+// page wraps a page of a list: {"items": [...]} with next_cursor, the
+// position of the last item, when the page is full.
+func page[T any](list []T, limit int, last func(T) int64) fiber.Map {
+	reply := items(list)
+	if limit == 0 {
+		limit = einsatzraum.DefaultPageSize
+	}
+	if len(list) > 0 && len(list) == limit {
+		reply["next_cursor"] = strconv.FormatInt(last(list[len(list)-1]), 10)
+	}
+	return reply
+}
+
 // items wraps a list in the {"items": [...]} envelope of API.md.
 func items[T any](list []T) fiber.Map {
 	if list == nil {

@@ -152,20 +152,15 @@ func (s *Server) messages(c *fiber.Ctx) error {
 			return einsatzraum.Errorf(einsatzraum.KindInvalid, "invalid_cursor", "cursor is not one this server gave out")
 		}
 	}
-	limit, err := queryInt(c, "limit", 0)
+	limit, err := queryLimit(c)
 	if err != nil {
 		return err
 	}
-	if limit < 0 || limit > einsatzraum.MaxPageSize {
-		return einsatzraum.Errorf(einsatzraum.KindInvalid, "invalid_limit", "limit must be in [1, %d]", einsatzraum.MaxPageSize)
-	}
-	ms, err := s.svc.Messages(c.UserContext(), actor(c), c.Params("chat"), after, int(limit))
+	ms, err := s.svc.Messages(c.UserContext(), actor(c), c.Params("chat"), after, limit)
 	if err != nil {
 		return err
 	}
-	reply := fiber.Map{"items": ms}
-	if len(ms) > 0 && (limit == 0 && len(ms) == einsatzraum.DefaultPageSize || len(ms) == int(limit)) {
-		reply["next_cursor"] = strconv.FormatInt(ms[len(ms)-1].Seq, 10)
-	}
-	return c.JSON(reply)
+	return c.JSON(page(ms, limit, messageSeq))
 }
+
+func messageSeq(m chat.Message) int64 { return m.Seq }

@@ -71,8 +71,8 @@ type Redis struct {
 
 	subMu   sync.Mutex // orders SUBSCRIBE and UNSUBSCRIBE commands
 	mu      sync.Mutex
-	refs    map[string]int             // channel -> subscriptions of this node following it
-	waiters map[string][]chan struct{} // channel -> Add calls waiting for Redis to confirm
+	refs    map[string]int           // channel -> subscriptions of this node following it
+	waiters map[string]chan struct{} // channel -> closed when Redis confirms the SUBSCRIBE
 	onRecon []func()
 
 	qmu     sync.Mutex
@@ -125,7 +125,7 @@ func NewRedis(ctx context.Context, cfg RedisConfig) (*Redis, error) {
 	r := &Redis{
 		client: client, prefix: cfg.Prefix + ":", node: hex.EncodeToString(idBytes), log: cfg.Logger,
 		local: NewMemory(), limit: cfg.QueueLimit, ctx: bctx, cancel: stop,
-		refs: map[string]int{}, waiters: map[string][]chan struct{}{}, wake: make(chan struct{}, 1),
+		refs: map[string]int{}, waiters: map[string]chan struct{}{}, wake: make(chan struct{}, 1),
 		metrics: newRedisMetrics(cfg.Registry),
 	}
 	r.up.Store(true)
@@ -307,10 +307,10 @@ func (r *Redis) deliver(channel, payload string) {
 
 func (r *Redis) confirm(channel string) {
 	r.mu.Lock()
-	ws := r.waiters[channel]
+	w := r.waiters[channel]
 	delete(r.waiters, channel)
 	r.mu.Unlock()
-	for _, w := range ws {
+	if w != nil {
 		close(w)
 	}
 }
@@ -334,7 +334,7 @@ func (r *Redis) follow(ctx context.Context, topics []string) {
 		r.refs[ch]++
 		if r.refs[ch] == 1 {
 			w := make(chan struct{})
-			r.waiters[ch] = append(r.waiters[ch], w)
+			r.waiters[ch] = w
 			fresh, waits = append(fresh, ch), append(waits, w)
 		}
 	}

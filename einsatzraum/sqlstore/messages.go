@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/einsatzraum/einsatzraum/chat"
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
@@ -63,8 +64,8 @@ func (t *txn) MessageByClientID(ctx context.Context, senderID, clientID string) 
 	return t.scanMessage(t.queryRow(ctx, messageSelect+`WHERE m.sender_id = ? AND m.client_id = ?`, senderID, clientID))
 }
 
-func (t *txn) Messages(ctx context.Context, chatID string, afterSeq int64, limit int) ([]chat.Message, error) {
-	rows, err := t.query(ctx, messageSelect+`WHERE m.chat_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`, chatID, afterSeq, limit)
+func (t *txn) Messages(ctx context.Context, chatID string, afterSeq int64, since time.Time, limit int) ([]chat.Message, error) {
+	rows, err := t.query(ctx, messageSelect+`WHERE m.chat_id = ? AND m.seq > ? AND m.created_at >= ? ORDER BY m.seq LIMIT ?`, chatID, afterSeq, micros(since), limit)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -81,16 +80,9 @@ func firstSchema(searchPath string) string {
 	return first
 }
 
-// rebinds caches the '?' to '$n' translation of each query text; the
-// queries are constants, so the cache stays small.
-var rebinds sync.Map
-
 // rebindDollar turns '?' placeholders into PostgreSQL's $1, $2, ...
 // Queries in this package hold no '?' inside string literals.
 func rebindDollar(q string) string {
-	if v, ok := rebinds.Load(q); ok {
-		return v.(string)
-	}
 	var b strings.Builder
 	b.Grow(len(q) + 16)
 	n := 0
@@ -103,11 +95,7 @@ func rebindDollar(q string) string {
 		}
 		b.WriteByte(q[i])
 	}
-	out := b.String()
-	if len(q) < 4096 { // batch inserts vary in length: do not cache those
-		rebinds.Store(q, out)
-	}
-	return out
+	return b.String()
 }
 
 // isPostgresUnique reports whether err is a unique_violation (23505).

@@ -45,51 +45,7 @@ func TestPostgresSeqAcrossNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const writersPerNode, each = 6, 30
-	var wg sync.WaitGroup
-	errs := make(chan error, 2*writersPerNode)
-	for _, db := range nodes {
-		for range writersPerNode {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for range each {
-					err := db.Tx(ctx, func(x einsatzraum.Tx) error {
-						seq, err := x.NextSeq(ctx, "rm_nodes")
-						if err != nil {
-							return err
-						}
-						return x.AppendEvent(ctx, &einsatzraum.Event{Room: "rm_nodes", Seq: seq, Type: "test", Data: []byte(`{}`)})
-					})
-					if err != nil {
-						errs <- err
-						return
-					}
-				}
-			}()
-		}
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	var evs []einsatzraum.Event
-	err = nodes[1].View(ctx, func(x einsatzraum.Tx) (err error) {
-		evs, err = x.EventsAfter(ctx, "rm_nodes", 0, 10_000)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(evs) != 2*writersPerNode*each {
-		t.Fatalf("%d events, want %d", len(evs), 2*writersPerNode*each)
-	}
-	for i, e := range evs {
-		if e.Seq != int64(i+1) {
-			t.Fatalf("event %d has seq %d: not gap-free", i, e.Seq)
-		}
-	}
+	storetest.SeqUnderConcurrentWriters(t, "rm_nodes", []einsatzraum.Store{nodes[0], nodes[1]}, 6, 30)
 }
 
 // TestPostgresNodesMigrateTogether opens three stores on a fresh schema

@@ -14,7 +14,7 @@ import (
 func (t *txn) PurgeBefore(ctx context.Context, cutoff time.Time, limit int) (einsatzraum.Purged, error) {
 	var p einsatzraum.Purged
 	c := micros(cutoff)
-	rows, err := t.query(ctx, `SELECT id FROM attachments WHERE created_at < ? LIMIT ?`, c, limit)
+	rows, err := t.query(ctx, `DELETE FROM attachments WHERE id IN (SELECT id FROM attachments WHERE created_at < ? LIMIT ?) RETURNING id`, c, limit)
 	if err != nil {
 		return p, err
 	}
@@ -28,11 +28,6 @@ func (t *txn) PurgeBefore(ctx context.Context, cutoff time.Time, limit int) (ein
 	}
 	if err := closeRows(rows); err != nil {
 		return p, err
-	}
-	for _, id := range p.AttachmentIDs {
-		if _, err := t.exec(ctx, `DELETE FROM attachments WHERE id = ?`, id); err != nil {
-			return p, err
-		}
 	}
 	steps := []struct {
 		n *int

@@ -236,55 +236,67 @@ func testRoomsAndMembers(t *testing.T, s einsatzraum.Store) {
 func testSeqConcurrent(t *testing.T, s einsatzraum.Store) {
 	ctx := context.Background()
 	mustRoom(t, s, "rm_seq", nil)
-	const writers, each = 8, 25
+	SeqUnderConcurrentWriters(t, "rm_seq", []einsatzraum.Store{s}, 8, 25)
+	if err := s.Tx(ctx, func(x einsatzraum.Tx) error { _, err := x.NextSeq(ctx, "rm_none"); return err }); !errors.Is(err, einsatzraum.ErrNotFound) {
+		t.Errorf("NextSeq(missing room) = %v, want ErrNotFound", err)
+	}
+}
+
+// SeqUnderConcurrentWriters appends events to room (which exists) from
+// writersPerStore goroutines on each of stores (one store, or several on
+// the same database as several nodes have), each writing each events, and
+// checks that the room's seq came out gap-free and unique.
+func SeqUnderConcurrentWriters(t *testing.T, room string, stores []einsatzraum.Store, writersPerStore, each int) {
+	t.Helper()
+	ctx := context.Background()
 	var wg sync.WaitGroup
-	errs := make(chan error, writers)
-	for range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range each {
-				err := s.Tx(ctx, func(x einsatzraum.Tx) error {
-					seq, err := x.NextSeq(ctx, "rm_seq")
+	errs := make(chan error, len(stores)*writersPerStore)
+	for _, s := range stores {
+		for range writersPerStore {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range each {
+					err := s.Tx(ctx, func(x einsatzraum.Tx) error {
+						seq, err := x.NextSeq(ctx, room)
+						if err != nil {
+							return err
+						}
+						return x.AppendEvent(ctx, &einsatzraum.Event{Room: room, Seq: seq, Type: "test", Data: []byte(`{"type":"test"}`), CreatedAt: t0})
+					})
 					if err != nil {
-						return err
+						errs <- err
+						return
 					}
-					return x.AppendEvent(ctx, &einsatzraum.Event{Room: "rm_seq", Seq: seq, Type: "test", Data: []byte(`{"type":"test"}`), CreatedAt: t0})
-				})
-				if err != nil {
-					errs <- err
-					return
 				}
-			}
-		}()
+			}()
+		}
 	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Fatalf("concurrent writer: %v", err)
 	}
-	view(t, s, func(x einsatzraum.Tx) error {
-		evs, err := x.EventsAfter(ctx, "rm_seq", 0, 1000)
+	total := len(stores) * writersPerStore * each
+	view(t, stores[0], func(x einsatzraum.Tx) error {
+		evs, err := x.EventsAfter(ctx, room, 0, total+1)
 		if err != nil {
 			return err
 		}
-		if len(evs) != writers*each {
-			t.Fatalf("got %d events, want %d", len(evs), writers*each)
+		if len(evs) != total {
+			t.Fatalf("got %d events, want %d", len(evs), total)
 		}
 		for i, e := range evs {
 			if e.Seq != int64(i+1) {
 				t.Fatalf("event %d has seq %d: not gap-free", i, e.Seq)
 			}
 		}
-		r, err := x.RoomByID(ctx, "rm_seq")
-		if err == nil && r.Seq != writers*each {
-			t.Errorf("room seq = %d, want %d", r.Seq, writers*each)
+		r, err := x.RoomByID(ctx, room)
+		if err == nil && r.Seq != int64(total) {
+			t.Errorf("room seq = %d, want %d", r.Seq, total)
 		}
 		return err
 	})
-	if err := s.Tx(ctx, func(x einsatzraum.Tx) error { _, err := x.NextSeq(ctx, "rm_none"); return err }); !errors.Is(err, einsatzraum.ErrNotFound) {
-		t.Errorf("NextSeq(missing room) = %v, want ErrNotFound", err)
-	}
 }
 
 func testChats(t *testing.T, s einsatzraum.Store) {
@@ -382,7 +394,7 @@ func testMessagesAndEvents(t *testing.T, s einsatzraum.Store) {
 		t.Errorf("duplicate client_id: %v, want ErrConflict", err)
 	}
 	view(t, s, func(x einsatzraum.Tx) error {
-		ms, err := x.Messages(ctx, "ch_m", 2, 2)
+		ms, err := x.Messages(ctx, "ch_m", 2, time.Time{}, 2)
 		if err != nil {
 			return err
 		}
@@ -396,7 +408,7 @@ func testMessagesAndEvents(t *testing.T, s einsatzraum.Store) {
 		if err != nil || m.Seq != 5 {
 			t.Errorf("MessageByClientID = %+v, %v", m, err)
 		}
-		all, err := x.Messages(ctx, "ch_m", 0, 100)
+		all, err := x.Messages(ctx, "ch_m", 0, time.Time{}, 100)
 		if err != nil || len(all) != 6 || all[5].ClientID != "" {
 			t.Errorf("all messages: %d, %v", len(all), err)
 		}
@@ -595,7 +607,7 @@ func testRetentionAndAudit(t *testing.T, s einsatzraum.Store) {
 		t.Fatalf("purged %+v, want 3 of each kind", total)
 	}
 	view(t, s, func(x einsatzraum.Tx) error {
-		ms, err := x.Messages(ctx, "ch_r", 0, 100)
+		ms, err := x.Messages(ctx, "ch_r", 0, time.Time{}, 100)
 		if err != nil {
 			return err
 		}
