@@ -52,6 +52,7 @@ type Server struct {
 	layers    *layers.Catalog
 	maxUpload int64
 	bodyLimit int
+	live      *liveEndpoint // nil without a hub
 }
 
 // New builds the app and registers every route.
@@ -101,7 +102,10 @@ func New(cfg Config) *Server {
 		app.Add(r.method, fiberPath(r.path), handlers...)
 	}
 	if cfg.Live.Hub != nil {
-		app.Get("/api/v1/ws", s.authenticate, liveHandler(cfg.Live))
+		// WebSockets leave fasthttp after the handshake; it must not close them.
+		app.Server().KeepHijackedConns = true
+		s.live = newLiveEndpoint(cfg.Live, cfg.Logger)
+		app.Get("/api/v1/ws", s.authenticate, s.live.handler)
 	}
 	ogc := app.Group("/ogc", s.authenticate)
 	ogc.Get("/", s.ogcLanding)
@@ -128,7 +132,13 @@ func (s *Server) App() *fiber.App { return s.app }
 
 // Shutdown stops accepting connections and waits for in-flight requests to
 // finish until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.app.ShutdownWithContext(ctx)
+	if s.live != nil {
+		s.live.stop()
+	}
+	return err
+}
 
 func (s *Server) readyz(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)

@@ -1,7 +1,15 @@
 package main
 
 import (
+	"bufio"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -332,5 +340,143 @@ func TestBusyConnectionIsPinged(t *testing.T) {
 			t.Fatalf("event %d: %+v", i, ev)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestWebSocketProtocolEdges speaks raw RFC 6455 to the server: a frame
+// dribbled in byte by byte, a client ping, a close handshake, a socket
+// that never answers pings (cut off after the pong wait) and a page of
+// another origin (refused).
+func TestWebSocketProtocolEdges(t *testing.T) {
+	f := newLiveFixture(t, func(c *serveConfig) {
+		c.Hub.PingInterval = 200 * time.Millisecond
+		c.PongWait = 600 * time.Millisecond
+	})
+	host := strings.TrimPrefix(f.ts.URL, "http://")
+	dialRaw := func(origin string) (net.Conn, *bufio.Reader, string) {
+		t.Helper()
+		conn, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		req := "GET /api/v1/ws?access_token=" + url.QueryEscape(f.member) + " HTTP/1.1\r\nHost: " + host +
+			"\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+		if origin != "" {
+			req += "Origin: " + origin + "\r\n"
+		}
+		if _, err := conn.Write([]byte(req + "\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode == 101 && resp.Header.Get("Sec-WebSocket-Accept") != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
+			t.Fatalf("accept %q", resp.Header.Get("Sec-WebSocket-Accept"))
+		}
+		return conn, br, resp.Status
+	}
+	// readFrame reads one server frame (unmasked) with a deadline.
+	readFrame := func(conn net.Conn, br *bufio.Reader, d time.Duration) (byte, []byte, error) {
+		_ = conn.SetReadDeadline(time.Now().Add(d))
+		var h [2]byte
+		if _, err := io.ReadFull(br, h[:]); err != nil {
+			return 0, nil, err
+		}
+		n := int(h[1] & 0x7F)
+		switch n {
+		case 126:
+			var l [2]byte
+			if _, err := io.ReadFull(br, l[:]); err != nil {
+				return 0, nil, err
+			}
+			n = int(binary.BigEndian.Uint16(l[:]))
+		case 127:
+			var l [8]byte
+			if _, err := io.ReadFull(br, l[:]); err != nil {
+				return 0, nil, err
+			}
+			n = int(binary.BigEndian.Uint64(l[:]))
+		}
+		p := make([]byte, n)
+		_, err := io.ReadFull(br, p)
+		return h[0] & 0x0F, p, err
+	}
+	masked := func(op byte, payload []byte) []byte {
+		out := []byte{0x80 | op, 0x80 | byte(len(payload)), 1, 2, 3, 4}
+		for i, c := range payload {
+			out = append(out, c^byte(i%4+1))
+		}
+		return out
+	}
+	// untilOp reads frames (answering nothing) until one has op.
+	untilOp := func(conn net.Conn, br *bufio.Reader, op byte) []byte {
+		t.Helper()
+		for {
+			got, p, err := readFrame(conn, br, 3*time.Second)
+			if err != nil {
+				t.Fatalf("waiting for op %d: %v", op, err)
+			}
+			if got == op {
+				return p
+			}
+		}
+	}
+
+	// Cross-origin pages are refused before the upgrade.
+	if _, _, status := dialRaw("https://evil.example"); !strings.HasPrefix(status, "403") {
+		t.Errorf("cross-origin upgrade: %s, want 403", status)
+	}
+
+	// A subscribe frame sent one byte per write still arrives whole.
+	conn, br, status := dialRaw("http://" + host)
+	if !strings.HasPrefix(status, "101") {
+		t.Fatalf("upgrade: %s", status)
+	}
+	for _, b := range masked(1, []byte(`{"type":"subscribe","room":"`+f.room+`","since":0}`)) {
+		if _, err := conn.Write([]byte{b}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for !strings.Contains(string(untilOp(conn, br, 1)), `"type":"subscribed"`) {
+	}
+	// A client ping is answered with a pong carrying its payload.
+	if _, err := conn.Write(masked(9, []byte("hallo"))); err != nil {
+		t.Fatal(err)
+	}
+	if p := untilOp(conn, br, 10); string(p) != "hallo" {
+		t.Errorf("pong payload %q", p)
+	}
+	// The client's close is answered with the same code.
+	if _, err := conn.Write(masked(8, []byte{0x03, 0xe8})); err != nil {
+		t.Fatal(err)
+	}
+	if p := untilOp(conn, br, 8); len(p) < 2 || binary.BigEndian.Uint16(p) != 1000 {
+		t.Errorf("close answer %v", p)
+	}
+
+	// A socket that reads but never answers the server's pings is closed
+	// once the pong wait passed; until then it gets pings.
+	silent, sbr, _ := dialRaw("")
+	start := time.Now()
+	pings := 0
+	for {
+		op, _, err := readFrame(silent, sbr, 3*time.Second)
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatal("a silent socket is still open after 3 s")
+			}
+			break
+		}
+		if op == 9 {
+			pings++
+		}
+	}
+	if d := time.Since(start); d < 500*time.Millisecond || pings == 0 {
+		t.Errorf("silent socket closed after %v with %d pings; want >= the 600 ms pong wait, pinged", d, pings)
 	}
 }
