@@ -26,6 +26,10 @@ type Socket interface {
 	Close(code int, reason string, deadline time.Time) error
 }
 
+// DefaultPingInterval is how often the hub pings a socket unless
+// HubConfig says otherwise.
+const DefaultPingInterval = 25 * time.Second
+
 // HubConfig tunes the live delivery.
 type HubConfig struct {
 	// QueueLimit is how many frames may wait for one connection before it
@@ -56,7 +60,7 @@ func (c *HubConfig) defaults() {
 		c.WriteTimeout = 10 * time.Second
 	}
 	if c.PingInterval <= 0 {
-		c.PingInterval = 25 * time.Second
+		c.PingInterval = DefaultPingInterval
 	}
 	if c.MaxSubscriptions <= 0 {
 		c.MaxSubscriptions = 100

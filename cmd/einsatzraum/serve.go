@@ -89,6 +89,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.DurationVar(&cfg.RateLimits.LoginWindow, "login-window", 15*time.Minute, "window of the login limits")
 	fs.IntVar(&cfg.RateLimits.WritesPerMinute, "writes-per-minute", 600, "writes (posts, uploads, positions, ...) one user may make per minute (-1: no limit)")
 	fs.Int64Var(&cfg.MaxFrameBytes, "ws-max-frame", 64<<10, "largest client WebSocket frame in bytes (larger: close 1009)")
+	fs.DurationVar(&cfg.PongWait, "ws-pong-wait", 60*time.Second, "a live connection silent this long (no frame, no pong to the pings) is closed")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return cfg, err
 	}
@@ -97,6 +98,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	cfg.EmailDomains = domains
 	cfg.getenv = getenv
+	if cfg.PongWait <= 2*einsatzraum.DefaultPingInterval {
+		return cfg, fmt.Errorf("--ws-pong-wait %v: must be longer than two pings (%v)", cfg.PongWait, 2*einsatzraum.DefaultPingInterval)
+	}
 	return cfg, nil
 }
 
