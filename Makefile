@@ -32,7 +32,7 @@ test: lint test-deps ui
 ## corpora in testdata/fuzz); a finding fails the run and is kept there
 FUZZTIME ?= 5s
 FUZZ_TARGETS := web:FuzzDecodeMessageBody web:FuzzDecodePosition web:FuzzMultipart \
-	layers:FuzzReadGeoJSON layers:FuzzReadCSV chat:FuzzIngest einsatzraum:FuzzClientFrame
+	layers:FuzzReadGeoJSON layers:FuzzReadCSV chat:FuzzIngest einsatzraum:FuzzClientFrame web:FuzzFrameReader einsatzraum/cot:FuzzReader
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$name ($(FUZZTIME))"; \

@@ -70,9 +70,10 @@ type OpenedFile struct {
 // Close releases the blob.
 func (f *OpenedFile) Close() error { return f.blob.Close() }
 
-// OpenAttachment opens an attachment (or its thumbnail) for a member of
-// its chat with read; anyone else gets 404 attachment_not_found.
-func (s *Service) OpenAttachment(ctx context.Context, a *Actor, id string, thumbnail bool) (*OpenedFile, error) {
+// AttachmentInfo returns an attachment's description (name, type, size,
+// hash) if a may read its chat; 404 attachment_not_found otherwise, and
+// once it is hidden by the visible retention.
+func (s *Service) AttachmentInfo(ctx context.Context, a *Actor, id string) (*chat.Attachment, error) {
 	if !validID(id) || s.cfg.Files.Blobs == nil {
 		return nil, Errorf(KindNotFound, "attachment_not_found", "no such attachment")
 	}
@@ -90,6 +91,13 @@ func (s *Service) OpenAttachment(ctx context.Context, a *Actor, id string, thumb
 		}
 		return nil
 	})
+	return att, err
+}
+
+// OpenAttachment opens an attachment (or its thumbnail) for a member of
+// its chat with read; anyone else gets 404 attachment_not_found.
+func (s *Service) OpenAttachment(ctx context.Context, a *Actor, id string, thumbnail bool) (*OpenedFile, error) {
+	att, err := s.AttachmentInfo(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}

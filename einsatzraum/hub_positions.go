@@ -12,15 +12,16 @@ import (
 
 // positionItem is one entry of a positions frame (API.md).
 type positionItem struct {
-	User      string    `json:"user"`
-	Callsign  string    `json:"callsign"`
-	Lat       float64   `json:"lat"`
-	Lon       float64   `json:"lon"`
-	TS        time.Time `json:"ts"`
-	AccuracyM float64   `json:"accuracy_m"`
-	Heading   *float64  `json:"heading,omitempty"`
-	SpeedMps  *float64  `json:"speed_mps,omitempty"`
-	Stale     bool      `json:"stale"`
+	User      string     `json:"user"`
+	Callsign  string     `json:"callsign"`
+	Lat       float64    `json:"lat"`
+	Lon       float64    `json:"lon"`
+	TS        time.Time  `json:"ts"`
+	AccuracyM float64    `json:"accuracy_m"`
+	Heading   *float64   `json:"heading,omitempty"`
+	SpeedMps  *float64   `json:"speed_mps,omitempty"`
+	Stale     bool       `json:"stale"`
+	StaleAt   *time.Time `json:"stale_at,omitempty"` // the reporter's stale time, if it gave one
 }
 
 type positionsFrame struct {
@@ -122,7 +123,7 @@ func (pf *positionFanout) frame(ctx context.Context, room string, ps []geo.Posit
 	items := make([]positionItem, len(ps))
 	for i, p := range ps {
 		items[i] = positionItem{User: p.User, Callsign: names[p.User].Callsign, Lat: p.Lat, Lon: p.Lon, TS: p.TS,
-			AccuracyM: p.AccuracyM, Heading: p.Heading, SpeedMps: p.SpeedMps, Stale: pf.hub.svc.tracker.Stale(p.TS)}
+			AccuracyM: p.AccuracyM, Heading: p.Heading, SpeedMps: p.SpeedMps, StaleAt: p.StaleAt, Stale: pf.hub.svc.tracker.Stale(p)}
 	}
 	b, _ := json.Marshal(positionsFrame{Type: "positions", Room: room, Items: items, Removed: removed})
 	return b

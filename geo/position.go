@@ -15,6 +15,9 @@ type Position struct {
 	Heading   *float64  `json:"heading,omitempty"`   // degrees clockwise from north, [0, 360)
 	SpeedMps  *float64  `json:"speed_mps,omitempty"` // metres per second
 	TS        time.Time `json:"ts"`
+	// StaleAt is when the reporter says the position goes stale (CoT's
+	// stale); nil leaves it to the tracker's StaleAfter.
+	StaleAt *time.Time `json:"stale_at,omitempty"`
 }
 
 // Limits for a plausible position report.
@@ -45,6 +48,9 @@ func (p *Position) Validate(now time.Time, maxSkew, maxAge time.Duration) error 
 	}
 	if p.TS.After(now.Add(maxSkew)) {
 		return &InputError{Field: "ts", Code: "ts_in_future", Msg: fmt.Sprintf("ts is more than %s ahead of the server's clock", maxSkew)}
+	}
+	if p.StaleAt != nil && p.StaleAt.Before(p.TS) {
+		return &InputError{Field: "stale_at", Code: "invalid_stale_at", Msg: "stale_at must not be before ts"}
 	}
 	if maxAge > 0 && p.TS.Before(now.Add(-maxAge)) {
 		return &InputError{Field: "ts", Code: "ts_too_old", Msg: fmt.Sprintf("ts is more than %s in the past", maxAge)}

@@ -211,7 +211,7 @@ func (t *Tracker) entryLocked(user string, now time.Time, keep Filter) (Entry, b
 	if age > t.cfg.ExpireAfter {
 		return Entry{}, false
 	}
-	return Entry{Position: p, Stale: age > t.cfg.StaleAfter}, true
+	return Entry{Position: p, Stale: t.staleAt(p, now)}, true
 }
 
 // InBBox returns the room's live positions inside b, sorted by user.
@@ -299,5 +299,10 @@ func (t *Tracker) Nearby(room string, center orb.Point, radiusM float64, limit i
 	return out
 }
 
-// Stale reports whether a position reported at ts is stale now.
-func (t *Tracker) Stale(ts time.Time) bool { return t.cfg.Now().Sub(ts) > t.cfg.StaleAfter }
+// Stale reports whether p is stale now: older than StaleAfter, or past
+// the stale time its reporter gave.
+func (t *Tracker) Stale(p Position) bool { return t.staleAt(p, t.cfg.Now()) }
+
+func (t *Tracker) staleAt(p Position, now time.Time) bool {
+	return now.Sub(p.TS) > t.cfg.StaleAfter || (p.StaleAt != nil && now.After(*p.StaleAt))
+}

@@ -41,14 +41,28 @@ func (s *Server) inject(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(m)
 }
 
-func (s *Server) downloadAttachment(c *fiber.Ctx) error { return s.serveAttachment(c, false) }
-func (s *Server) downloadThumbnail(c *fiber.Ctx) error  { return s.serveAttachment(c, true) }
+func (s *Server) downloadAttachment(c *fiber.Ctx) error {
+	f, err := s.svc.OpenAttachment(c.UserContext(), actor(c), c.Params("id"), false)
+	return s.serveAttachment(c, f, err, false)
+}
+
+func (s *Server) downloadThumbnail(c *fiber.Ctx) error {
+	f, err := s.svc.OpenAttachment(c.UserContext(), actor(c), c.Params("id"), true)
+	return s.serveAttachment(c, f, err, true)
+}
+
+// downloadByLink serves an attachment to whoever holds a file link (see
+// einsatzraum.Service.FileLink): TAK clients follow such links from file
+// shares and cannot send a bearer header.
+func (s *Server) downloadByLink(c *fiber.Ctx) error {
+	f, err := s.svc.OpenAttachmentByLink(c.UserContext(), c.Params("id"), c.Query("link"))
+	return s.serveAttachment(c, f, err, false)
+}
 
 // serveAttachment sends an attachment's bytes with its sniffed type, a
 // safe Content-Disposition, nosniff, and single Range requests (video
 // seeking).
-func (s *Server) serveAttachment(c *fiber.Ctx, thumbnail bool) error {
-	f, err := s.svc.OpenAttachment(c.UserContext(), actor(c), c.Params("id"), thumbnail)
+func (s *Server) serveAttachment(c *fiber.Ctx, f *einsatzraum.OpenedFile, err error, thumbnail bool) error {
 	if err != nil {
 		return err
 	}

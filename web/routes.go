@@ -47,6 +47,7 @@ func (s *Server) apiRoutes() []route {
 		{"POST", v1 + "/chats/{chat}/attachments", "Upload a file for the chat (write; multipart field file, streamed)", false, "", 201, "Attachment", s.uploadAttachment},
 		{"GET", v1 + "/attachments/{id}", "An attachment's bytes (read in its chat; Range)", false, "", 200, "", s.downloadAttachment},
 		{"GET", v1 + "/attachments/{id}/thumbnail", "A photo's thumbnail (JPEG)", false, "", 200, "", s.downloadThumbnail},
+		{"GET", v1 + "/attachments/{id}/shared", "An attachment's bytes through a file link (?link=, made for a TAK client's device; no bearer token)", true, "", 200, "", s.downloadByLink},
 		{"POST", v1 + "/admin/chats/{chat}/inject", "Inject a photo or PDF into a chat (data_admin; multipart caption, file)", false, "", 201, "Message", s.inject},
 
 		{"POST", v1 + "/positions", "Report positions of the caller's device (batch); bad points are listed, good ones kept", false, "PositionReport", 202, "PositionReply", s.reportPositions},

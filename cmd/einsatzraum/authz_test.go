@@ -128,6 +128,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /layers/{layer}/nearby", json("GET", "/api/v1/layers/"+layerID+"/nearby?lat=53.5&lon=10&radius_m=1000", nil), anyone},
 		{"GET /layers/{layer}/tiles/{z}/{x}/{y}.mvt", json("GET", "/api/v1/layers/"+layerID+"/tiles/10/540/330.mvt", nil), expect{401, 204, 204, 204, 204, 204, 204, 204}},
 		{"GET /attachments/{id}/thumbnail", json("GET", "/api/v1/attachments/"+photo+"/thumbnail", nil), chatRead},
+		// The link is the credential (made for a TAK client's device); a bearer token opens nothing here.
+		{"GET /attachments/{id}/shared (no link)", json("GET", "/api/v1/attachments/"+att+"/shared?link=", nil), expect{404, 404, 404, 404, 404, 404, 404, 404}},
 		{"GET /admin/devices", json("GET", "/api/v1/admin/devices", nil), adminOnly(200)},
 		{"POST /admin/devices/{device}/approve", json("POST", "/api/v1/admin/devices/"+spareDevice+"/approve", nil), adminOnly(204)},
 		{"DELETE /me/devices/{device} (another's)", json("DELETE", "/api/v1/me/devices/"+spareDevice, nil), expect{401, 404, 404, 404, 404, 404, 404, 404}},

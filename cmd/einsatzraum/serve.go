@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +19,7 @@ import (
 	"github.com/einsatzraum/einsatzraum/chat"
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
 	"github.com/einsatzraum/einsatzraum/einsatzraum/bus"
+	"github.com/einsatzraum/einsatzraum/einsatzraum/cot"
 	"github.com/einsatzraum/einsatzraum/layers"
 	"github.com/einsatzraum/einsatzraum/web"
 )
@@ -50,6 +52,7 @@ type serveConfig struct {
 	DeviceApproval  bool
 	TLSCert, TLSKey string
 	DebugListen     string
+	CoT             cotConfig
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -64,6 +67,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.Var(&domains, "email-domains", "official email domains, comma separated (default polizei.example)")
 	fs.BoolVar(&cfg.Demo, "demo", false, "seed the demo room, users and data")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
+	cfg.CoT.flags(fs)
 	fs.StringVar(&cfg.DebugListen, "debug-listen", "", "address for Go's pprof profiles (keep it on localhost); empty: off")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to drain requests on SIGTERM")
 	fs.IntVar(&cfg.Hub.QueueLimit, "ws-queue", 1024, "frames queued per live connection before it is closed as slow (4001)")
@@ -164,6 +168,10 @@ type server struct {
 
 	layers    *layers.Catalog
 	stopWatch context.CancelFunc
+
+	cot       *cot.Gateway // nil without --cot-listen
+	cotLn     net.Listener
+	publicURL string // set by Serve before the gateway starts
 }
 
 // newServer opens the store and wires the service and the web app.
@@ -243,7 +251,16 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	go catalog.Watch(wctx, cfg.LayerRefresh)
 	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, Layers: catalog, MaxUpload: cfg.MaxUpload, Basemap: cfg.Basemap, TLS: cfg.TLSCert != "",
 		Live: web.LiveConfig{Hub: hub, MaxFrameBytes: cfg.MaxFrameBytes, PongWait: cfg.PongWait}})
-	return &server{cfg: cfg, log: log, store: store, bus: b, svc: svc, hub: hub, web: w, layers: catalog, stopWatch: stopWatch}, nil
+	s := &server{cfg: cfg, log: log, store: store, bus: b, svc: svc, hub: hub, web: w, layers: catalog, stopWatch: stopWatch}
+	s.cot, s.cotLn, err = openCoT(cfg.CoT, cfg.Map, svc, hub, reg, log, func() string { return s.publicURL })
+	if err != nil {
+		stopWatch()
+		svc.Close()
+		b.Close()
+		store.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Serve answers requests on ln until ctx ends, then stops accepting and
@@ -251,6 +268,26 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 func (s *server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.web.App().Listener(steadyListener{Listener: ln, log: s.log}) }()
+	cotDone := make(chan struct{})
+	if s.cot != nil {
+		s.publicURL = strings.TrimSuffix(s.cfg.CoT.PublicURL, "/")
+		if s.publicURL == "" {
+			scheme := "http://"
+			if s.cfg.TLSCert != "" {
+				scheme = "https://"
+			}
+			s.publicURL = scheme + ln.Addr().String()
+		}
+		s.log.Info("CoT gateway for TAK clients", "listen", s.cotLn.Addr().String(), "tls", s.cfg.CoT.Cert != "", "files", s.publicURL)
+		go func() {
+			defer close(cotDone)
+			if err := s.cot.Serve(ctx, s.cotLn); err != nil {
+				s.log.Error("CoT gateway stopped", "err", err)
+			}
+		}()
+	} else {
+		close(cotDone)
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -260,6 +297,7 @@ func (s *server) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	err := s.web.Shutdown(sctx)
+	<-cotDone        // TAK connections are closed; they reconnect elsewhere
 	s.hub.Shutdown() // live connections get 1001 and reconnect elsewhere
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -272,6 +310,9 @@ func (s *server) Serve(ctx context.Context, ln net.Listener) error {
 // Close stops the service's background work and releases the bus and
 // the store.
 func (s *server) Close() {
+	if s.cotLn != nil {
+		s.cotLn.Close() // in case Serve never ran
+	}
 	s.stopWatch()
 	s.svc.Close()
 	if err := s.bus.Close(); err != nil {

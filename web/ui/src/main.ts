@@ -88,7 +88,11 @@ class RoomView {
   memberBox = h('section', { class: 'members', 'aria-label': t('members') });
   layerBox = h('fieldset', { class: 'layers' }, h('legend', { text: t('layers') }));
 
-  constructor(public room: any) {}
+  constructor(public room: any) {
+    // A reporter's own stale time (TAK clients send one) greys a marker
+    // out when it passes, without waiting for the next positions frame.
+    setInterval(() => { if ([...this.officers.values()].some(o => o.stale_at && !o.stale)) this.queueRender(); }, 5000);
+  }
 
   async open() {
     const basemap = await api.req('GET', '/api/v1/config').then(c => c.basemap).catch(() => false);
@@ -219,7 +223,7 @@ class RoomView {
       this.renderQueued = false;
       const src = this.map?.getSource('officers');
       if (src) src.setData({ type: 'FeatureCollection', features: [...this.officers.values()].map(o => ({
-        type: 'Feature', id: undefined, properties: { user: o.user, callsign: o.callsign, name: o.name || '', ts: o.ts, accuracy_m: o.accuracy_m, stale: !!o.stale },
+        type: 'Feature', id: undefined, properties: { user: o.user, callsign: o.callsign, name: o.name || '', ts: o.ts, accuracy_m: o.accuracy_m, stale: !!o.stale || (!!o.stale_at && Date.parse(o.stale_at) <= Date.now()) },
         geometry: { type: 'Point', coordinates: [o.lon, o.lat] } })) });
       const ps = this.map?.getSource('pois');
       if (ps) ps.setData({ type: 'FeatureCollection', features: [...this.pois.values()] });

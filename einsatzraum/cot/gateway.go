@@ -1,0 +1,262 @@
+package cot
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
+)
+
+// Config wires and tunes the gateway.
+type Config struct {
+	Service *einsatzraum.Service
+	Hub     *einsatzraum.Hub
+	Logger  *slog.Logger
+	// TLS secures the listener; nil serves plain TCP (only when asked for).
+	TLS *tls.Config
+	// MaxEventBytes bounds one event; a longer one ends the connection.
+	// Default 64 KiB.
+	MaxEventBytes int64
+	// HandshakeTimeout bounds the TLS handshake and the wait for the first
+	// (authenticating) event. Default 10s.
+	HandshakeTimeout time.Duration
+	// ReadTimeout drops a client silent this long (ATAK sends t-x-c-t
+	// pings and its position every few seconds). Default 2 min.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds one write to a client. Default 10s.
+	WriteTimeout time.Duration
+	// StaleAfter is when a member's position goes stale unless its reporter
+	// said otherwise (the map's setting). Default 5 min.
+	StaleAfter time.Duration
+	// FileURL turns an attachment and a file link into the URL a TAK client
+	// downloads the file from (the web server's /attachments/{id}/shared).
+	FileURL func(attachmentID, link string) string
+	// LinkTTL is how long a file share's link works. Default 24h.
+	LinkTTL time.Duration
+	// Registry receives the gateway's metrics; nil keeps them unregistered.
+	Registry prometheus.Registerer
+}
+
+func (c *Config) defaults() {
+	if c.MaxEventBytes <= 0 {
+		c.MaxEventBytes = 64 << 10
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = 10 * time.Second
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = 2 * time.Minute
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.StaleAfter <= 0 {
+		c.StaleAfter = 5 * time.Minute
+	}
+	if c.LinkTTL <= 0 {
+		c.LinkTTL = 24 * time.Hour
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Gateway accepts TAK clients. Every connection is one goroutine that
+// reads the client's events; what the room sends back goes through the
+// hub like any live connection's frames (its queue bound, slow close and
+// writer goroutine included).
+type Gateway struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics gatewayMetrics
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	wg       sync.WaitGroup
+}
+
+type gatewayMetrics struct {
+	clients  prometheus.Gauge
+	received *prometheus.CounterVec
+	sent     prometheus.Counter
+	refused  *prometheus.CounterVec
+}
+
+// New returns a gateway; Serve runs it.
+func New(cfg Config) *Gateway {
+	cfg.defaults()
+	m := gatewayMetrics{
+		clients:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "einsatzraum_cot_clients", Help: "Connected TAK clients."}),
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "einsatzraum_cot_events_received_total", Help: "CoT events from TAK clients by kind."}, []string{"kind"}),
+		sent:     prometheus.NewCounter(prometheus.CounterOpts{Name: "einsatzraum_cot_events_sent_total", Help: "CoT events sent to TAK clients."}),
+		refused:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "einsatzraum_cot_connections_refused_total", Help: "TAK connections ended early, by reason."}, []string{"reason"}),
+	}
+	if cfg.Registry != nil {
+		cfg.Registry.MustRegister(m.clients, m.received, m.sent, m.refused)
+	}
+	return &Gateway{cfg: cfg, log: cfg.Logger, metrics: m, sessions: map[*session]struct{}{}}
+}
+
+// Serve accepts TAK clients on ln until ctx ends or ln fails; then it
+// closes ln and every client connection and waits for their goroutines.
+func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	var err error
+	for {
+		var conn net.Conn
+		conn, err = ln.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) && isTemporary(err) {
+				g.log.Warn("cot: accept", "err", err)
+				time.Sleep(50 * time.Millisecond) // out of file descriptors: let others close
+				continue
+			}
+			break
+		}
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			g.serveConn(ctx, conn)
+		}()
+	}
+	g.mu.Lock()
+	for s := range g.sessions {
+		s.conn.Close()
+	}
+	g.mu.Unlock()
+	g.wg.Wait()
+	if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return fmt.Errorf("cot: accept: %w", err)
+}
+
+// isTemporary reports accept errors that pass (EMFILE and the like).
+func isTemporary(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "too many open files") || strings.Contains(s, "resource temporarily unavailable")
+}
+
+// serveConn runs one TAK connection: TLS handshake, the authenticating
+// first event, then the client's events until it leaves.
+func (g *Gateway) serveConn(ctx context.Context, raw net.Conn) {
+	defer raw.Close()
+	conn := raw
+	if g.cfg.TLS != nil {
+		tc := tls.Server(raw, g.cfg.TLS)
+		hctx, cancel := context.WithTimeout(ctx, g.cfg.HandshakeTimeout)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			g.metrics.refused.WithLabelValues("tls_handshake").Inc()
+			g.log.Debug("cot: TLS handshake failed", "remote", raw.RemoteAddr(), "err", err)
+			return
+		}
+		conn = tc
+	}
+	rd := NewReader(conn, g.cfg.MaxEventBytes)
+	_ = conn.SetReadDeadline(time.Now().Add(g.cfg.HandshakeTimeout))
+	first, err := rd.Next()
+	if err != nil {
+		g.metrics.refused.WithLabelValues("no_first_event").Inc()
+		g.log.Info("cot: no first event", "remote", raw.RemoteAddr(), "err", err)
+		return
+	}
+	s, err := g.open(ctx, conn, first)
+	if err != nil {
+		g.metrics.refused.WithLabelValues("auth").Inc()
+		g.log.Warn("cot: client refused", "remote", raw.RemoteAddr(), "uid", first.UID, "err", err)
+		return
+	}
+	g.mu.Lock()
+	g.sessions[s] = struct{}{}
+	g.mu.Unlock()
+	g.metrics.clients.Inc()
+	g.log.Info("cot: TAK client joined", "remote", raw.RemoteAddr(), "uid", s.uid, "user", s.actor.User.ID, "room", s.room, "chat", s.chatID())
+	defer func() {
+		s.client.Detach()
+		g.mu.Lock()
+		delete(g.sessions, s)
+		g.mu.Unlock()
+		g.metrics.clients.Dec()
+		g.log.Info("cot: TAK client left", "uid", s.uid, "user", s.actor.User.ID)
+	}()
+	s.start(ctx)
+	s.handle(ctx, first)
+	for {
+		_ = conn.SetReadDeadline(time.Now().Add(g.cfg.ReadTimeout))
+		ev, err := rd.Next()
+		if err != nil {
+			if errors.Is(err, ErrEventTooLarge) || !isEndOfStream(err) {
+				g.metrics.refused.WithLabelValues("bad_stream").Inc()
+				g.log.Warn("cot: bad stream; connection closed", "uid", s.uid, "err", err)
+				s.client.Close(einsatzraum.ClosePolicy, "bad stream")
+			}
+			return
+		}
+		s.handle(ctx, ev)
+	}
+}
+
+// isEndOfStream tells a client that left (EOF, reset, closed, timed out)
+// from one that sent garbage.
+func isEndOfStream(err error) bool {
+	var ne net.Error
+	return errors.Is(err, net.ErrClosed) || errors.As(err, &ne) || strings.Contains(err.Error(), "EOF") ||
+		strings.Contains(err.Error(), "connection reset")
+}
+
+// open authenticates the first event's __einsatzraum element and binds
+// the client to its room and chat.
+func (g *Gateway) open(ctx context.Context, conn net.Conn, first *Event) (*session, error) {
+	if first.Detail == nil || first.Detail.Auth == nil {
+		return nil, errors.New("the first event carries no <__einsatzraum token room/> detail")
+	}
+	if first.UID == "" || len(first.UID) > 200 {
+		return nil, errors.New("the first event has no usable uid")
+	}
+	auth := first.Detail.Auth
+	svc := g.cfg.Service
+	a, err := svc.Authenticate(ctx, auth.Token)
+	if err != nil {
+		return nil, err
+	}
+	if err := svc.CheckApproved(a); err != nil {
+		return nil, err
+	}
+	room, err := svc.Room(ctx, a, auth.Room)
+	if err != nil {
+		return nil, err
+	}
+	chats, err := svc.Chats(ctx, a, room.ID)
+	if err != nil {
+		return nil, err
+	}
+	var bound *einsatzraum.Chat
+	for i := range chats {
+		if chats[i].ID == auth.Chat || (auth.Chat == "" && bound == nil) {
+			bound = &chats[i]
+		}
+	}
+	if bound == nil && auth.Chat != "" {
+		return nil, fmt.Errorf("chat %q: not one of the user's chats in room %s", auth.Chat, room.ID)
+	}
+	s := &session{g: g, conn: conn, actor: a, uid: first.UID, room: room.ID, roomSeq: room.Seq, chat: bound,
+		lastPoint: map[string]Point{}}
+	s.client = g.cfg.Hub.Connect(a, s)
+	return s, nil
+}

@@ -1,0 +1,451 @@
+package cot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/einsatzraum/einsatzraum/chat"
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
+	"github.com/einsatzraum/einsatzraum/geo"
+)
+
+// allChatRooms is ATAK's broadcast chat; a room-bound client's GeoChat
+// there goes to its bound chat, and the bound chat's messages come back
+// there.
+const allChatRooms = "All Chat Rooms"
+
+// session is one authenticated TAK client bound to a room and a chat. It
+// is the hub's Socket: the hub's JSON frames become CoT events.
+type session struct {
+	g       *Gateway
+	conn    net.Conn
+	actor   *einsatzraum.Actor
+	uid     string // the TAK device's own uid
+	room    string
+	roomSeq int64 // the room's seq when the client joined: live from here
+	chat    *einsatzraum.Chat // the chat GeoChat maps to; nil: the user has none in the room
+	client  *einsatzraum.Client
+
+	wmu       sync.Mutex       // one write at a time: the hub's writer, pongs, the POI list
+	lastPoint map[string]Point // the last point sent per uid, for stale-now updates
+}
+
+// start subscribes the client to its room (from now on, with the room's
+// current positions first) and sends the room's POIs.
+func (s *session) start(ctx context.Context) {
+	sub, _ := json.Marshal(map[string]any{"type": "subscribe", "room": s.room, "since": s.roomSeq})
+	s.client.HandleFrame(sub)
+	pois, err := s.g.cfg.Service.POIs(ctx, s.actor, s.room, nil)
+	if err != nil {
+		s.g.log.Warn("cot: list POIs", "room", s.room, "err", err)
+		return
+	}
+	evs := make([]*Event, 0, len(pois))
+	for i := range pois {
+		evs = append(evs, s.poiMarker(&pois[i]))
+	}
+	if err := s.write(evs, time.Now().Add(s.g.cfg.WriteTimeout)); err != nil {
+		s.client.Close(einsatzraum.CloseGoingAway, "write failed")
+	}
+}
+
+// handle acts on one event from the client: its position, its GeoChat,
+// its pings. Other events (markers, routes, ...) are not taken.
+func (s *session) handle(ctx context.Context, ev *Event) {
+	m := s.g.metrics.received
+	switch {
+	case ev.Type == "t-x-c-t":
+		m.WithLabelValues("ping").Inc()
+		now := time.Now()
+		pong := &Event{UID: ev.UID, Type: "t-x-c-t-r", How: "h-g-i-g-o", Time: FormatTime(now), Start: FormatTime(now),
+			Stale: FormatTime(now.Add(20 * time.Second)), Point: unknownPoint()}
+		if err := s.write([]*Event{pong}, now.Add(s.g.cfg.WriteTimeout)); err != nil {
+			s.client.Close(einsatzraum.CloseGoingAway, "write failed")
+		}
+	case strings.HasPrefix(ev.Type, "a-") && ev.UID == s.uid:
+		m.WithLabelValues("position").Inc()
+		s.report(ctx, ev)
+	case ev.Type == "b-t-f":
+		m.WithLabelValues("chat").Inc()
+		s.geoChat(ctx, ev)
+	default:
+		m.WithLabelValues("ignored").Inc()
+		s.g.log.Debug("cot: event not taken", "uid", s.uid, "event_uid", ev.UID, "type", ev.Type)
+	}
+}
+
+// report turns the client's own position event into a position of its
+// user, through the same validation and tracker as every other report.
+func (s *session) report(ctx context.Context, ev *Event) {
+	p, err := ToPosition(ev)
+	if err == nil {
+		var rejected []einsatzraum.Rejected
+		_, rejected, err = s.g.cfg.Service.ReportPositions(ctx, s.actor, []geo.Position{p})
+		if err == nil && len(rejected) > 0 {
+			err = fmt.Errorf("%s: %s", rejected[0].Code, rejected[0].Message)
+		}
+	}
+	if err != nil {
+		s.g.metrics.received.WithLabelValues("position_rejected").Inc()
+		s.g.log.Info("cot: position not taken", "uid", s.uid, "err", err)
+	}
+}
+
+// ToPosition reads a position event: point (lat, lon, ce as accuracy),
+// track (course as heading, speed), time and stale.
+func ToPosition(ev *Event) (geo.Position, error) {
+	var p geo.Position
+	var err error
+	if p.Lat, err = ParseNumber("lat", ev.Point.Lat); err != nil {
+		return p, err
+	}
+	if p.Lon, err = ParseNumber("lon", ev.Point.Lon); err != nil {
+		return p, err
+	}
+	if ce, err := ParseNumber("ce", ev.Point.Ce); err == nil && ce >= 0 && ce < Unknown {
+		p.AccuracyM = ce
+	}
+	if p.TS, err = ParseTime(ev.Time); err != nil {
+		return p, err
+	}
+	if stale, err := ParseTime(ev.Stale); err == nil {
+		p.StaleAt = &stale
+	}
+	if ev.Detail != nil && ev.Detail.Track != nil {
+		if c, err := ParseNumber("course", ev.Detail.Track.Course); err == nil && c >= 0 && c <= 360 {
+			c = float64(int64(c*1000)%360000) / 1000 // 360 is north too
+			p.Heading = &c
+		}
+		if v, err := ParseNumber("speed", ev.Detail.Track.Speed); err == nil && v >= 0 {
+			p.SpeedMps = &v
+		}
+	}
+	return p, nil
+}
+
+// geoChat posts a GeoChat to the bound chat. Chats to other rooms, teams
+// or single users are not mapped and not taken.
+func (s *session) geoChat(ctx context.Context, ev *Event) {
+	d := ev.Detail
+	if d == nil || d.Remarks == nil || strings.TrimSpace(d.Remarks.Text) == "" {
+		return
+	}
+	if s.chat == nil {
+		s.g.log.Info("cot: GeoChat not taken: the user is in no chat of the room", "uid", s.uid)
+		return
+	}
+	if d.Chat != nil {
+		if id := d.Chat.ID; id != allChatRooms && id != s.chat.ID && id != s.chat.Name {
+			s.g.log.Info("cot: GeoChat to an unmapped chat not taken", "uid", s.uid, "chat", id)
+			return
+		}
+	}
+	svc := s.g.cfg.Service
+	err := svc.AllowWrite(ctx, s.actor)
+	if err == nil {
+		_, _, err = svc.PostMessage(ctx, s.actor, s.chat.ID, chat.Draft{Kind: chat.KindText, Text: d.Remarks.Text, ClientID: clientID(ev.UID)})
+	}
+	if err != nil {
+		s.g.metrics.received.WithLabelValues("chat_rejected").Inc()
+		s.g.log.Info("cot: GeoChat not posted", "uid", s.uid, "err", err)
+	}
+}
+
+// chatID is the bound chat's ID, "" without one.
+func (s *session) chatID() string {
+	if s.chat == nil {
+		return ""
+	}
+	return s.chat.ID
+}
+
+// clientID makes a GeoChat's uid a message's idempotency key: a resent
+// GeoChat is stored once.
+func clientID(uid string) string {
+	if len(uid) <= chat.MaxClientIDBytes {
+		return uid
+	}
+	h := sha256.Sum256([]byte(uid))
+	return "cot-" + hex.EncodeToString(h[:20])
+}
+
+// WriteText implements einsatzraum.Socket: a hub frame becomes CoT events.
+func (s *session) WriteText(frame []byte, deadline time.Time) error {
+	evs, err := s.translate(frame)
+	if err != nil {
+		s.g.log.Warn("cot: frame not translated", "uid", s.uid, "err", err)
+		return nil
+	}
+	return s.write(evs, deadline)
+}
+
+// Ping implements einsatzraum.Socket. TAK has no server ping: the client
+// pings, and its silence ends the connection (ReadTimeout).
+func (s *session) Ping(time.Time) error { return nil }
+
+// Close implements einsatzraum.Socket: the TCP connection closes, which
+// ends the reader (wipes, slow clients, shutdown).
+func (s *session) Close(int, string, time.Time) error { return s.conn.Close() }
+
+// write sends events as one write.
+func (s *session) write(evs []*Event, deadline time.Time) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	var buf []byte
+	for _, ev := range evs {
+		b, err := Marshal(ev)
+		if err != nil {
+			return err
+		}
+		buf = append(buf, b...)
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	for _, ev := range evs {
+		s.lastPoint[ev.UID] = ev.Point
+	}
+	if err := s.conn.SetWriteDeadline(deadline); err != nil {
+		return err
+	}
+	if _, err := s.conn.Write(buf); err != nil {
+		return err
+	}
+	s.g.metrics.sent.Add(float64(len(evs)))
+	return nil
+}
+
+// hubFrame is every hub frame the gateway translates.
+type hubFrame struct {
+	Type    string          `json:"type"`
+	Items   []positionItem  `json:"items"`
+	Removed []string        `json:"removed"`
+	Event   json.RawMessage `json:"event"`
+}
+
+type positionItem struct {
+	User      string     `json:"user"`
+	Callsign  string     `json:"callsign"`
+	Lat       float64    `json:"lat"`
+	Lon       float64    `json:"lon"`
+	TS        time.Time  `json:"ts"`
+	AccuracyM float64    `json:"accuracy_m"`
+	Heading   *float64   `json:"heading"`
+	SpeedMps  *float64   `json:"speed_mps"`
+	Stale     bool       `json:"stale"`
+	StaleAt   *time.Time `json:"stale_at"`
+}
+
+// roomEvent is the part of a room event the gateway reads.
+type roomEvent struct {
+	Type    string          `json:"type"`
+	Message *chat.Message   `json:"message"`
+	POI     json.RawMessage `json:"poi"`
+	User    string          `json:"user"`
+}
+
+// translate turns a hub frame into CoT events for this client.
+func (s *session) translate(frame []byte) ([]*Event, error) {
+	var f hubFrame
+	if err := json.Unmarshal(frame, &f); err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	switch f.Type {
+	case "positions":
+		var evs []*Event
+		for i := range f.Items {
+			if f.Items[i].User != s.actor.User.ID {
+				evs = append(evs, s.memberEvent(&f.Items[i], now))
+			}
+		}
+		for _, u := range f.Removed {
+			evs = append(evs, s.staleNow(userUID(u), "a-f-G-U-C", now))
+		}
+		return evs, nil
+	case "event":
+		var ev roomEvent
+		if err := json.Unmarshal(f.Event, &ev); err != nil {
+			return nil, err
+		}
+		return s.roomEvent(&ev, now)
+	case "wipe":
+		return nil, nil // the close follows
+	case "error":
+		return nil, fmt.Errorf("hub error frame: %s", frame)
+	}
+	return nil, nil
+}
+
+// roomEvent translates chat messages of the bound chat and POIs.
+func (s *session) roomEvent(ev *roomEvent, now time.Time) ([]*Event, error) {
+	switch ev.Type {
+	case einsatzraum.EventMessageCreated:
+		m := ev.Message
+		if m == nil || m.Chat != s.chatID() || m.Sender.ID == s.actor.User.ID {
+			return nil, nil
+		}
+		var evs []*Event
+		if m.Text != "" {
+			evs = append(evs, s.geoChatEvent(m))
+		}
+		if m.Attachment != nil {
+			fe, err := s.fileShare(m)
+			if err != nil {
+				return evs, err
+			}
+			evs = append(evs, fe)
+		}
+		return evs, nil
+	case einsatzraum.EventPOICreated:
+		var p einsatzraum.POI
+		if err := json.Unmarshal(ev.POI, &p); err != nil {
+			return nil, err
+		}
+		return []*Event{s.poiMarker(&p)}, nil
+	case einsatzraum.EventPOIDeleted:
+		var id string
+		if err := json.Unmarshal(ev.POI, &id); err != nil {
+			return nil, err
+		}
+		return []*Event{s.staleNow(poiUID(id), poiType, now)}, nil
+	case einsatzraum.EventMemberRemoved:
+		if ev.User == s.actor.User.ID { // the user left the room: so does the client
+			s.conn.Close()
+		}
+	}
+	return nil, nil
+}
+
+// userUID and poiUID are the room's stable CoT uids.
+func userUID(user string) string { return "einsatzraum." + user }
+func poiUID(poi string) string   { return "einsatzraum.poi." + poi }
+
+// poiType is a spot map marker: ATAK draws it as a coloured dot.
+const poiType = "b-m-p-s-m"
+
+func unknownPoint() Point {
+	u := FormatNumber(Unknown)
+	return Point{Lat: "0", Lon: "0", Hae: u, Ce: u, Le: u}
+}
+
+// memberEvent is a room member's position as a friendly ground unit.
+func (s *session) memberEvent(p *positionItem, now time.Time) *Event {
+	stale := p.TS.Add(s.g.cfg.StaleAfter)
+	if p.StaleAt != nil {
+		stale = *p.StaleAt
+	}
+	if p.Stale {
+		stale = now
+	}
+	ce := Unknown
+	if p.AccuracyM > 0 {
+		ce = p.AccuracyM
+	}
+	ev := &Event{UID: userUID(p.User), Type: "a-f-G-U-C", How: "m-g", Time: FormatTime(p.TS), Start: FormatTime(p.TS), Stale: FormatTime(stale),
+		Point:  Point{Lat: FormatNumber(p.Lat), Lon: FormatNumber(p.Lon), Hae: FormatNumber(Unknown), Ce: FormatNumber(ce), Le: FormatNumber(Unknown)},
+		Detail: &Detail{Contact: &Contact{Callsign: p.Callsign}}}
+	if p.Heading != nil || p.SpeedMps != nil {
+		t := &Track{Course: "0", Speed: "0"}
+		if p.Heading != nil {
+			t.Course = FormatNumber(*p.Heading)
+		}
+		if p.SpeedMps != nil {
+			t.Speed = FormatNumber(*p.SpeedMps)
+		}
+		ev.Detail.Track = t
+	}
+	return ev
+}
+
+// staleNow tells the client a uid is gone: the same uid, stale at once,
+// at its last point sent.
+func (s *session) staleNow(uid, typ string, now time.Time) *Event {
+	s.wmu.Lock()
+	pt, ok := s.lastPoint[uid]
+	s.wmu.Unlock()
+	if !ok {
+		pt = unknownPoint()
+	}
+	return &Event{UID: uid, Type: typ, How: "h-g-i-g-o", Time: FormatTime(now), Start: FormatTime(now), Stale: FormatTime(now), Point: pt}
+}
+
+// poiMarker is a POI as a red spot marker that stays for a year.
+func (s *session) poiMarker(p *einsatzraum.POI) *Event {
+	now := time.Now()
+	ev := &Event{UID: poiUID(p.ID), Type: poiType, How: "h-g-i-g-o", Time: FormatTime(p.CreatedAt), Start: FormatTime(p.CreatedAt),
+		Stale:  FormatTime(now.Add(365 * 24 * time.Hour)),
+		Point:  Point{Lat: FormatNumber(p.Lat), Lon: FormatNumber(p.Lon), Hae: FormatNumber(Unknown), Ce: FormatNumber(Unknown), Le: FormatNumber(Unknown)},
+		Detail: &Detail{Contact: &Contact{Callsign: p.Name}, Color: &Color{ARGB: -65536}, Usericon: &Usericon{IconSetPath: "COT_MAPPING_SPOTMAP/b-m-p-s-m/-65536"}}}
+	if p.Description != "" {
+		ev.Detail.Remarks = &Remarks{Text: p.Description}
+	}
+	return ev
+}
+
+// geoChatEvent is a chat message as ATAK's GeoChat in "All Chat Rooms".
+func (s *session) geoChatEvent(m *chat.Message) *Event {
+	sender := userUID(m.Sender.ID)
+	callsign := m.Sender.Callsign
+	if callsign == "" {
+		callsign = m.Sender.Name
+	}
+	at := FormatTime(m.CreatedAt)
+	return &Event{UID: "GeoChat." + sender + "." + allChatRooms + "." + m.ID, Type: "b-t-f", How: "h-g-i-g-o",
+		Time: at, Start: at, Stale: FormatTime(m.CreatedAt.Add(24 * time.Hour)), Point: unknownPoint(),
+		Detail: &Detail{
+			Chat: &Chat{Parent: "RootContactGroup", GroupOwner: "false", MessageID: m.ID, Chatroom: allChatRooms, ID: allChatRooms, SenderCallsign: callsign,
+				Group: &ChatGrp{UID0: sender, UID1: allChatRooms, ID: allChatRooms}},
+			Link:    &Link{UID: sender, Type: "a-f-G-U-C", Relation: "p-p"},
+			Remarks: &Remarks{Source: "BAO.F.ATAK." + sender, To: allChatRooms, Time: at, Text: m.Text},
+		}}
+}
+
+// fileShare offers a message's attachment as a b-f-t-r file share whose
+// URL carries a file link made for this client's device.
+func (s *session) fileShare(m *chat.Message) (*Event, error) {
+	if s.g.cfg.FileURL == nil {
+		return nil, errors.New("no file URL configured")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.g.cfg.WriteTimeout)
+	defer cancel()
+	svc := s.g.cfg.Service
+	att, err := svc.AttachmentInfo(ctx, s.actor, m.Attachment.ID)
+	if err != nil {
+		return nil, err
+	}
+	link, err := svc.FileLink(ctx, s.actor, att.ID, s.g.cfg.LinkTTL)
+	if err != nil {
+		return nil, err
+	}
+	callsign := m.Sender.Callsign
+	if callsign == "" {
+		callsign = m.Sender.Name
+	}
+	at := FormatTime(m.CreatedAt)
+	name := strings.TrimSuffix(att.Name, fileExt(att.Name))
+	return &Event{UID: "einsatzraum.file." + att.ID, Type: "b-f-t-r", How: "h-e", Time: at, Start: at,
+		Stale: FormatTime(m.CreatedAt.Add(s.g.cfg.LinkTTL)), Point: unknownPoint(),
+		Detail: &Detail{
+			FileShare: &FileShare{Filename: att.Name, SenderURL: s.g.cfg.FileURL(att.ID, link), SizeInBytes: att.Size, SHA256: att.SHA256,
+				SenderUID: userUID(m.Sender.ID), SenderCallsign: callsign, Name: name},
+			AckRequest: &AckRequest{UID: "einsatzraum.file." + att.ID, AckRequested: false, Tag: name},
+		}}, nil
+}
+
+func fileExt(name string) string {
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		return name[i:]
+	}
+	return ""
+}
+
+var _ einsatzraum.Socket = (*session)(nil)
