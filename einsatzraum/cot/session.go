@@ -30,7 +30,7 @@ type session struct {
 	actor   *einsatzraum.Actor
 	uid     string // the TAK device's own uid
 	room    string
-	roomSeq int64 // the room's seq when the client joined: live from here
+	roomSeq int64             // the room's seq when the client joined: live from here
 	chat    *einsatzraum.Chat // the chat GeoChat maps to; nil: the user has none in the room
 	client  *einsatzraum.Client
 
