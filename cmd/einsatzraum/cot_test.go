@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -408,4 +409,52 @@ func TestCoTGatewayHostileClients(t *testing.T) {
 		t.Error("an oversized event after joining left the connection open")
 	}
 	pingGood("after the oversized event")
+}
+
+// TestCoTSlowClientIsCutOff: a TAK client that stops reading is closed
+// (queue limit or write deadline) while a second one receives every
+// message of the flood.
+func TestCoTSlowClientIsCutOff(t *testing.T) {
+	f := newCoTFixture(t, func(c *serveConfig) {
+		c.Hub.QueueLimit, c.Hub.WriteTimeout, c.RateLimits.WritesPerMinute = 16, 500*time.Millisecond, -1
+	})
+	// The slow client: a tiny receive buffer, and it never reads.
+	raw, err := (&net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return errors.Join(err, serr)
+	}}).Dial("tcp", f.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	slow := tls.Client(raw, &tls.Config{RootCAs: f.pool, ServerName: "127.0.0.1"})
+	now := time.Now()
+	if _, err := slow.Write([]byte(atakSA("ANDROID-slow", "SLOW", 53.5, 9.9, now, now.Add(time.Minute), cotAuth(f.member, f.room, f.chat)))); err != nil {
+		t.Fatal(err)
+	}
+	fast := dialTAK(t, f.addr, f.pool, "ANDROID-fast")
+	fast.send(atakSA(fast.uid, "FAST", 53.5, 9.9, now, now.Add(time.Minute), cotAuth(f.member, f.room, f.chat)))
+	fast.send(atakPing(fast.uid, time.Now()))
+	fast.next("t-x-c-t-r", fast.uid) // joined
+
+	const n = 400
+	text := strings.Repeat("x", 8000)
+	go func() {
+		for i := range n {
+			f.post(t, f.lead, fmt.Sprintf("%d %s", i, text))
+		}
+	}()
+	for i := range n {
+		ev := fast.next("b-t-f", "GeoChat.")
+		if want := fmt.Sprintf("%d ", i); !strings.HasPrefix(ev.Detail.Remarks.Text, want) {
+			t.Fatalf("fast client: message %q, want %q...", ev.Detail.Remarks.Text[:10], want)
+		}
+	}
+	// The slow one was cut off: once its kernel buffers are read, the
+	// stream ends.
+	_ = slow.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.Copy(io.Discard, slow); err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Error("the slow TAK client is still connected")
+	}
 }

@@ -42,6 +42,8 @@ type loadConfig struct {
 	Interval    time.Duration
 	Dashboards  int
 	WSOfficers  int // officers with a socket; the others report over HTTP (-1: all)
+	CoT         string // officers mode: report as TAK clients to this CoT address instead
+	CoTPlain    bool   // the CoT address speaks plain TCP
 }
 
 func runLoadtest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -64,6 +66,8 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	fs.StringVar(&cfg.Mode, "mode", "messages", "messages: post chat messages at --rate; officers: every user reports a position every --interval over its socket and --dashboards sockets watch the rooms")
 	fs.DurationVar(&cfg.Interval, "interval", 5*time.Second, "officers mode: how often each officer reports")
 	fs.IntVar(&cfg.WSOfficers, "ws-officers", -1, "officers mode: how many officers report over a socket; the rest POST /api/v1/positions (-1: all; a process has at most `ulimit -n` sockets)")
+	fs.StringVar(&cfg.CoT, "cot", "", "officers mode: officers report as TAK clients (streaming CoT XML over TLS) to this --cot-listen address instead of WebSockets")
+	fs.BoolVar(&cfg.CoTPlain, "cot-plain", false, "the --cot address speaks plain TCP (the server runs with --cot-plain)")
 	fs.IntVar(&cfg.Dashboards, "dashboards", 500, "officers mode: dashboard sockets, spread over the rooms")
 	fs.StringVar(&cfg.StateFile, "state", "loadtest-state.json", "file that keeps the simulated users' tokens and rooms between runs")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -480,7 +484,7 @@ func (lt *loadtest) progress(stop chan struct{}) {
 	}
 }
 
-type memory struct{ heap, rss, cpuSeconds float64 }
+type memory struct{ heap, rss, cpuSeconds, cotRejected float64 }
 
 // serverMemory reads the server's Go heap + stack and RSS from /metrics
 // after asking nothing of it: the figures are what the process reports.
@@ -518,6 +522,8 @@ func (lt *loadtest) serverMemory(ctx context.Context) (memory, error) {
 			m.rss = v
 		case "process_cpu_seconds_total":
 			m.cpuSeconds = v
+		case `einsatzraum_cot_events_received_total{kind="position_rejected"}`:
+			m.cotRejected = v
 		}
 	}
 	return m, sc.Err()

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +24,7 @@ import (
 type officersReport struct {
 	Officers, Dashboards, Rooms int
 	WSOfficers                  int
+	Transport                   string // how the socket officers report: WebSockets or CoT
 	Sent, Rejected              int64
 	Items                       int64
 	Seconds                     float64
@@ -30,8 +34,8 @@ type officersReport struct {
 }
 
 func (r officersReport) print(w io.Writer) {
-	fmt.Fprintf(w, "loadtest (officers): %d officers reporting (%d over WebSockets, %d over HTTP), %d dashboards, %d rooms, %.0f s\n",
-		r.Officers, r.WSOfficers, r.Officers-r.WSOfficers, r.Dashboards, r.Rooms, r.Seconds)
+	fmt.Fprintf(w, "loadtest (officers): %d officers reporting (%d over %s, %d over HTTP), %d dashboards, %d rooms, %.0f s\n",
+		r.Officers, r.WSOfficers, r.Transport, r.Officers-r.WSOfficers, r.Dashboards, r.Rooms, r.Seconds)
 	fmt.Fprintf(w, "  positions:   %d sent (%.0f/s), %d rejected\n", r.Sent, float64(r.Sent)/r.Seconds, r.Rejected)
 	fmt.Fprintf(w, "  dashboards:  %d position items received (%.0f/s)\n", r.Items, float64(r.Items)/r.Seconds)
 	fmt.Fprintf(w, "  latency:     p50 %s  p95 %s  p99 %s  max %s (report to dashboard frame, coalescing included)\n", ms(r.P50), ms(r.P95), ms(r.P99), ms(r.Max))
@@ -42,7 +46,10 @@ func (r officersReport) print(w io.Writer) {
 // reports a position every interval over its socket, and dashboards that
 // follow the rooms, then measures the delay from report to frame.
 func (lt *loadtest) runOfficers(ctx context.Context) (officersReport, error) {
-	rep := officersReport{Officers: lt.cfg.Users, Dashboards: lt.cfg.Dashboards, Rooms: lt.cfg.Rooms}
+	rep := officersReport{Officers: lt.cfg.Users, Dashboards: lt.cfg.Dashboards, Rooms: lt.cfg.Rooms, Transport: "WebSockets"}
+	if lt.cfg.CoT != "" {
+		rep.Transport = "CoT (TAK clients)"
+	}
 	if err := lt.prepare(ctx); err != nil {
 		return rep, err
 	}
@@ -53,6 +60,7 @@ func (lt *loadtest) runOfficers(ctx context.Context) (officersReport, error) {
 	var latMu sync.Mutex
 	var lats []time.Duration
 	measuring := atomic.Bool{}
+	var since atomic.Int64 // unix nanoseconds: reports from before the run (joins) are not measured
 
 	// Dashboards: sockets of room leads, each subscribed to its room.
 	dashes := make([]*websocket.Conn, lt.cfg.Dashboards)
@@ -86,10 +94,13 @@ func (lt *loadtest) runOfficers(ctx context.Context) (officersReport, error) {
 				if !bytes.Contains(data[:min(len(data), 30)], []byte(`"positions"`)) || json.Unmarshal(data, &f) != nil || !measuring.Load() {
 					continue
 				}
-				items.Add(int64(len(f.Items)))
+				from := since.Load()
 				latMu.Lock()
 				for _, it := range f.Items {
-					lats = append(lats, now.Sub(it.TS))
+					if it.TS.UnixNano() >= from {
+						items.Add(1)
+						lats = append(lats, now.Sub(it.TS))
+					}
 				}
 				latMu.Unlock()
 			}
@@ -108,32 +119,36 @@ func (lt *loadtest) runOfficers(ctx context.Context) (officersReport, error) {
 	}
 	lt.logf("%d dashboards subscribed\n", len(dashes))
 
-	// Officers: one socket each, reading (pings, error frames) and writing;
-	// those beyond --ws-officers report over HTTP instead.
+	// Officers: one socket each (WebSocket, or a TAK client's CoT stream),
+	// reading what the server sends and writing reports; those beyond
+	// --ws-officers report over HTTP instead.
 	nWS := len(lt.state.Users)
 	if lt.cfg.WSOfficers >= 0 {
 		nWS = min(nWS, lt.cfg.WSOfficers)
 	}
 	rep.WSOfficers = nWS
-	officers := make([]*websocket.Conn, nWS)
+	roomOf := make([]string, len(lt.state.Users))
+	for _, rs := range lt.state.Rooms {
+		for _, m := range rs.Members {
+			if roomOf[m] == "" {
+				roomOf[m] = rs.ID
+			}
+		}
+	}
+	officers := make([]officerConn, nWS)
 	var open atomic.Int64
 	err = parallel(ctx, lt.cfg.DialWorkers, len(officers), func(i int) error {
-		c, _, err := dialer.DialContext(ctx, wsURL+url.QueryEscape(lt.state.Users[i].Token), nil)
+		var c officerConn
+		var err error
+		if lt.cfg.CoT != "" {
+			c, err = lt.dialTAK(ctx, i, roomOf[i])
+		} else {
+			c, err = dialWSOfficer(ctx, &dialer, wsURL+url.QueryEscape(lt.state.Users[i].Token), &rejected)
+		}
 		if err != nil {
 			return fmt.Errorf("officer %d: %w", i, err)
 		}
 		officers[i] = c
-		go func() {
-			for {
-				_, data, err := c.ReadMessage()
-				if err != nil {
-					return
-				}
-				if bytes.Contains(data, []byte(`"type":"error"`)) {
-					rejected.Add(1)
-				}
-			}
-		}()
 		if n := open.Add(1); n%1000 == 0 {
 			lt.logf("officers connected: %d/%d", n, len(officers))
 		}
@@ -155,14 +170,15 @@ func (lt *loadtest) runOfficers(ctx context.Context) (officersReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	measuring.Store(true)
 	start := time.Now()
+	since.Store(start.UnixNano())
+	measuring.Store(true)
 	var sent atomic.Int64
 	runCtx, cancel := context.WithTimeout(ctx, lt.cfg.Duration)
 	defer cancel()
 	var wg sync.WaitGroup
 	for i := range lt.state.Users {
-		var c *websocket.Conn
+		var c officerConn
 		if i < nWS {
 			c = officers[i]
 		}
@@ -183,17 +199,18 @@ func (lt *loadtest) runOfficers(ctx context.Context) (officersReport, error) {
 				}
 				lat += (r.Float64() - 0.5) * 0.0002
 				lon += (r.Float64() - 0.5) * 0.0003
-				pos := map[string]any{"lat": lat, "lon": lon, "accuracy_m": 5, "ts": time.Now().UTC().Format(time.RFC3339Nano)}
 				if c != nil {
-					pos["type"] = "position"
-					if err := c.WriteJSON(pos); err != nil {
+					if err := c.report(lat, lon, time.Now()); err != nil {
 						return
 					}
-				} else if err := lt.call(runCtx, "POST", "/api/v1/positions", token, map[string]any{"items": []any{pos}}, nil); err != nil {
-					if runCtx.Err() != nil {
-						return
+				} else {
+					pos := map[string]any{"lat": lat, "lon": lon, "accuracy_m": 5, "ts": time.Now().UTC().Format(time.RFC3339Nano)}
+					if err := lt.call(runCtx, "POST", "/api/v1/positions", token, map[string]any{"items": []any{pos}}, nil); err != nil {
+						if runCtx.Err() != nil {
+							return
+						}
+						rejected.Add(1)
 					}
-					rejected.Add(1)
 				}
 				sent.Add(1)
 				t.Reset(lt.cfg.Interval)
@@ -230,7 +247,7 @@ func (lt *loadtest) runOfficers(ctx context.Context) (officersReport, error) {
 		return rep, err
 	}
 	lt.logf("\n")
-	rep.Sent, rep.Rejected, rep.Items = sent.Load(), rejected.Load(), items.Load()
+	rep.Sent, rep.Rejected, rep.Items = sent.Load(), rejected.Load()+int64(after.cotRejected-before.cotRejected), items.Load()
 	rep.CPUCores = (after.cpuSeconds - before.cpuSeconds) / rep.Seconds
 	rep.RSS = after.rss
 	latMu.Lock()
@@ -242,3 +259,86 @@ func (lt *loadtest) runOfficers(ctx context.Context) (officersReport, error) {
 	latMu.Unlock()
 	return rep, nil
 }
+
+// officerConn is a simulated officer's phone: it reports positions.
+type officerConn interface {
+	report(lat, lon float64, at time.Time) error
+	Close() error
+}
+
+// wsOfficer reports over the officer's WebSocket and counts the error
+// frames the server answers with.
+type wsOfficer struct{ conn *websocket.Conn }
+
+func dialWSOfficer(ctx context.Context, d *websocket.Dialer, u string, rejected *atomic.Int64) (*wsOfficer, error) {
+	c, _, err := d.DialContext(ctx, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		for {
+			_, data, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if bytes.Contains(data, []byte(`"type":"error"`)) {
+				rejected.Add(1)
+			}
+		}
+	}()
+	return &wsOfficer{conn: c}, nil
+}
+
+func (o *wsOfficer) report(lat, lon float64, at time.Time) error {
+	return o.conn.WriteJSON(map[string]any{"type": "position", "lat": lat, "lon": lon, "accuracy_m": 5, "ts": at.UTC().Format(time.RFC3339Nano)})
+}
+
+func (o *wsOfficer) Close() error { return o.conn.Close() }
+
+// takOfficer reports as a TAK client: ATAK's position events on a CoT
+// stream; what the server sends (the room's members) is read and dropped.
+type takOfficer struct {
+	conn net.Conn
+	uid  string
+}
+
+// dialTAK connects officer i to the CoT gateway and joins it to room.
+func (lt *loadtest) dialTAK(ctx context.Context, i int, room string) (*takOfficer, error) {
+	d := &net.Dialer{Timeout: 30 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", lt.cfg.CoT)
+	if err != nil {
+		return nil, err
+	}
+	if !lt.cfg.CoTPlain {
+		// The load generator checks throughput, not the certificate.
+		tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		conn = tc
+	}
+	go func() { _, _ = io.Copy(io.Discard, conn) }()
+	o := &takOfficer{conn: conn, uid: fmt.Sprintf("ANDROID-loadtest-%06d", i)}
+	auth := fmt.Sprintf(`<__einsatzraum token="%s" room="%s"/>`, lt.state.Users[i].Token, room)
+	if err := o.write(53.55, 9.99, time.Now(), auth); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return o, nil
+}
+
+func (o *takOfficer) report(lat, lon float64, at time.Time) error { return o.write(lat, lon, at, "") }
+
+func (o *takOfficer) write(lat, lon float64, at time.Time, auth string) error {
+	ts := at.UTC().Format("2006-01-02T15:04:05.000Z")
+	ev := `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><event version="2.0" uid="` + o.uid + `" type="a-f-G-U-C" time="` + ts + `" start="` + ts +
+		`" stale="` + at.Add(time.Minute).UTC().Format("2006-01-02T15:04:05.000Z") + `" how="h-e"><point lat="` + strconv.FormatFloat(lat, 'f', 7, 64) +
+		`" lon="` + strconv.FormatFloat(lon, 'f', 7, 64) + `" hae="20.0" ce="5.0" le="9999999.0"/><detail>` + auth +
+		`<contact endpoint="*:-1:stcp" callsign="` + o.uid + `"/><track course="90.0" speed="1.2"/></detail></event>`
+	_ = o.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	_, err := io.WriteString(o.conn, ev)
+	return err
+}
+
+func (o *takOfficer) Close() error { return o.conn.Close() }

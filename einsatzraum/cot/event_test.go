@@ -128,3 +128,25 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkReadPosition decodes ATAK position events from a stream and
+// turns them into positions: the gateway's cost per report before the
+// tracker. One op is 1,000 events.
+func BenchmarkReadPosition(b *testing.B) {
+	one := atakStream[:strings.Index(atakStream, "</event>")+len("</event>")]
+	stream := strings.Repeat(one, 1000)
+	b.ReportAllocs()
+	for b.Loop() {
+		rd := NewReader(strings.NewReader(stream), 64<<10)
+		for range 1000 {
+			ev, err := rd.Next()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := ToPosition(ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "events/s")
+}
