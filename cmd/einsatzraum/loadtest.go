@@ -41,7 +41,7 @@ type loadConfig struct {
 	Mode        string // "messages" or "officers"
 	Interval    time.Duration
 	Dashboards  int
-	WSOfficers  int // officers with a socket; the others report over HTTP (-1: all)
+	WSOfficers  int    // officers with a socket; the others report over HTTP (-1: all)
 	CoT         string // officers mode: report as TAK clients to this CoT address instead
 	CoTPlain    bool   // the CoT address speaks plain TCP
 }
