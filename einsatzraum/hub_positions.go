@@ -10,8 +10,8 @@ import (
 	"github.com/einsatzraum/einsatzraum/geo"
 )
 
-// positionItem is one entry of a positions frame (API.md).
-type positionItem struct {
+// PositionItem is one entry of a positions frame (API.md).
+type PositionItem struct {
 	User      string     `json:"user"`
 	Callsign  string     `json:"callsign"`
 	Lat       float64    `json:"lat"`
@@ -27,7 +27,7 @@ type positionItem struct {
 type positionsFrame struct {
 	Type    string         `json:"type"`
 	Room    string         `json:"room"`
-	Items   []positionItem `json:"items"`
+	Items   []PositionItem `json:"items"`
 	Removed []string       `json:"removed,omitempty"` // users who left the room's map (an extension of API.md)
 }
 
@@ -120,9 +120,9 @@ func (pf *positionFanout) snapshot(ctx context.Context, room string) []byte {
 
 func (pf *positionFanout) frame(ctx context.Context, room string, ps []geo.Position, removed []string) []byte {
 	names := pf.lookup(ctx, ps)
-	items := make([]positionItem, len(ps))
+	items := make([]PositionItem, len(ps))
 	for i, p := range ps {
-		items[i] = positionItem{User: p.User, Callsign: names[p.User].Callsign, Lat: p.Lat, Lon: p.Lon, TS: p.TS,
+		items[i] = PositionItem{User: p.User, Callsign: names[p.User].Callsign, Lat: p.Lat, Lon: p.Lon, TS: p.TS,
 			AccuracyM: p.AccuracyM, Heading: p.Heading, SpeedMps: p.SpeedMps, StaleAt: p.StaleAt, Stale: pf.hub.svc.tracker.Stale(p)}
 	}
 	b, _ := json.Marshal(positionsFrame{Type: "positions", Room: room, Items: items, Removed: removed})

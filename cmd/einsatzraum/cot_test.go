@@ -1,23 +1,16 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,39 +18,6 @@ import (
 
 	"github.com/einsatzraum/einsatzraum/einsatzraum/cot"
 )
-
-// writeTestCert writes a self-signed certificate for 127.0.0.1 and
-// returns the certificate and key files and a pool that trusts it.
-func writeTestCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "einsatzraum-cot-test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cot.crt"), filepath.Join(dir, "cot.key")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
-}
 
 // takClient is a TAK client as the test plays it: it writes events the way
 // ATAK writes them and reads the server's event stream.
@@ -174,7 +134,7 @@ type cotFixture struct {
 }
 
 func newCoTFixture(t *testing.T, edit ...func(*serveConfig)) *cotFixture {
-	certFile, keyFile, pool := writeTestCert(t)
+	certFile, keyFile, pool := selfSignedCert(t, t.TempDir())
 	f := newLiveFixture(t, append([]func(*serveConfig){func(c *serveConfig) {
 		c.CoT = cotConfig{Listen: "127.0.0.1:0", Cert: certFile, Key: keyFile, MaxEvent: 8 << 10, HandshakeTimeout: 500 * time.Millisecond}
 	}}, edit...)...)

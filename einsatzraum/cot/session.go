@@ -225,23 +225,10 @@ func (s *session) write(evs []*Event, deadline time.Time) error {
 
 // hubFrame is every hub frame the gateway translates.
 type hubFrame struct {
-	Type    string          `json:"type"`
-	Items   []positionItem  `json:"items"`
-	Removed []string        `json:"removed"`
-	Event   json.RawMessage `json:"event"`
-}
-
-type positionItem struct {
-	User      string     `json:"user"`
-	Callsign  string     `json:"callsign"`
-	Lat       float64    `json:"lat"`
-	Lon       float64    `json:"lon"`
-	TS        time.Time  `json:"ts"`
-	AccuracyM float64    `json:"accuracy_m"`
-	Heading   *float64   `json:"heading"`
-	SpeedMps  *float64   `json:"speed_mps"`
-	Stale     bool       `json:"stale"`
-	StaleAt   *time.Time `json:"stale_at"`
+	Type    string                     `json:"type"`
+	Items   []einsatzraum.PositionItem `json:"items"`
+	Removed []string                   `json:"removed"`
+	Event   json.RawMessage            `json:"event"`
 }
 
 // roomEvent is the part of a room event the gateway reads.
@@ -338,7 +325,7 @@ func unknownPoint() Point {
 }
 
 // memberEvent is a room member's position as a friendly ground unit.
-func (s *session) memberEvent(p *positionItem, now time.Time) *Event {
+func (s *session) memberEvent(p *einsatzraum.PositionItem, now time.Time) *Event {
 	stale := p.TS.Add(s.g.cfg.StaleAfter)
 	if p.StaleAt != nil {
 		stale = *p.StaleAt

@@ -88,11 +88,11 @@ class RoomView {
   memberBox = h('section', { class: 'members', 'aria-label': t('members') });
   layerBox = h('fieldset', { class: 'layers' }, h('legend', { text: t('layers') }));
 
-  constructor(public room: any) {
-    // A reporter's own stale time (TAK clients send one) greys a marker
-    // out when it passes, without waiting for the next positions frame.
-    setInterval(() => { if ([...this.officers.values()].some(o => o.stale_at && !o.stale)) this.queueRender(); }, 5000);
-  }
+  // A reporter's own stale time (TAK clients send one) greys a marker out
+  // when it passes, without waiting for the next positions frame.
+  staleTimer = setInterval(() => { if ([...this.officers.values()].some(o => o.stale_at && !o.stale)) this.queueRender(); }, 5000);
+
+  constructor(public room: any) {}
 
   async open() {
     const basemap = await api.req('GET', '/api/v1/config').then(c => c.basemap).catch(() => false);
@@ -128,6 +128,7 @@ class RoomView {
   }
 
   close() {
+    clearInterval(this.staleTimer);
     this.live.stop();
     if (this.watchID !== null) navigator.geolocation.clearWatch(this.watchID);
     this.map?.remove();
