@@ -187,6 +187,9 @@ func (db *DB) commitGroup(group []*writeReq) {
 		finish(fmt.Errorf("begin transaction: %w", err))
 		return
 	}
+	// The calls of a group run the same few queries: each is parsed once
+	// per group (the statements close with the transaction).
+	stmts := map[string]*sql.Stmt{}
 	for i, r := range group {
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err
@@ -197,7 +200,7 @@ func (db *DB) commitGroup(group []*writeReq) {
 			finish(fmt.Errorf("savepoint: %w", err))
 			return
 		}
-		results[i] = runSafely(r.fn, &txn{tx: tx, d: &db.dialect, c: db.cipher})
+		results[i] = runSafely(r.fn, &txn{tx: tx, d: &db.dialect, c: db.cipher, stmts: stmts})
 		if results[i] != nil {
 			if _, err := tx.Exec("ROLLBACK TO w"); err != nil {
 				_ = tx.Rollback()
@@ -268,9 +271,28 @@ func (db *DB) SetCipher(c Cipher) { db.cipher = c }
 
 // txn implements einsatzraum.Tx over one *sql.Tx.
 type txn struct {
-	tx *sql.Tx
-	d  *dialect
-	c  Cipher
+	tx    *sql.Tx
+	d     *dialect
+	c     Cipher
+	stmts map[string]*sql.Stmt // statements prepared in tx; nil: none kept
+}
+
+// prepared returns q prepared in this transaction, for exec and queryRow
+// (whose rows end at once), or nil to run it as text (no statement map, or the query does not prepare: its error shows
+// when it runs).
+func (t *txn) prepared(ctx context.Context, q string) *sql.Stmt {
+	if t.stmts == nil {
+		return nil
+	}
+	if s, ok := t.stmts[q]; ok {
+		return s
+	}
+	s, err := t.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil
+	}
+	t.stmts[q] = s
+	return s
 }
 
 func (t *txn) seal(p []byte) []byte { return t.c.Seal(p) }
@@ -284,19 +306,33 @@ func (t *txn) open(s []byte) ([]byte, error) {
 }
 
 func (t *txn) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	res, err := t.tx.ExecContext(ctx, t.d.rebind(q), args...)
+	q = t.d.rebind(q)
+	var res sql.Result
+	var err error
+	if s := t.prepared(ctx, q); s != nil {
+		res, err = s.ExecContext(ctx, args...)
+	} else {
+		res, err = t.tx.ExecContext(ctx, q, args...)
+	}
 	if err != nil && t.d.isUnique(err) {
 		return nil, fmt.Errorf("%w: %v", einsatzraum.ErrConflict, err)
 	}
 	return res, err
 }
 
+// query is never prepared: a caller may run the same query again while it
+// still reads the rows, and one prepared statement steps one result at a
+// time.
 func (t *txn) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	return t.tx.QueryContext(ctx, t.d.rebind(q), args...)
 }
 
 func (t *txn) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.d.rebind(q), args...)
+	q = t.d.rebind(q)
+	if s := t.prepared(ctx, q); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, q, args...)
 }
 
 // execOne runs an UPDATE or DELETE that must touch exactly one row;
