@@ -369,6 +369,23 @@ func TestCoTGatewayHostileClients(t *testing.T) {
 		t.Error("an oversized event after joining left the connection open")
 	}
 	pingGood("after the oversized event")
+
+	// A user removed from the room loses the TAK connection bound to it.
+	obs := dialTAK(t, f.addr, f.pool, "ANDROID-observer")
+	obs.send(atakSA(obs.uid, "OBS", 53.5, 9.9, now, now.Add(time.Minute), cotAuth(f.observer, f.room, "")))
+	obs.send(atakPing(obs.uid, time.Now()))
+	obs.next("t-x-c-t-r", obs.uid)
+	var observerID string
+	for _, m := range f.ts.call(t, "GET", "/api/v1/rooms/"+f.room+"/members", f.lead, nil).want(t, 200).items() {
+		if m["role"] == "observer" {
+			observerID = m["user"].(map[string]any)["id"].(string)
+		}
+	}
+	f.ts.call(t, "DELETE", "/api/v1/rooms/"+f.room+"/members/"+observerID, f.lead, nil).want(t, 204)
+	if !obs.closed(3 * time.Second) {
+		t.Error("the TAK connection of a user removed from the room is still open")
+	}
+	pingGood("after the removal")
 }
 
 // TestCoTSlowClientIsCutOff: a TAK client that stops reading is closed
