@@ -58,6 +58,12 @@ func readMultipart(c *fiber.Ctx, limit int64, fields map[string]string, onFile f
 			return err
 		}
 	}
+	// Read the body to its end (the epilogue, and a chunked body's last
+	// chunk, which may come in a packet of its own): bytes left unread
+	// would be taken for the next request on the connection.
+	if _, err := io.Copy(io.Discard, body); err != nil && body.over {
+		return tooLarge(limit)
+	}
 	if !sawFile {
 		return einsatzraum.Errorf(einsatzraum.KindInvalid, "missing_file", "the multipart body needs a file field")
 	}
