@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/einsatzraum/einsatzraum/chat"
 )
 
 // File links let a client that cannot send a bearer header (a TAK client
@@ -17,21 +19,22 @@ import (
 // (not wiped or logged out) and the device user's right to read the chat,
 // so a link dies with the device or the membership.
 
-// FileLink returns a link to attachment id for a's device, valid for ttl.
-// a must be able to read the attachment now.
-func (s *Service) FileLink(ctx context.Context, a *Actor, id string, ttl time.Duration) (string, error) {
+// FileLink returns attachment id's description and a link to it for a's
+// device, valid for ttl. a must be able to read the attachment now.
+func (s *Service) FileLink(ctx context.Context, a *Actor, id string, ttl time.Duration) (*chat.Attachment, string, error) {
 	if a.Device == nil {
-		return "", Errorf(KindForbidden, "device_required", "file links are made for a device")
+		return nil, "", Errorf(KindForbidden, "device_required", "file links are made for a device")
 	}
 	if s.cfg.Files.Keys == nil {
-		return "", Errorf(KindUnavailable, "no_keys", "file links need the master key")
+		return nil, "", Errorf(KindUnavailable, "no_keys", "file links need the master key")
 	}
-	if _, err := s.AttachmentInfo(ctx, a, id); err != nil {
-		return "", err
+	att, err := s.AttachmentInfo(ctx, a, id)
+	if err != nil {
+		return nil, "", err
 	}
 	exp := s.Now().Add(ttl).Unix()
 	plain := id + "|" + a.Device.ID + "|" + strconv.FormatInt(exp, 10)
-	return base64.RawURLEncoding.EncodeToString(s.cfg.Files.Keys.Seal([]byte(plain))), nil
+	return att, base64.RawURLEncoding.EncodeToString(s.cfg.Files.Keys.Seal([]byte(plain))), nil
 }
 
 // OpenAttachmentByLink opens the attachment id as the device link was made

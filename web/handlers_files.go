@@ -43,12 +43,18 @@ func (s *Server) inject(c *fiber.Ctx) error {
 
 func (s *Server) downloadAttachment(c *fiber.Ctx) error {
 	f, err := s.svc.OpenAttachment(c.UserContext(), actor(c), c.Params("id"), false)
-	return s.serveAttachment(c, f, err, false)
+	if err != nil {
+		return err
+	}
+	return s.serveAttachment(c, f, false)
 }
 
 func (s *Server) downloadThumbnail(c *fiber.Ctx) error {
 	f, err := s.svc.OpenAttachment(c.UserContext(), actor(c), c.Params("id"), true)
-	return s.serveAttachment(c, f, err, true)
+	if err != nil {
+		return err
+	}
+	return s.serveAttachment(c, f, true)
 }
 
 // downloadByLink serves an attachment to whoever holds a file link (see
@@ -56,16 +62,16 @@ func (s *Server) downloadThumbnail(c *fiber.Ctx) error {
 // shares and cannot send a bearer header.
 func (s *Server) downloadByLink(c *fiber.Ctx) error {
 	f, err := s.svc.OpenAttachmentByLink(c.UserContext(), c.Params("id"), c.Query("link"))
-	return s.serveAttachment(c, f, err, false)
+	if err != nil {
+		return err
+	}
+	return s.serveAttachment(c, f, false)
 }
 
 // serveAttachment sends an attachment's bytes with its sniffed type, a
 // safe Content-Disposition, nosniff, and single Range requests (video
 // seeking).
-func (s *Server) serveAttachment(c *fiber.Ctx, f *einsatzraum.OpenedFile, err error, thumbnail bool) error {
-	if err != nil {
-		return err
-	}
+func (s *Server) serveAttachment(c *fiber.Ctx, f *einsatzraum.OpenedFile, thumbnail bool) error {
 	streaming := false
 	defer func() {
 		if !streaming {

@@ -268,12 +268,7 @@ func (ws *wsConn) handle(op byte, payload []byte) bool {
 // answerClose answers the client's close frame (unless ours went first)
 // and ends the connection.
 func (ws *wsConn) answerClose(code int) {
-	ws.wmu.Lock()
-	if !ws.closeSent {
-		ws.closeSent = true
-		_ = ws.writeLocked(opClose, closePayload(code, ""), time.Now().Add(time.Second))
-	}
-	ws.wmu.Unlock()
+	_ = ws.Close(code, "", time.Now().Add(time.Second))
 	ws.end()
 }
 

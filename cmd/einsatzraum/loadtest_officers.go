@@ -11,13 +11,14 @@ import (
 	"net"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"github.com/einsatzraum/einsatzraum/einsatzraum/cot"
 )
 
 // officersReport is the outcome of the officers mode.
@@ -320,7 +321,7 @@ func (lt *loadtest) dialTAK(ctx context.Context, i int, room string) (*takOffice
 	}
 	go func() { _, _ = io.Copy(io.Discard, conn) }()
 	o := &takOfficer{conn: conn, uid: fmt.Sprintf("ANDROID-loadtest-%06d", i)}
-	auth := fmt.Sprintf(`<__einsatzraum token="%s" room="%s"/>`, lt.state.Users[i].Token, room)
+	auth := &cot.Auth{Token: lt.state.Users[i].Token, Room: room}
 	if err := o.write(53.55, 9.99, time.Now(), auth); err != nil {
 		conn.Close()
 		return nil, err
@@ -328,16 +329,19 @@ func (lt *loadtest) dialTAK(ctx context.Context, i int, room string) (*takOffice
 	return o, nil
 }
 
-func (o *takOfficer) report(lat, lon float64, at time.Time) error { return o.write(lat, lon, at, "") }
+func (o *takOfficer) report(lat, lon float64, at time.Time) error { return o.write(lat, lon, at, nil) }
 
-func (o *takOfficer) write(lat, lon float64, at time.Time, auth string) error {
-	ts := at.UTC().Format("2006-01-02T15:04:05.000Z")
-	ev := `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><event version="2.0" uid="` + o.uid + `" type="a-f-G-U-C" time="` + ts + `" start="` + ts +
-		`" stale="` + at.Add(time.Minute).UTC().Format("2006-01-02T15:04:05.000Z") + `" how="h-e"><point lat="` + strconv.FormatFloat(lat, 'f', 7, 64) +
-		`" lon="` + strconv.FormatFloat(lon, 'f', 7, 64) + `" hae="20.0" ce="5.0" le="9999999.0"/><detail>` + auth +
-		`<contact endpoint="*:-1:stcp" callsign="` + o.uid + `"/><track course="90.0" speed="1.2"/></detail></event>`
+// write sends a position event as ATAK does, with auth on the first.
+func (o *takOfficer) write(lat, lon float64, at time.Time, auth *cot.Auth) error {
+	ts := cot.FormatTime(at)
+	b, err := cot.Marshal(&cot.Event{UID: o.uid, Type: "a-f-G-U-C", How: "h-e", Time: ts, Start: ts, Stale: cot.FormatTime(at.Add(time.Minute)),
+		Point:  cot.Point{Lat: cot.FormatNumber(lat), Lon: cot.FormatNumber(lon), Hae: "20", Ce: "5", Le: cot.FormatNumber(cot.Unknown)},
+		Detail: &cot.Detail{Auth: auth, Contact: &cot.Contact{Callsign: o.uid, Endpoint: "*:-1:stcp"}, Track: &cot.Track{Course: "90", Speed: "1.2"}}})
+	if err != nil {
+		return err
+	}
 	_ = o.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	_, err := io.WriteString(o.conn, ev)
+	_, err = o.conn.Write(b)
 	return err
 }
 

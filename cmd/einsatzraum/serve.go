@@ -252,7 +252,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, Layers: catalog, MaxUpload: cfg.MaxUpload, Basemap: cfg.Basemap, TLS: cfg.TLSCert != "",
 		Live: web.LiveConfig{Hub: hub, MaxFrameBytes: cfg.MaxFrameBytes, PongWait: cfg.PongWait}})
 	s := &server{cfg: cfg, log: log, store: store, bus: b, svc: svc, hub: hub, web: w, layers: catalog, stopWatch: stopWatch}
-	s.cot, s.cotLn, err = openCoT(cfg.CoT, cfg.Map, svc, hub, reg, log, func() string { return s.publicURL })
+	s.cot, s.cotLn, err = openCoT(cfg.CoT, cfg.Map.StaleAfter, svc, hub, reg, log, func() string { return s.publicURL })
 	if err != nil {
 		stopWatch()
 		svc.Close()
@@ -281,7 +281,7 @@ func (s *server) Serve(ctx context.Context, ln net.Listener) error {
 		s.log.Info("CoT gateway for TAK clients", "listen", s.cotLn.Addr().String(), "tls", s.cfg.CoT.Cert != "", "files", s.publicURL)
 		go func() {
 			defer close(cotDone)
-			if err := s.cot.Serve(ctx, s.cotLn); err != nil {
+			if err := s.cot.Serve(ctx, steadyListener{Listener: s.cotLn, log: s.log}); err != nil {
 				s.log.Error("CoT gateway stopped", "err", err)
 			}
 		}()

@@ -42,7 +42,7 @@ func (c *cotConfig) flags(fs *flag.FlagSet) {
 // openCoT opens the gateway's listener and builds the gateway, or returns
 // nils when --cot-listen is empty. publicURL gives the web server's base
 // URL once it listens.
-func openCoT(cfg cotConfig, staleAfter einsatzraum.MapConfig, svc *einsatzraum.Service, hub *einsatzraum.Hub, reg prometheus.Registerer, log *slog.Logger, publicURL func() string) (*cot.Gateway, net.Listener, error) {
+func openCoT(cfg cotConfig, staleAfter time.Duration, svc *einsatzraum.Service, hub *einsatzraum.Hub, reg prometheus.Registerer, log *slog.Logger, publicURL func() string) (*cot.Gateway, net.Listener, error) {
 	if cfg.Listen == "" {
 		return nil, nil, nil
 	}
@@ -63,7 +63,7 @@ func openCoT(cfg cotConfig, staleAfter einsatzraum.MapConfig, svc *einsatzraum.S
 	}
 	g := cot.New(cot.Config{
 		Service: svc, Hub: hub, Logger: log, TLS: tlsCfg, MaxEventBytes: cfg.MaxEvent,
-		HandshakeTimeout: cfg.HandshakeTimeout, ReadTimeout: cfg.ReadTimeout, StaleAfter: staleAfter.StaleAfter, Registry: reg,
+		HandshakeTimeout: cfg.HandshakeTimeout, ReadTimeout: cfg.ReadTimeout, StaleAfter: staleAfter, Registry: reg,
 		FileURL: func(id, link string) string {
 			return publicURL() + "/api/v1/attachments/" + url.PathEscape(id) + "/shared?link=" + url.QueryEscape(link)
 		},

@@ -219,10 +219,8 @@ func (r *Reader) Next() (*Event, error) {
 			r.last = r.src.n
 			return &ev, nil
 		case xml.ProcInst, xml.CharData, xml.Comment:
-			// declarations and whitespace between events
-			if r.src.n-r.last > r.max {
-				return nil, ErrEventTooLarge
-			}
+			// declarations and whitespace between events count towards
+			// the next event's limit (countingReader)
 		default:
 			return nil, fmt.Errorf("cot: unexpected %T between events", tok)
 		}

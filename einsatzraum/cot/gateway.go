@@ -5,9 +5,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
-	"strings"
 	"sync"
 	"time"
 
@@ -108,23 +108,15 @@ func New(cfg Config) *Gateway {
 
 // Serve accepts TAK clients on ln until ctx ends or ln fails; then it
 // closes ln and every client connection and waits for their goroutines.
+// Riding out a passing accept error (out of file descriptors) is the
+// listener's job.
 func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
 	var err error
 	for {
 		var conn net.Conn
-		conn, err = ln.Accept()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) && isTemporary(err) {
-				g.log.Warn("cot: accept", "err", err)
-				time.Sleep(50 * time.Millisecond) // out of file descriptors: let others close
-				continue
-			}
+		if conn, err = ln.Accept(); err != nil {
 			break
 		}
 		g.wg.Add(1)
@@ -143,12 +135,6 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		return nil
 	}
 	return fmt.Errorf("cot: accept: %w", err)
-}
-
-// isTemporary reports accept errors that pass (EMFILE and the like).
-func isTemporary(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "too many open files") || strings.Contains(s, "resource temporarily unavailable")
 }
 
 // serveConn runs one TAK connection: TLS handshake, the authenticating
@@ -215,9 +201,8 @@ func (g *Gateway) serveConn(ctx context.Context, raw net.Conn) {
 // isEndOfStream tells a client that left (EOF, reset, closed, timed out)
 // from one that sent garbage.
 func isEndOfStream(err error) bool {
-	var ne net.Error
-	return errors.Is(err, net.ErrClosed) || errors.As(err, &ne) || strings.Contains(err.Error(), "EOF") ||
-		strings.Contains(err.Error(), "connection reset")
+	var ne net.Error // resets and timeouts, under TLS too
+	return errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.As(err, &ne)
 }
 
 // open authenticates the first event's __einsatzraum element and binds

@@ -121,7 +121,9 @@ func ToPosition(ev *Event) (geo.Position, error) {
 	}
 	if ev.Detail != nil && ev.Detail.Track != nil {
 		if c, err := ParseNumber("course", ev.Detail.Track.Course); err == nil && c >= 0 && c <= 360 {
-			c = float64(int64(c*1000)%360000) / 1000 // 360 is north too
+			if c == 360 { // north too
+				c = 0
+			}
 			p.Heading = &c
 		}
 		if v, err := ParseNumber("speed", ev.Detail.Track.Speed); err == nil && v >= 0 {
@@ -381,15 +383,11 @@ func (s *session) poiMarker(p *einsatzraum.POI) *Event {
 // geoChatEvent is a chat message as ATAK's GeoChat in "All Chat Rooms".
 func (s *session) geoChatEvent(m *chat.Message) *Event {
 	sender := userUID(m.Sender.ID)
-	callsign := m.Sender.Callsign
-	if callsign == "" {
-		callsign = m.Sender.Name
-	}
 	at := FormatTime(m.CreatedAt)
 	return &Event{UID: "GeoChat." + sender + "." + allChatRooms + "." + m.ID, Type: "b-t-f", How: "h-g-i-g-o",
 		Time: at, Start: at, Stale: FormatTime(m.CreatedAt.Add(24 * time.Hour)), Point: unknownPoint(),
 		Detail: &Detail{
-			Chat: &Chat{Parent: "RootContactGroup", GroupOwner: "false", MessageID: m.ID, Chatroom: allChatRooms, ID: allChatRooms, SenderCallsign: callsign,
+			Chat: &Chat{Parent: "RootContactGroup", GroupOwner: "false", MessageID: m.ID, Chatroom: allChatRooms, ID: allChatRooms, SenderCallsign: senderCallsign(m),
 				Group: &ChatGrp{UID0: sender, UID1: allChatRooms, ID: allChatRooms}},
 			Link:    &Link{UID: sender, Type: "a-f-G-U-C", Relation: "p-p"},
 			Remarks: &Remarks{Source: "BAO.F.ATAK." + sender, To: allChatRooms, Time: at, Text: m.Text},
@@ -404,18 +402,9 @@ func (s *session) fileShare(m *chat.Message) (*Event, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.g.cfg.WriteTimeout)
 	defer cancel()
-	svc := s.g.cfg.Service
-	att, err := svc.AttachmentInfo(ctx, s.actor, m.Attachment.ID)
+	att, link, err := s.g.cfg.Service.FileLink(ctx, s.actor, m.Attachment.ID, s.g.cfg.LinkTTL)
 	if err != nil {
 		return nil, err
-	}
-	link, err := svc.FileLink(ctx, s.actor, att.ID, s.g.cfg.LinkTTL)
-	if err != nil {
-		return nil, err
-	}
-	callsign := m.Sender.Callsign
-	if callsign == "" {
-		callsign = m.Sender.Name
 	}
 	at := FormatTime(m.CreatedAt)
 	name := strings.TrimSuffix(att.Name, fileExt(att.Name))
@@ -423,9 +412,18 @@ func (s *session) fileShare(m *chat.Message) (*Event, error) {
 		Stale: FormatTime(m.CreatedAt.Add(s.g.cfg.LinkTTL)), Point: unknownPoint(),
 		Detail: &Detail{
 			FileShare: &FileShare{Filename: att.Name, SenderURL: s.g.cfg.FileURL(att.ID, link), SizeInBytes: att.Size, SHA256: att.SHA256,
-				SenderUID: userUID(m.Sender.ID), SenderCallsign: callsign, Name: name},
+				SenderUID: userUID(m.Sender.ID), SenderCallsign: senderCallsign(m), Name: name},
 			AckRequest: &AckRequest{UID: "einsatzraum.file." + att.ID, AckRequested: false, Tag: name},
 		}}, nil
+}
+
+// senderCallsign is how TAK clients name a message's sender: the call
+// sign, else the name.
+func senderCallsign(m *chat.Message) string {
+	if m.Sender.Callsign != "" {
+		return m.Sender.Callsign
+	}
+	return m.Sender.Name
 }
 
 func fileExt(name string) string {

@@ -278,8 +278,8 @@ type txn struct {
 }
 
 // prepared returns q prepared in this transaction, for exec and queryRow
-// (whose rows end at once), or nil to run it as text (no statement map, or the query does not prepare: its error shows
-// when it runs).
+// (whose rows end at once), or nil to run it as text: without a statement
+// map, or when q does not prepare (its error shows when it runs).
 func (t *txn) prepared(ctx context.Context, q string) *sql.Stmt {
 	if t.stmts == nil {
 		return nil
