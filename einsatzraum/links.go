@@ -61,15 +61,8 @@ func (s *Service) OpenAttachmentByLink(ctx context.Context, id, link string) (*O
 	if err != nil || s.Now().Unix() > exp {
 		return nil, notFound
 	}
-	var a Actor
-	err = s.view(ctx, "link_device", func(tx Tx) error {
-		d, err := tx.DeviceByID(ctx, parts[1])
-		if err != nil {
-			return err
-		}
-		u, err := tx.UserByID(ctx, d.UserID)
-		a = Actor{User: u, Device: d}
-		return err
+	a, err := s.deviceActor(ctx, "link_device", func(tx Tx) (*Device, error) {
+		return tx.DeviceByID(ctx, parts[1])
 	})
 	if errors.Is(err, ErrNotFound) || (err == nil && a.Device.RevokedAt != nil) {
 		return nil, notFound
@@ -77,5 +70,5 @@ func (s *Service) OpenAttachmentByLink(ctx context.Context, id, link string) (*O
 	if err != nil {
 		return nil, err
 	}
-	return s.OpenAttachment(ctx, &a, id, false)
+	return s.OpenAttachment(ctx, a, id, false)
 }

@@ -248,18 +248,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Actor, error
 	if token == "" || len(token) > 128 {
 		return nil, Errorf(KindUnauthorized, "invalid_token", "missing or malformed bearer token")
 	}
-	var a Actor
-	err := s.view(ctx, "authenticate", func(tx Tx) error {
-		d, err := tx.DeviceByTokenHash(ctx, hashToken(token))
-		if err != nil {
-			return err
-		}
-		u, err := tx.UserByID(ctx, d.UserID)
-		if err != nil {
-			return err
-		}
-		a = Actor{User: u, Device: d}
-		return nil
+	a, err := s.deviceActor(ctx, "authenticate", func(tx Tx) (*Device, error) {
+		return tx.DeviceByTokenHash(ctx, hashToken(token))
 	})
 	if errors.Is(err, ErrNotFound) {
 		return nil, Errorf(KindUnauthorized, "invalid_token", "unknown bearer token")
@@ -280,6 +270,26 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Actor, error
 			s.log.Warn("record device last seen", "device", a.Device.ID, "err", err)
 		}
 		a.Device.LastSeenAt = now
+	}
+	return a, nil
+}
+
+// deviceActor loads the device find returns and its user, in one read,
+// as an Actor; ErrNotFound when either is missing. Whether the device may
+// still act (revoked, idle) is the caller's to judge.
+func (s *Service) deviceActor(ctx context.Context, op string, find func(Tx) (*Device, error)) (*Actor, error) {
+	var a Actor
+	err := s.view(ctx, op, func(tx Tx) error {
+		d, err := find(tx)
+		if err != nil {
+			return err
+		}
+		u, err := tx.UserByID(ctx, d.UserID)
+		a = Actor{User: u, Device: d}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &a, nil
 }

@@ -127,7 +127,7 @@ func (e *liveEndpoint) attach(a *einsatzraum.Actor, conn net.Conn) {
 	e.conns[ws] = struct{}{}
 	e.mu.Unlock()
 	if ws.raw != nil {
-		err := e.poll.add(ws, ws.raw)
+		err := e.poll.add(ws)
 		if err == nil {
 			return
 		}
@@ -205,7 +205,7 @@ func (ws *wsConn) readReady() {
 		}
 	}
 	ws.reading.Store(false)
-	if err := ws.ep.poll.arm(ws, ws.raw); err != nil {
+	if err := ws.ep.poll.arm(ws); err != nil {
 		ws.end()
 	}
 }
@@ -279,7 +279,7 @@ func (ws *wsConn) end() {
 		delete(ws.ep.conns, ws)
 		ws.ep.mu.Unlock()
 		if ws.raw != nil {
-			ws.ep.poll.remove(ws, ws.raw)
+			ws.ep.poll.remove(ws)
 		}
 		ws.wmu.Lock()
 		if ws.closeTimer != nil {

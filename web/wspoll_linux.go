@@ -40,10 +40,10 @@ func newReadPoller(log *slog.Logger) (*readPoller, error) {
 	return p, nil
 }
 
-// add registers c's socket, armed.
-func (p *readPoller) add(c *wsConn, rc syscall.RawConn) error {
+// add registers c's socket (c.raw), armed.
+func (p *readPoller) add(c *wsConn) error {
 	var fd int32
-	if err := rc.Control(func(f uintptr) { fd = int32(f) }); err != nil {
+	if err := c.raw.Control(func(f uintptr) { fd = int32(f) }); err != nil {
 		return err
 	}
 	p.mu.Lock()
@@ -53,7 +53,7 @@ func (p *readPoller) add(c *wsConn, rc syscall.RawConn) error {
 	}
 	c.fd = fd
 	p.conns[fd] = c
-	if err := p.ctl(unix.EPOLL_CTL_ADD, rc, fd); err != nil {
+	if err := p.ctl(unix.EPOLL_CTL_ADD, c.raw, fd); err != nil {
 		delete(p.conns, fd)
 		return fmt.Errorf("epoll add: %w", err)
 	}
@@ -61,24 +61,24 @@ func (p *readPoller) add(c *wsConn, rc syscall.RawConn) error {
 }
 
 // arm asks for the next readable report of c's socket.
-func (p *readPoller) arm(c *wsConn, rc syscall.RawConn) error {
+func (p *readPoller) arm(c *wsConn) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stopped || p.conns[c.fd] != c {
 		return errors.New("socket not polled")
 	}
-	return p.ctl(unix.EPOLL_CTL_MOD, rc, c.fd)
+	return p.ctl(unix.EPOLL_CTL_MOD, c.raw, c.fd)
 }
 
 // remove forgets c's socket; call it before closing the socket.
-func (p *readPoller) remove(c *wsConn, rc syscall.RawConn) {
+func (p *readPoller) remove(c *wsConn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stopped || p.conns[c.fd] != c {
 		return
 	}
 	delete(p.conns, c.fd)
-	_ = p.ctl(unix.EPOLL_CTL_DEL, rc, c.fd)
+	_ = p.ctl(unix.EPOLL_CTL_DEL, c.raw, c.fd)
 }
 
 // ctl runs epoll_ctl while the socket's descriptor is held open.

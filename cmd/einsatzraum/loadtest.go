@@ -313,6 +313,18 @@ func (lt *loadtest) prepare(ctx context.Context) error {
 
 // connect opens one socket per user, subscribed to its room from the
 // room's current seq, and starts its reader.
+// roomOfUsers maps each simulated user to the index of its room in
+// state.Rooms (prepare puts every user in exactly one).
+func (lt *loadtest) roomOfUsers() []int {
+	roomOf := make([]int, len(lt.state.Users))
+	for r, rs := range lt.state.Rooms {
+		for _, m := range rs.Members {
+			roomOf[m] = r
+		}
+	}
+	return roomOf
+}
+
 func (lt *loadtest) connect(ctx context.Context) ([]*websocket.Conn, error) {
 	seqs := make([]int64, len(lt.state.Rooms))
 	err := parallel(ctx, lt.cfg.DialWorkers, len(lt.state.Rooms), func(r int) error {
@@ -324,12 +336,7 @@ func (lt *loadtest) connect(ctx context.Context) ([]*websocket.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	roomOf := make([]int, len(lt.state.Users))
-	for r, rs := range lt.state.Rooms {
-		for _, m := range rs.Members {
-			roomOf[m] = r
-		}
-	}
+	roomOf := lt.roomOfUsers()
 	dialer := websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 2048, WriteBufferSize: 512}
 	conns := make([]*websocket.Conn, len(lt.state.Users))
 	var open atomic.Int64

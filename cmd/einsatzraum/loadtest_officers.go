@@ -128,21 +128,14 @@ func (lt *loadtest) runOfficers(ctx context.Context) (officersReport, error) {
 		nWS = min(nWS, lt.cfg.WSOfficers)
 	}
 	rep.WSOfficers = nWS
-	roomOf := make([]string, len(lt.state.Users))
-	for _, rs := range lt.state.Rooms {
-		for _, m := range rs.Members {
-			if roomOf[m] == "" {
-				roomOf[m] = rs.ID
-			}
-		}
-	}
+	roomOf := lt.roomOfUsers()
 	officers := make([]officerConn, nWS)
 	var open atomic.Int64
 	err = parallel(ctx, lt.cfg.DialWorkers, len(officers), func(i int) error {
 		var c officerConn
 		var err error
 		if lt.cfg.CoT != "" {
-			c, err = lt.dialTAK(ctx, i, roomOf[i])
+			c, err = lt.dialTAK(ctx, i, lt.state.Rooms[roomOf[i]].ID)
 		} else {
 			c, err = dialWSOfficer(ctx, &dialer, wsURL+url.QueryEscape(lt.state.Users[i].Token), &rejected)
 		}

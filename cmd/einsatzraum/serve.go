@@ -108,6 +108,15 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	return cfg, nil
 }
 
+// baseURL is the URL of the web server listening on ln: https with
+// --tls-cert or --tls-key.
+func (cfg *serveConfig) baseURL(ln net.Listener) string {
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		return "https://" + ln.Addr().String()
+	}
+	return "http://" + ln.Addr().String()
+}
+
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parseServeFlags(args, getenv, stderr)
 	if err != nil {
@@ -129,7 +138,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if cfg.DebugListen != "" {
 		go serveDebug(ctx, cfg.DebugListen, log)
 	}
-	url := "http://" + ln.Addr().String()
 	if cfg.TLSCert != "" || cfg.TLSKey != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
@@ -137,8 +145,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
 		}
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
-		url = "https://" + ln.Addr().String()
 	}
+	url := cfg.baseURL(ln)
 	log.Info("listening", "url", url, "data", cfg.DataDir, "email_domains", cfg.EmailDomains)
 	if cfg.Demo {
 		acc, err := seedDemo(ctx, srv.svc, cfg.EmailDomains[0], log)
@@ -272,11 +280,7 @@ func (s *server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.cot != nil {
 		s.publicURL = strings.TrimSuffix(s.cfg.CoT.PublicURL, "/")
 		if s.publicURL == "" {
-			scheme := "http://"
-			if s.cfg.TLSCert != "" {
-				scheme = "https://"
-			}
-			s.publicURL = scheme + ln.Addr().String()
+			s.publicURL = s.cfg.baseURL(ln)
 		}
 		s.log.Info("CoT gateway for TAK clients", "listen", s.cotLn.Addr().String(), "tls", s.cfg.CoT.Cert != "", "files", s.publicURL)
 		go func() {

@@ -78,14 +78,13 @@ type Track struct {
 	Speed  string `xml:"speed,attr"`
 }
 
-// Chat is ATAK's GeoChat header (__chat). ATAK writes "chatroom", some
-// clients "chatRoom"; both are read.
+// Chat is ATAK's GeoChat header (__chat). The gateway reads only id, the
+// chat room's id; the rest is written for ATAK.
 type Chat struct {
 	Parent         string   `xml:"parent,attr,omitempty"`
 	GroupOwner     string   `xml:"groupOwner,attr,omitempty"`
 	MessageID      string   `xml:"messageId,attr,omitempty"`
 	Chatroom       string   `xml:"chatroom,attr,omitempty"`
-	ChatRoomAlt    string   `xml:"chatRoom,attr,omitempty"`
 	ID             string   `xml:"id,attr"`
 	SenderCallsign string   `xml:"senderCallsign,attr"`
 	Group          *ChatGrp `xml:"chatgrp,omitempty"`
@@ -178,20 +177,16 @@ var ErrEventTooLarge = errors.New("cot: event over the size limit")
 // resynchronised); an event that is well-formed XML but not a CoT event the
 // gateway understands is the caller's to judge.
 type Reader struct {
-	src  *countingReader
-	dec  *xml.Decoder
-	max  int64
-	last int64 // bytes read at the end of the previous event
+	src *countingReader
+	dec *xml.Decoder
 }
 
 // NewReader reads events from r.
 func NewReader(r io.Reader, maxBytes int64) *Reader {
-	src := &countingReader{r: bufio.NewReaderSize(r, 4096)}
-	rd := &Reader{src: src, max: maxBytes}
-	src.limit = func() bool { return src.n-rd.last > rd.max }
-	rd.dec = xml.NewDecoder(src)
-	rd.dec.Strict = true
-	return rd
+	src := &countingReader{r: bufio.NewReaderSize(r, 4096), max: maxBytes}
+	dec := xml.NewDecoder(src)
+	dec.Strict = true
+	return &Reader{src: src, dec: dec}
 }
 
 // Next returns the next event.
@@ -216,7 +211,7 @@ func (r *Reader) Next() (*Event, error) {
 				}
 				return nil, fmt.Errorf("cot: event: %w", err)
 			}
-			r.last = r.src.n
+			r.src.start = r.src.n
 			return &ev, nil
 		case xml.ProcInst, xml.CharData, xml.Comment:
 			// declarations and whitespace between events count towards
@@ -230,16 +225,20 @@ func (r *Reader) Next() (*Event, error) {
 var errOverLimit = errors.New("over limit")
 
 // countingReader counts the bytes the XML decoder takes and fails once
-// limit says so. It is an io.ByteReader, so the decoder takes exactly
-// what it parses and the count is exact.
+// more than max were taken since start (the end of the previous event).
+// It is an io.ByteReader, so the decoder takes exactly what it parses and
+// the count is exact.
 type countingReader struct {
 	r     *bufio.Reader
-	n     int64
-	limit func() bool
+	n     int64 // bytes taken in all
+	start int64 // n at the end of the previous event
+	max   int64
 }
 
+func (c *countingReader) over() bool { return c.n-c.start > c.max }
+
 func (c *countingReader) ReadByte() (byte, error) {
-	if c.limit() {
+	if c.over() {
 		return 0, errOverLimit
 	}
 	b, err := c.r.ReadByte()
@@ -250,7 +249,7 @@ func (c *countingReader) ReadByte() (byte, error) {
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
-	if c.limit() {
+	if c.over() {
 		return 0, errOverLimit
 	}
 	n, err := c.r.Read(p)

@@ -321,10 +321,15 @@ func poiUID(poi string) string   { return "einsatzraum.poi." + poi }
 // poiType is a spot map marker: ATAK draws it as a coloured dot.
 const poiType = "b-m-p-s-m"
 
-func unknownPoint() Point {
+// mapPoint is a point at lat, lon with circular error ce (Unknown when
+// not known); height and linear error are unknown.
+func mapPoint(lat, lon, ce float64) Point {
 	u := FormatNumber(Unknown)
-	return Point{Lat: "0", Lon: "0", Hae: u, Ce: u, Le: u}
+	return Point{Lat: FormatNumber(lat), Lon: FormatNumber(lon), Hae: u, Ce: FormatNumber(ce), Le: u}
 }
+
+// unknownPoint is the point of events that have no place (pings, chats).
+func unknownPoint() Point { return mapPoint(0, 0, Unknown) }
 
 // memberEvent is a room member's position as a friendly ground unit.
 func (s *session) memberEvent(p *einsatzraum.PositionItem, now time.Time) *Event {
@@ -340,8 +345,7 @@ func (s *session) memberEvent(p *einsatzraum.PositionItem, now time.Time) *Event
 		ce = p.AccuracyM
 	}
 	ev := &Event{UID: userUID(p.User), Type: "a-f-G-U-C", How: "m-g", Time: FormatTime(p.TS), Start: FormatTime(p.TS), Stale: FormatTime(stale),
-		Point:  Point{Lat: FormatNumber(p.Lat), Lon: FormatNumber(p.Lon), Hae: FormatNumber(Unknown), Ce: FormatNumber(ce), Le: FormatNumber(Unknown)},
-		Detail: &Detail{Contact: &Contact{Callsign: p.Callsign}}}
+		Point: mapPoint(p.Lat, p.Lon, ce), Detail: &Detail{Contact: &Contact{Callsign: p.Callsign}}}
 	if p.Heading != nil || p.SpeedMps != nil {
 		t := &Track{Course: "0", Speed: "0"}
 		if p.Heading != nil {
@@ -372,7 +376,7 @@ func (s *session) poiMarker(p *einsatzraum.POI) *Event {
 	now := time.Now()
 	ev := &Event{UID: poiUID(p.ID), Type: poiType, How: "h-g-i-g-o", Time: FormatTime(p.CreatedAt), Start: FormatTime(p.CreatedAt),
 		Stale:  FormatTime(now.Add(365 * 24 * time.Hour)),
-		Point:  Point{Lat: FormatNumber(p.Lat), Lon: FormatNumber(p.Lon), Hae: FormatNumber(Unknown), Ce: FormatNumber(Unknown), Le: FormatNumber(Unknown)},
+		Point:  mapPoint(p.Lat, p.Lon, Unknown),
 		Detail: &Detail{Contact: &Contact{Callsign: p.Name}, Color: &Color{ARGB: -65536}, Usericon: &Usericon{IconSetPath: "COT_MAPPING_SPOTMAP/b-m-p-s-m/-65536"}}}
 	if p.Description != "" {
 		ev.Detail.Remarks = &Remarks{Text: p.Description}
