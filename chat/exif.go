@@ -27,9 +27,18 @@ func readEXIF(r io.Reader) exifInfo {
 			return exifInfo{}
 		}
 		marker := b[i+1]
+		// size counts the two length bytes themselves: anything under 2 is
+		// a broken segment, and the segment must lie inside what we read.
 		size := int(binary.BigEndian.Uint16(b[i+2:]))
-		if marker == 0xE1 && i+4+size-2 <= len(b) && bytes.HasPrefix(b[i+4:], []byte("Exif\x00\x00")) {
-			return parseTIFF(b[i+10 : i+2+size])
+		if size < 2 {
+			return exifInfo{}
+		}
+		end := i + 2 + size
+		if marker == 0xE1 && end <= len(b) {
+			segment := b[i+4 : end]
+			if payload, ok := bytes.CutPrefix(segment, []byte("Exif\x00\x00")); ok {
+				return parseTIFF(payload)
+			}
 		}
 		if marker == 0xDA { // start of scan: no EXIF before the image data
 			return exifInfo{}

@@ -84,6 +84,7 @@ func New(cfg Config) *Server {
 		ErrorHandler:          errorHandler(cfg.Logger),
 	})
 	s := &Server{app: app, svc: cfg.Service, log: cfg.Logger, layers: cfg.Layers, maxUpload: cfg.MaxUpload, bodyLimit: cfg.BodyLimit}
+	app.Use(recoverPanics(cfg.Logger))
 	app.Use(requestMetrics(cfg.Registry))
 	app.Use(securityHeaders(cfg.TLS))
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })

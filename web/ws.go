@@ -189,6 +189,7 @@ func (ws *wsConn) readReady() {
 	if !ws.reading.CompareAndSwap(false, true) {
 		return
 	}
+	defer ws.recoverSocket()
 	bp := ws.ep.bufs.Get().(*[]byte)
 	defer ws.ep.bufs.Put(bp)
 	for {
@@ -212,6 +213,7 @@ func (ws *wsConn) readReady() {
 
 // readLoop reads a socket the poller does not watch until it ends.
 func (ws *wsConn) readLoop() {
+	defer ws.recoverSocket()
 	buf := make([]byte, 4096)
 	for {
 		n, err := ws.conn.Read(buf)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -122,6 +123,7 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		g.wg.Add(1)
 		go func() {
 			defer g.wg.Done()
+			defer g.recoverConn(conn)
 			g.serveConn(ctx, conn)
 		}()
 	}
@@ -135,6 +137,16 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		return nil
 	}
 	return fmt.Errorf("cot: accept: %w", err)
+}
+
+// recoverConn is deferred by each connection's goroutine: a panic while
+// handling a client's bytes is logged and ends that one connection, never
+// the process.
+func (g *Gateway) recoverConn(conn net.Conn) {
+	if r := recover(); r != nil {
+		g.log.Error("cot: connection handler panicked; connection closed", "remote", conn.RemoteAddr(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		conn.Close()
+	}
 }
 
 // serveConn runs one TAK connection: TLS handshake, the authenticating
