@@ -35,7 +35,7 @@ test: lint test-deps ui
 ## exceeded" and no finding (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 40000x
 FUZZ_TARGETS := web:FuzzDecodeMessageBody web:FuzzDecodePosition web:FuzzMultipart \
-	layers:FuzzReadGeoJSON layers:FuzzReadCSV chat:FuzzIngest einsatzraum:FuzzClientFrame web:FuzzFrameReader einsatzraum/cot:FuzzReader
+	layers:FuzzReadGeoJSON layers:FuzzReadCSV chat:FuzzIngest chat:FuzzReadEXIF chat:FuzzEXIFSegment einsatzraum:FuzzClientFrame web:FuzzFrameReader einsatzraum/cot:FuzzReader
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$name ($(FUZZTIME))"; \
