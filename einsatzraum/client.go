@@ -2,17 +2,17 @@ package einsatzraum
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"sync"
 	"time"
 
 	"github.com/einsatzraum/einsatzraum/geo"
 )
 
-// Client is one live connection of an authenticated actor. The web layer
-// creates it with Hub.Connect, feeds it the frames it reads with
-// HandleFrame, and calls Detach when the socket's reader ends.
+// Client is one live connection of an authenticated actor. A transport
+// creates it with Hub.Connect, turns what its peer sends into the
+// commands Subscribe, Unsubscribe, ReportPosition and BadFrame, and calls
+// Detach when the socket's reader ends. What the client then receives is
+// described in live_frames.go.
 //
 // Writes: at most one writer goroutine exists per socket, and only while
 // there is something to write (frames, a ping, the close), so an idle
@@ -29,8 +29,7 @@ type Client struct {
 	mu          sync.Mutex
 	subs        map[string]*subscription
 	closing     bool
-	closeCode   int
-	closeReason string
+	closeReason CloseReason
 	flush       bool // write what is queued before closing
 	closeC      chan struct{}
 	badFrames   int
@@ -60,7 +59,7 @@ func (c *Client) Done() <-chan struct{} { return c.closeC }
 // Detach ends the client after its socket's reader stopped: subscriptions
 // are dropped and the socket is closed.
 func (c *Client) Detach() {
-	c.Close(CloseNormal, "")
+	c.Close(CloseNormal)
 	<-c.writerDone
 	c.mu.Lock()
 	subs := c.subs
@@ -78,20 +77,21 @@ func (c *Client) Detach() {
 	}
 }
 
-// Close closes the connection with code at once, dropping queued frames.
-func (c *Client) Close(code int, reason string) { c.startClose(code, reason, false) }
+// Close closes the connection for reason at once: the frame being written
+// is finished, the queued ones are dropped.
+func (c *Client) Close(reason CloseReason) { c.startClose(reason, false) }
 
-// closeAfterFlush closes the connection with code after writing what is
+// closeAfterFlush closes the connection for reason after writing what is
 // queued (the wipe frame).
-func (c *Client) closeAfterFlush(code int, reason string) { c.startClose(code, reason, true) }
+func (c *Client) closeAfterFlush(reason CloseReason) { c.startClose(reason, true) }
 
-func (c *Client) startClose(code int, reason string, flush bool) {
+func (c *Client) startClose(reason CloseReason, flush bool) {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
 		return
 	}
-	c.closing, c.closeCode, c.closeReason, c.flush = true, code, reason, flush
+	c.closing, c.closeReason, c.flush = true, reason, flush
 	close(c.closeC)
 	c.cancel()
 	c.mu.Unlock()
@@ -100,10 +100,10 @@ func (c *Client) startClose(code int, reason string, flush bool) {
 
 // send queues a frame without blocking; a full queue closes the client
 // with CloseSlow.
-func (c *Client) send(frame []byte) {
+func (c *Client) send(frame Frame) {
 	if !c.q.push(frame) {
 		c.hub.metrics.slowCloses.Inc()
-		c.Close(CloseSlow, "too slow: resume from your last seq")
+		c.Close(CloseSlow)
 		return
 	}
 	c.kick()
@@ -152,12 +152,12 @@ func (c *Client) write() {
 		}
 		if ping {
 			if err := c.sock.Ping(time.Now().Add(c.hub.cfg.WriteTimeout)); err != nil {
-				c.markClosing(CloseGoingAway, "ping failed")
+				c.markClosing(CloseFailed)
 				continue
 			}
 		}
 		if err := c.writeQueued(); err != nil {
-			c.markClosing(CloseGoingAway, "write failed")
+			c.markClosing(CloseFailed)
 			continue
 		}
 		c.mu.Lock()
@@ -172,19 +172,21 @@ func (c *Client) write() {
 
 // markClosing marks the client closing from the writer itself, which
 // goes on to close the socket.
-func (c *Client) markClosing(code int, reason string) {
+func (c *Client) markClosing(reason CloseReason) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
 		return
 	}
-	c.closing, c.closeCode, c.closeReason = true, code, reason
+	c.closing, c.closeReason = true, reason
 	close(c.closeC)
 	c.cancel()
 }
 
 // writeQueued writes the queued frames. It stops early when the client is
-// closing without flush, so a slow client's backlog is not written.
+// closing without flush, so a slow client's backlog is not written; the
+// frame being written is always finished first (the socket never sees a
+// close in the middle of a frame).
 func (c *Client) writeQueued() error {
 	for _, f := range c.q.take() {
 		select {
@@ -197,7 +199,7 @@ func (c *Client) writeQueued() error {
 			}
 		default:
 		}
-		if err := c.sock.WriteText(f, time.Now().Add(c.hub.cfg.WriteTimeout)); err != nil {
+		if err := c.sock.Write(f, time.Now().Add(c.hub.cfg.WriteTimeout)); err != nil {
 			return err
 		}
 		c.hub.metrics.framesSent.Inc()
@@ -207,84 +209,84 @@ func (c *Client) writeQueued() error {
 
 func (c *Client) finish() {
 	c.mu.Lock()
-	code, reason := c.closeCode, c.closeReason
+	reason := c.closeReason
 	c.finished = true
 	c.mu.Unlock()
-	_ = c.sock.Close(code, reason, time.Now().Add(time.Second))
+	_ = c.sock.Close(reason, time.Now().Add(c.hub.cfg.WriteTimeout))
 	close(c.writerDone)
 }
 
-// HandleFrame handles one text frame from the client. Bad frames get an
-// error frame; MaxBadFrames of them in a row close the connection.
-func (c *Client) HandleFrame(data []byte) {
-	var f clientFrame
-	if err := json.Unmarshal(data, &f); err != nil {
-		c.badFrame("", "malformed_frame", "a frame must be a JSON object with a type")
-		return
+// Subscribe follows room from since (0: from the start of what the actor
+// may see): see live_frames.go for what arrives. A failure is sent to the
+// client as an ErrorFrame and returned; a subscription to a room already
+// followed restarts it.
+func (c *Client) Subscribe(room string, since int64) error {
+	if since < 0 {
+		c.BadFrame(room, "invalid_since", "since must be >= 0")
+		return Errorf(KindInvalid, "invalid_since", "since must be >= 0")
 	}
-	switch f.Type {
-	case "subscribe":
-		if f.Since != nil && *f.Since < 0 {
-			c.badFrame(f.Room, "invalid_since", "since must be >= 0")
-			return
-		}
-		var since int64
-		if f.Since != nil {
-			since = *f.Since
-		}
-		if err := c.subscribe(f.Room, since); err != nil {
-			code, msg := "internal", "internal error"
-			if de := AsError(err); de != nil {
-				code, msg = de.Code, de.Message
-			} else {
-				c.hub.log.Error("hub: subscribe", "room", f.Room, "err", err)
-			}
-			c.send(encodeErrorFrame(f.Room, code, msg))
-			return
-		}
-	case "unsubscribe":
-		c.unsubscribe(f.Room)
-	case "position":
-		var p geo.Position
-		if err := json.Unmarshal(data, &p); err != nil {
-			c.badFrame("", "malformed_position", "a position frame needs lat, lon and ts (RFC 3339) as numbers and a string")
-			return
-		}
-		_, rejected, err := c.hub.svc.ReportPositions(c.ctx, c.actor, []geo.Position{p})
-		if err != nil {
-			c.hub.log.Warn("hub: position", "err", err)
-			c.send(encodeErrorFrame("", "position_failed", "the position could not be taken"))
-			return
-		}
-		if len(rejected) > 0 {
-			c.badFrame("", rejected[0].Code, rejected[0].Message)
-			return
-		}
-	case "":
-		c.badFrame(f.Room, "missing_type", "a frame needs a type")
-		return
-	default:
-		c.badFrame(f.Room, "unknown_frame_type", fmt.Sprintf("unknown frame type %q (want subscribe, unsubscribe or position)", f.Type))
-		return
+	err := c.subscribe(room, since)
+	if err == nil {
+		c.goodFrame()
+		return nil
 	}
-	c.mu.Lock()
-	c.badFrames = 0
-	c.mu.Unlock()
+	if c.ctx.Err() != nil {
+		return err // the connection is closing: nobody to tell
+	}
+	code, msg := "internal", "internal error"
+	if de := AsError(err); de != nil {
+		code, msg = de.Code, de.Message
+	} else {
+		c.hub.log.Error("hub: subscribe", "room", room, "err", err)
+	}
+	c.send(&ErrorFrame{Room: room, Code: code, Message: msg})
+	return err
 }
 
-// BadFrame reports a frame the web layer rejected before decoding (binary).
-func (c *Client) BadFrame(code, message string) { c.badFrame("", code, message) }
+// Unsubscribe stops following room; unknown rooms are ignored.
+func (c *Client) Unsubscribe(room string) {
+	c.unsubscribe(room)
+	c.goodFrame()
+}
 
-func (c *Client) badFrame(room, code, message string) {
+// ReportPosition takes the actor's position as POST /positions does; a
+// rejected one is answered with an ErrorFrame and counts as a bad frame.
+func (c *Client) ReportPosition(p geo.Position) {
+	_, rejected, err := c.hub.svc.ReportPositions(c.ctx, c.actor, []geo.Position{p})
+	if err != nil {
+		if c.ctx.Err() == nil {
+			c.hub.log.Warn("hub: position", "err", err)
+			c.send(&ErrorFrame{Code: "position_failed", Message: "the position could not be taken"})
+		}
+		return
+	}
+	if len(rejected) > 0 {
+		c.BadFrame("", rejected[0].Code, rejected[0].Message)
+		return
+	}
+	c.goodFrame()
+}
+
+// BadFrame answers something the client sent that the transport or the
+// hub could not take with an ErrorFrame; MaxBadFrames of them in a row
+// close the connection with ClosePolicy.
+func (c *Client) BadFrame(room, code, message string) {
 	c.hub.metrics.badFrames.Inc()
-	c.send(encodeErrorFrame(room, code, message))
+	c.send(&ErrorFrame{Room: room, Code: code, Message: message})
 	c.mu.Lock()
 	c.badFrames++
 	tooMany := c.badFrames >= c.hub.cfg.MaxBadFrames
 	c.mu.Unlock()
 	if tooMany {
-		c.closeAfterFlush(ClosePolicy, "too many bad frames")
+		c.closeAfterFlush(ClosePolicy)
 	}
+}
+
+// goodFrame ends a run of bad frames.
+func (c *Client) goodFrame() {
+	c.mu.Lock()
+	c.badFrames = 0
+	c.mu.Unlock()
 }
 
 // dropSub ends s if it is still the client's subscription of its room.
@@ -470,7 +472,7 @@ func (s *subscription) replay() {
 		if err != nil {
 			if s.ctx.Err() == nil {
 				s.client.hub.log.Warn("hub: replay", "room", s.room, "err", err)
-				s.client.send(encodeErrorFrame(s.room, "replay_failed", "could not read the room's events; subscribe again"))
+				s.client.send(&ErrorFrame{Room: s.room, Code: "replay_failed", Message: "could not read the room's events; subscribe again"})
 				s.client.dropSub(s)
 			}
 			return
@@ -528,7 +530,7 @@ func (s *subscription) goLive() bool {
 		}
 	}
 	s.pending, s.replaying = nil, false
-	s.client.send(encodeSubscribedFrame(s.room, s.lastSeq))
+	s.client.send(&SubscribedFrame{Room: s.room, Seq: s.lastSeq})
 	return true
 }
 

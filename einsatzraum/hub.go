@@ -13,17 +13,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Socket is one client connection as the hub sees it. The web layer
-// implements it over a WebSocket. Only the client's writer goroutine calls
-// WriteText, Ping and Close.
+// Socket is one client connection as the hub sees it, implemented by each
+// transport (WebSocket in package web, TAK in package cot). Only the
+// client's writer goroutine calls Write, Ping and Close.
 type Socket interface {
-	// WriteText sends one text frame; it fails once deadline passes.
-	WriteText(frame []byte, deadline time.Time) error
-	// Ping sends a ping control frame.
+	// Write encodes f in the transport's format (once per frame, through
+	// Encode) and sends it; it fails once deadline passes.
+	Write(f Frame, deadline time.Time) error
+	// Ping asks the peer for a sign of life, where the transport has one.
 	Ping(deadline time.Time) error
-	// Close sends a close frame with code and reason (best effort) and
-	// closes the connection, which ends the reader too.
-	Close(code int, reason string, deadline time.Time) error
+	// Close tells the peer why the connection ends (where the transport
+	// can) and closes the connection, which ends the reader too.
+	Close(reason CloseReason, deadline time.Time) error
 }
 
 // DefaultPingInterval is how often the hub pings a socket unless
@@ -187,7 +188,7 @@ func (h *Hub) Resync() {
 func (h *Hub) Shutdown() {
 	clients := h.allClients()
 	for _, c := range clients {
-		c.Close(CloseGoingAway, "server shutting down")
+		c.Close(CloseGoingAway)
 	}
 	for _, c := range clients {
 		<-c.writerDone
@@ -220,8 +221,8 @@ func (h *Hub) CloseDevice(deviceID string) int {
 	}
 	h.mu.Unlock()
 	for _, c := range hit {
-		c.q.push(wipeFrame) // a full queue drops it; the close still comes
-		c.closeAfterFlush(CloseRevoked, "device revoked")
+		c.q.push(&WipeFrame{}) // a full queue drops it; the close still comes
+		c.closeAfterFlush(CloseRevoked)
 	}
 	return len(hit)
 }

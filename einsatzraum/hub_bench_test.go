@@ -23,14 +23,14 @@ type countingSocket struct {
 	done   chan struct{}
 }
 
-func (s *countingSocket) WriteText([]byte, time.Time) error {
+func (s *countingSocket) Write(einsatzraum.Frame, time.Time) error {
 	if s.total.Add(1) == s.target.Load() {
 		s.done <- struct{}{}
 	}
 	return nil
 }
-func (s *countingSocket) Ping(time.Time) error               { return nil }
-func (s *countingSocket) Close(int, string, time.Time) error { return nil }
+func (s *countingSocket) Ping(time.Time) error                           { return nil }
+func (s *countingSocket) Close(einsatzraum.CloseReason, time.Time) error { return nil }
 
 // BenchmarkHubFanOut measures the fan-out of one room event to n live
 // subscribers: from the bus publish until every subscriber's writer has
@@ -80,7 +80,9 @@ func benchFanOut(b *testing.B, n int) {
 	target.Store(-1) // no signal while subscribing
 	for _, u := range users {
 		c := hub.Connect(&einsatzraum.Actor{User: u}, &countingSocket{total: &total, target: &target, done: done})
-		c.HandleFrame([]byte(`{"type":"subscribe","room":"rm_bench","since":0}`))
+		if err := c.Subscribe("rm_bench", 0); err != nil {
+			b.Fatal(err)
+		}
 	}
 	// A subscription writes a few frames of its own (the map snapshot,
 	// "subscribed"); wait until they are out, then count from zero.

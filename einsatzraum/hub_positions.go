@@ -2,7 +2,6 @@ package einsatzraum
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -10,25 +9,17 @@ import (
 	"github.com/einsatzraum/einsatzraum/geo"
 )
 
-// PositionItem is one entry of a positions frame (API.md).
+// PositionItem is one member's latest position in a PositionsFrame.
 type PositionItem struct {
-	User      string     `json:"user"`
-	Callsign  string     `json:"callsign"`
-	Lat       float64    `json:"lat"`
-	Lon       float64    `json:"lon"`
-	TS        time.Time  `json:"ts"`
-	AccuracyM float64    `json:"accuracy_m"`
-	Heading   *float64   `json:"heading,omitempty"`
-	SpeedMps  *float64   `json:"speed_mps,omitempty"`
-	Stale     bool       `json:"stale"`
-	StaleAt   *time.Time `json:"stale_at,omitempty"` // the reporter's stale time, if it gave one
-}
-
-type positionsFrame struct {
-	Type    string         `json:"type"`
-	Room    string         `json:"room"`
-	Items   []PositionItem `json:"items"`
-	Removed []string       `json:"removed,omitempty"` // users who left the room's map (an extension of API.md)
+	User      string
+	Callsign  string
+	Lat, Lon  float64
+	TS        time.Time
+	AccuracyM float64
+	Heading   *float64   // degrees clockwise from north; nil: unknown
+	SpeedMps  *float64   // nil: unknown
+	Stale     bool       // no report for StaleAfter, or past StaleAt
+	StaleAt   *time.Time // the reporter's own stale time, if it gave one
 }
 
 // positionFanout coalesces position changes per room: between two flushes
@@ -109,7 +100,7 @@ func (pf *positionFanout) flush(ctx context.Context) {
 
 // snapshot is the frame with every live position of the room, sent to a
 // new subscriber.
-func (pf *positionFanout) snapshot(ctx context.Context, room string) []byte {
+func (pf *positionFanout) snapshot(ctx context.Context, room string) *PositionsFrame {
 	es := pf.hub.svc.tracker.All(room, nil)
 	ps := make([]geo.Position, len(es))
 	for i, e := range es {
@@ -118,15 +109,14 @@ func (pf *positionFanout) snapshot(ctx context.Context, room string) []byte {
 	return pf.frame(ctx, room, ps, nil)
 }
 
-func (pf *positionFanout) frame(ctx context.Context, room string, ps []geo.Position, removed []string) []byte {
+func (pf *positionFanout) frame(ctx context.Context, room string, ps []geo.Position, removed []string) *PositionsFrame {
 	names := pf.lookup(ctx, ps)
 	items := make([]PositionItem, len(ps))
 	for i, p := range ps {
 		items[i] = PositionItem{User: p.User, Callsign: names[p.User].Callsign, Lat: p.Lat, Lon: p.Lon, TS: p.TS,
 			AccuracyM: p.AccuracyM, Heading: p.Heading, SpeedMps: p.SpeedMps, StaleAt: p.StaleAt, Stale: pf.hub.svc.tracker.Stale(p)}
 	}
-	b, _ := json.Marshal(positionsFrame{Type: "positions", Room: room, Items: items, Removed: removed})
-	return b
+	return &PositionsFrame{Room: room, Items: items, Removed: removed}
 }
 
 // lookup returns the names of the positions' users, reading the unknown

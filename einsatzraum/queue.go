@@ -10,7 +10,7 @@ import (
 // which the server paces itself, use waitBelow first.
 type outQueue struct {
 	mu     sync.Mutex
-	frames [][]byte
+	frames []Frame
 	limit  int
 	space  chan struct{} // signalled when frames were taken
 }
@@ -20,7 +20,7 @@ func newOutQueue(limit int) *outQueue {
 }
 
 // push appends f unless the queue is full; it reports whether it did.
-func (q *outQueue) push(f []byte) bool {
+func (q *outQueue) push(f Frame) bool {
 	q.mu.Lock()
 	if len(q.frames) >= q.limit {
 		q.mu.Unlock()
@@ -46,7 +46,7 @@ func (q *outQueue) waitBelow(ctx context.Context, n int) error {
 }
 
 // take removes and returns every queued frame.
-func (q *outQueue) take() [][]byte {
+func (q *outQueue) take() []Frame {
 	q.mu.Lock()
 	fs := q.frames
 	q.frames = nil

@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
 )
 
 // recoverPanics turns a panic in any later handler into a logged 500 with
@@ -25,19 +27,15 @@ func recoverPanics(log *slog.Logger) fiber.Handler {
 	}
 }
 
-// closeInternalError is RFC 6455's 1011: the server met a condition it
-// did not expect.
-const closeInternalError = 1011
-
 // recoverSocket is deferred by every goroutine that reads a live socket: a
 // panic while handling a client's bytes is logged and ends that one
 // connection (close code 1011, internal error), never the process.
-func (ws *wsConn) recoverSocket() {
+func (c *wsConn) recoverSocket() {
 	r := recover()
 	if r == nil {
 		return
 	}
-	ws.ep.log.Error("live: socket reader panicked; connection closed", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-	ws.client.Close(closeInternalError, "internal error")
-	ws.end()
+	c.ep.log.Error("live: socket reader panicked; connection closed", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	c.client.Close(einsatzraum.CloseFailed)
+	c.end()
 }

@@ -3,8 +3,8 @@ package web
 import (
 	"crypto/sha1"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gobwas/ws"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
@@ -38,10 +39,11 @@ type LiveConfig struct {
 // it has bytes (TLS sockets, and every socket off Linux, keep a reader
 // goroutine each). A sweeper closes sockets silent for longer than PongWait.
 type liveEndpoint struct {
-	cfg  LiveConfig
-	log  *slog.Logger
-	poll *readPoller // nil: a reader goroutine per socket
-	bufs sync.Pool   // *[]byte read buffers, lent to a reader while it reads
+	cfg   LiveConfig
+	log   *slog.Logger
+	poll  *readPoller           // nil: a reader goroutine per socket
+	codec *einsatzraum.CodecKey // the JSON encodings in the frames' memos
+	bufs  sync.Pool             // *[]byte read buffers, lent to a reader while it reads
 
 	mu    sync.Mutex
 	conns map[*wsConn]struct{}
@@ -59,7 +61,7 @@ func newLiveEndpoint(cfg LiveConfig, log *slog.Logger) *liveEndpoint {
 	if cfg.PongWait <= 0 {
 		cfg.PongWait = 60 * time.Second
 	}
-	e := &liveEndpoint{cfg: cfg, log: log, conns: map[*wsConn]struct{}{}, stopC: make(chan struct{}), done: make(chan struct{})}
+	e := &liveEndpoint{cfg: cfg, log: log, codec: einsatzraum.NewCodecKey("json"), conns: map[*wsConn]struct{}{}, stopC: make(chan struct{}), done: make(chan struct{})}
 	e.bufs.New = func() any { b := make([]byte, readBufferSize); return &b }
 	p, err := newReadPoller(log)
 	if err != nil {
@@ -163,7 +165,15 @@ func (e *liveEndpoint) sweep() {
 }
 
 // wsConn is one WebSocket: the hub's Socket for writing, and the reader
-// that feeds the client's frames to the hub.
+// that turns the client's frames into hub commands.
+//
+// Closing follows RFC 6455 7.1: whoever closes first sends a close frame;
+// the other side answers with one; then the server closes the TCP
+// connection. A close the server starts waits for the client's answer at
+// most closeWait; the socket is read to the end meanwhile, so the
+// connection ends with FIN, not RST. A frame is never interleaved with
+// another: a write that timed out half-way through a frame leaves the
+// stream broken, and then no close frame follows (the connection is cut).
 type wsConn struct {
 	ep     *liveEndpoint
 	conn   net.Conn
@@ -174,163 +184,230 @@ type wsConn struct {
 	reader   frameReader  // used by one reader at a time
 	reading  atomic.Bool  // a reader goroutine runs (poller mode)
 	lastRead atomic.Int64 // unix nanoseconds of the last bytes read
+	closing  atomic.Bool  // a close frame was sent or received: data frames are ignored
 
-	wmu        sync.Mutex // one frame written at a time
-	header     [10]byte
-	closeSent  bool
+	wmu        sync.Mutex // one whole frame written at a time
+	header     [ws.MaxHeaderSize]byte
+	closeSent  bool // our close frame went out
+	broken     bool // a frame was half-written: nothing more may be written
 	closeTimer *time.Timer
 
 	endOnce sync.Once
 }
 
+// closeWait bounds how long a close the server started waits for the
+// client's answer before the connection is cut.
+const closeWait = 2 * time.Second
+
 // readReady reads a socket the poller reported readable until it holds
 // nothing more, then re-arms it.
-func (ws *wsConn) readReady() {
-	if !ws.reading.CompareAndSwap(false, true) {
+func (c *wsConn) readReady() {
+	if !c.reading.CompareAndSwap(false, true) {
 		return
 	}
-	defer ws.recoverSocket()
-	bp := ws.ep.bufs.Get().(*[]byte)
-	defer ws.ep.bufs.Put(bp)
+	defer c.recoverSocket()
+	bp := c.ep.bufs.Get().(*[]byte)
+	defer c.ep.bufs.Put(bp)
 	for {
-		n, err := readNonblocking(ws.raw, *bp)
+		n, err := readNonblocking(c.raw, *bp)
 		if err != nil && errWouldBlock(err) {
 			break
 		}
-		if n > 0 && !ws.consume((*bp)[:n]) {
+		if n > 0 && !c.consume((*bp)[:n]) {
 			return
 		}
 		if err != nil || n == 0 {
-			ws.end()
+			c.end()
 			return
 		}
 	}
-	ws.reading.Store(false)
-	if err := ws.ep.poll.arm(ws); err != nil {
-		ws.end()
+	c.reading.Store(false)
+	if err := c.ep.poll.arm(c); err != nil {
+		c.end()
 	}
 }
 
 // readLoop reads a socket the poller does not watch until it ends.
-func (ws *wsConn) readLoop() {
-	defer ws.recoverSocket()
+func (c *wsConn) readLoop() {
+	defer c.recoverSocket()
 	buf := make([]byte, 4096)
 	for {
-		n, err := ws.conn.Read(buf)
-		if n > 0 && !ws.consume(buf[:n]) {
+		n, err := c.conn.Read(buf)
+		if n > 0 && !c.consume(buf[:n]) {
 			return
 		}
 		if err != nil {
-			ws.end()
+			c.end()
 			return
 		}
 	}
 }
 
 // consume decodes bytes read from the socket and handles their frames. It
-// reports false when the socket is done with reading: closed by the
-// client, or a frame broke the protocol (the client is then closed with
-// the matching code).
-func (ws *wsConn) consume(data []byte) bool {
-	ws.lastRead.Store(time.Now().UnixNano())
+// reports false once the connection ended. A frame that breaks the
+// protocol closes the connection with the matching code; the socket is
+// read on, for the client's close answer.
+func (c *wsConn) consume(data []byte) bool {
+	c.lastRead.Store(time.Now().UnixNano())
 	more := true
-	err := ws.reader.feed(data, func(op byte, payload []byte) bool {
-		more = ws.handle(op, payload)
+	err := c.reader.feed(data, func(op ws.OpCode, payload []byte) bool {
+		more = c.handle(op, payload)
 		return more
 	})
 	var pe *protocolError
 	if errors.As(err, &pe) {
-		ws.client.Close(pe.code, pe.reason)
-		return false
+		c.closing.Store(true)
+		c.client.Close(pe.reason)
+		// Frames after the refused one in the same read (the client's
+		// close answer) are decoded now, not when more bytes come.
+		for more && len(c.reader.partial) > 0 && !c.reader.lost {
+			before := len(c.reader.partial)
+			_ = c.reader.feed(nil, func(op ws.OpCode, payload []byte) bool {
+				more = c.handle(op, payload)
+				return more
+			})
+			if len(c.reader.partial) == before {
+				break // an incomplete frame: wait for its bytes
+			}
+		}
 	}
 	return more
 }
 
 // handle acts on one message or control frame; false ends the reading.
-func (ws *wsConn) handle(op byte, payload []byte) bool {
+func (c *wsConn) handle(op ws.OpCode, payload []byte) bool {
 	switch op {
-	case opText:
-		ws.client.HandleFrame(payload)
-	case opBinary:
-		ws.client.BadFrame("binary_frame", "frames must be JSON text")
-	case opPing:
-		_ = ws.writeFrame(opPong, payload, time.Now().Add(time.Second))
-	case opPong: // the read itself kept the socket alive
-	case opClose:
-		code := einsatzraum.CloseNormal
-		if len(payload) >= 2 {
-			code = int(binary.BigEndian.Uint16(payload))
+	case ws.OpClose:
+		return c.closeReceived(payload)
+	case ws.OpPing:
+		if !c.closing.Load() {
+			_ = c.writeFrame(ws.OpPong, payload, time.Now().Add(time.Second))
 		}
-		ws.answerClose(code)
-		return false
+	case ws.OpPong: // the read itself kept the socket alive
+	case ws.OpText:
+		if !c.closing.Load() {
+			handleClientText(c.client, payload)
+		}
+	case ws.OpBinary:
+		if !c.closing.Load() {
+			c.client.BadFrame("", "binary_frame", "frames must be JSON text")
+		}
 	}
 	return true
 }
 
-// answerClose answers the client's close frame (unless ours went first)
-// and ends the connection.
-func (ws *wsConn) answerClose(code int) {
-	_ = ws.Close(code, "", time.Now().Add(time.Second))
-	ws.end()
+// closeReceived handles the client's close frame: the answer to ours, or
+// the client's own close, which is validated and echoed (an invalid one
+// fails the connection with 1002 or 1007). Either way the server then
+// closes the TCP connection.
+func (c *wsConn) closeReceived(payload []byte) bool {
+	c.closing.Store(true)
+	c.wmu.Lock()
+	answered := c.closeSent
+	c.wmu.Unlock()
+	if !answered {
+		code, err := parseClientClose(payload)
+		var pe *protocolError
+		switch {
+		case errors.As(err, &pe):
+			_ = c.writeClose(closePayload(closeCode(pe.reason), pe.text), time.Now().Add(time.Second))
+		case code == 0:
+			_ = c.writeClose(nil, time.Now().Add(time.Second))
+		default:
+			_ = c.writeClose(closePayload(code, ""), time.Now().Add(time.Second))
+		}
+	}
+	c.end()
+	return false
 }
 
 // end closes the socket once and detaches the client from the hub.
-func (ws *wsConn) end() {
-	ws.endOnce.Do(func() {
-		ws.ep.mu.Lock()
-		delete(ws.ep.conns, ws)
-		ws.ep.mu.Unlock()
-		if ws.raw != nil {
-			ws.ep.poll.remove(ws)
+func (c *wsConn) end() {
+	c.endOnce.Do(func() {
+		c.ep.mu.Lock()
+		delete(c.ep.conns, c)
+		c.ep.mu.Unlock()
+		if c.raw != nil {
+			c.ep.poll.remove(c)
 		}
-		ws.wmu.Lock()
-		if ws.closeTimer != nil {
-			ws.closeTimer.Stop()
+		c.wmu.Lock()
+		if c.closeTimer != nil {
+			c.closeTimer.Stop()
 		}
-		ws.wmu.Unlock()
-		_ = ws.conn.Close()
-		go ws.client.Detach()
+		c.wmu.Unlock()
+		_ = c.conn.Close()
+		go c.client.Detach()
 	})
 }
 
-// WriteText implements einsatzraum.Socket.
-func (ws *wsConn) WriteText(frame []byte, deadline time.Time) error {
-	return ws.writeFrame(opText, frame, deadline)
+// Write implements einsatzraum.Socket: the frame's JSON (encoded once for
+// every socket) as one text frame.
+func (c *wsConn) Write(f einsatzraum.Frame, deadline time.Time) error {
+	text, err := einsatzraum.Encode(f, c.ep.codec, encodeFrame)
+	if err != nil {
+		c.ep.log.Error("live: frame not encoded", "frame", fmt.Sprintf("%T", f), "err", err)
+		return nil // one frame the codec cannot take must not end the connection
+	}
+	return c.writeFrame(ws.OpText, text, deadline)
 }
 
 // Ping implements einsatzraum.Socket.
-func (ws *wsConn) Ping(deadline time.Time) error { return ws.writeFrame(opPing, nil, deadline) }
+func (c *wsConn) Ping(deadline time.Time) error { return c.writeFrame(ws.OpPing, nil, deadline) }
 
-// Close implements einsatzraum.Socket: it sends the close frame and closes
-// the connection when the client answers it, or one second later.
-func (ws *wsConn) Close(code int, reason string, deadline time.Time) error {
-	ws.wmu.Lock()
-	defer ws.wmu.Unlock()
-	if ws.closeSent {
-		return nil
+// Close implements einsatzraum.Socket: it sends the close frame for reason
+// and waits for the client's answer at most closeWait; a connection whose
+// stream is broken is cut at once.
+func (c *wsConn) Close(reason einsatzraum.CloseReason, deadline time.Time) error {
+	c.closing.Store(true)
+	err := c.writeClose(closePayload(closeCode(reason), reason.String()), deadline)
+	c.wmu.Lock()
+	waiting := c.closeSent && !c.broken && err == nil
+	if waiting && c.closeTimer == nil {
+		c.closeTimer = time.AfterFunc(closeWait, c.end)
 	}
-	ws.closeSent = true
-	ws.closeTimer = time.AfterFunc(time.Second, ws.end)
-	return ws.writeLocked(opClose, closePayload(code, reason), deadline)
+	c.wmu.Unlock()
+	if !waiting {
+		c.end()
+	}
+	return err
 }
 
-func (ws *wsConn) writeFrame(op byte, payload []byte, deadline time.Time) error {
-	ws.wmu.Lock()
-	defer ws.wmu.Unlock()
-	if ws.closeSent {
+// writeClose writes a close frame once, unless the stream is broken.
+func (c *wsConn) writeClose(payload []byte, deadline time.Time) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closeSent {
+		return nil
+	}
+	if c.broken {
 		return net.ErrClosed
 	}
-	return ws.writeLocked(op, payload, deadline)
+	c.closeSent = true
+	return c.writeLocked(ws.OpClose, payload, deadline)
+}
+
+func (c *wsConn) writeFrame(op ws.OpCode, payload []byte, deadline time.Time) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closeSent || c.broken {
+		return net.ErrClosed
+	}
+	return c.writeLocked(op, payload, deadline)
 }
 
 // writeLocked writes one unmasked frame with a single system call where
-// the connection allows (writev). The caller holds wmu.
-func (ws *wsConn) writeLocked(op byte, payload []byte, deadline time.Time) error {
-	if err := ws.conn.SetWriteDeadline(deadline); err != nil {
+// the connection allows (writev). A write that fails after part of the
+// frame went out breaks the stream for good. The caller holds wmu.
+func (c *wsConn) writeLocked(op ws.OpCode, payload []byte, deadline time.Time) error {
+	if err := c.conn.SetWriteDeadline(deadline); err != nil {
 		return err
 	}
-	bufs := net.Buffers{appendFrameHeader(ws.header[:0], op, len(payload)), payload}
-	_, err := bufs.WriteTo(ws.conn)
+	head := appendFrameHeader(c.header[:0], op, len(payload))
+	bufs := net.Buffers{head, payload}
+	n, err := bufs.WriteTo(c.conn)
+	if err != nil && n > 0 {
+		c.broken = true
+	}
 	return err
 }
 

@@ -1,195 +1,261 @@
 package web
 
 import (
-	"encoding/binary"
+	"bytes"
+	"errors"
+	"io"
 	"unicode/utf8"
+
+	"github.com/gobwas/ws"
 
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
 )
 
-// WebSocket opcodes (RFC 6455 section 5.2).
-const (
-	opContinuation = 0x0
-	opText         = 0x1
-	opBinary       = 0x2
-	opClose        = 0x8
-	opPing         = 0x9
-	opPong         = 0xA
-)
+// The frames of RFC 6455 as the live endpoint reads them. Headers, their
+// checks (reserved bits, opcodes, control frame rules, masking,
+// fragmentation order), unmasking and close-frame validation are done by
+// github.com/gobwas/ws; this file only feeds it bytes as they arrive, so
+// that a socket can be read without a goroutine blocking on it.
 
-// WebSocket close codes the frame reader uses besides the hub's.
-const (
-	closeProtocolError = 1002 // a frame RFC 6455 forbids
-	closeInvalidText   = 1007 // a text message that is not UTF-8
-)
-
-// protocolError is a client frame that ends the connection with code.
+// protocolError is a client frame that ends the connection.
 type protocolError struct {
-	code   int
-	reason string
+	reason einsatzraum.CloseReason
+	text   string
 }
 
-func (e *protocolError) Error() string { return e.reason }
+func (e *protocolError) Error() string { return e.text }
 
-// frameReader decodes the frames a client sends (RFC 6455 section 5) from
-// bytes as they arrive, however the network splits them. It keeps bytes
-// only while a frame or a fragmented message is incomplete, so an idle
-// connection holds no buffer.
+// frameReader decodes the frames a client sends from bytes as they arrive,
+// however the network splits them. It keeps bytes only while a frame or a
+// fragmented message is incomplete, so an idle connection holds no buffer.
 type frameReader struct {
-	limit   int    // largest message payload in bytes
-	partial []byte // the start of an incomplete frame; nil when none
-	msg     []byte // a fragmented message being assembled
-	msgOp   byte   // its opcode; 0 when none
+	limit   int       // largest message payload in bytes
+	partial []byte    // the start of an incomplete frame; nil when none
+	skip    int64     // payload bytes still to drop (a frame refused for its size)
+	msg     []byte    // a fragmented message being assembled
+	msgOp   ws.OpCode // its opcode; 0 (continuation) when none
+	lost    bool      // framing lost: every later byte is dropped
+	hdr     [ws.MaxHeaderSize - 2]byte
 }
 
 // feed decodes every complete frame in the bytes kept from earlier calls
 // followed by data, and calls handle for each whole message (text or
 // binary, fragments joined) and each control frame, in order. handle must
 // not keep payload past its return; it returns false to stop reading.
-// feed unmasks data in place. A frame RFC 6455 forbids, a message over the
-// limit or a text that is not UTF-8 is a *protocolError, after which the
-// connection must end.
-func (r *frameReader) feed(data []byte, handle func(op byte, payload []byte) bool) error {
+// feed unmasks data in place.
+//
+// A frame RFC 6455 forbids, a message over the limit or a text that is
+// not UTF-8 is a *protocolError; the connection must then be closed. feed
+// may be called again after it: where the framing survived (a text that
+// is not UTF-8, a frame over the limit, whose payload is skipped) later
+// frames are decoded still, so the client's close reply is seen; where it
+// did not, later bytes are dropped.
+func (r *frameReader) feed(data []byte, handle func(op ws.OpCode, payload []byte) bool) error {
+	if r.lost {
+		return nil
+	}
+	if r.skip > 0 {
+		n := min(r.skip, int64(len(data)))
+		r.skip -= n
+		data = data[n:]
+	}
 	buf := data
 	if len(r.partial) > 0 {
 		r.partial = append(r.partial, data...)
 		buf = r.partial
 	}
-	for {
-		n, fin, op, payload, err := parseFrame(buf, r.limit)
+	var failure error
+	for failure == nil && len(buf) > 0 {
+		n, h, payload, err := r.parseFrame(buf)
 		if err != nil {
-			return err
+			var pe *protocolError
+			if errors.As(err, &pe) && pe.reason == einsatzraum.CloseTooBig && !r.lost {
+				// The header was whole: drop its payload and go on.
+				r.skip = h.Length - int64(len(buf)-n)
+				if r.skip < 0 {
+					n, r.skip = n+int(h.Length), 0
+				} else {
+					n = len(buf)
+				}
+				buf = buf[n:]
+			}
+			failure = err
+			break
 		}
 		if n == 0 {
 			break
 		}
 		buf = buf[n:]
-		msgOp, msg, err := r.assemble(fin, op, payload)
+		op, msg, err := r.assemble(h, payload)
 		if err != nil {
-			return err
+			failure = err
+			break
 		}
-		if msgOp == 0 {
+		if msg == nil {
 			continue
 		}
-		if msgOp == opText && !utf8.Valid(msg) {
-			return &protocolError{closeInvalidText, "text frames must be UTF-8"}
-		}
-		if !handle(msgOp, msg) {
-			r.partial = nil
-			return nil
+		if !handle(op, msg) {
+			buf = nil
+			break
 		}
 	}
-	if len(buf) == 0 {
+	if r.lost || len(buf) == 0 {
 		r.partial = nil
 	} else {
 		r.partial = append([]byte(nil), buf...)
 	}
-	return nil
+	return failure
+}
+
+// parseFrame decodes one frame at the start of b and unmasks its payload
+// in place. n is 0 when b holds no complete frame yet. A header that
+// announces more than the limit is refused at once (n is then the header's
+// size), so an incomplete frame never grows past the limit.
+func (r *frameReader) parseFrame(b []byte) (n int, h ws.Header, payload []byte, err error) {
+	rd := bytes.NewReader(b)
+	h, err = ws.ReadHeaderBuffer(rd, r.hdr[:])
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return 0, h, nil, nil
+	}
+	if err != nil { // a 64-bit length with its top bit set, or the like
+		r.lost = true
+		return 0, h, nil, &protocolError{einsatzraum.CloseProtocol, "invalid frame header"}
+	}
+	state := ws.StateServerSide
+	if r.msgOp != 0 {
+		state = state.Set(ws.StateFragmented)
+	}
+	if err := ws.CheckHeader(h, state); err != nil {
+		r.lost = true
+		return 0, h, nil, &protocolError{einsatzraum.CloseProtocol, err.Error()}
+	}
+	header := len(b) - rd.Len()
+	if h.Length > int64(r.limit) || (h.OpCode == ws.OpContinuation && int64(len(r.msg))+h.Length > int64(r.limit)) {
+		r.msgOp, r.msg = 0, nil
+		return header, h, nil, &protocolError{einsatzraum.CloseTooBig, "message too large"}
+	}
+	total := header + int(h.Length)
+	if len(b) < total {
+		return 0, h, nil, nil
+	}
+	payload = b[header:total]
+	ws.Cipher(payload, h.Mask, 0)
+	return total, h, payload, nil
 }
 
 // assemble joins fragmented messages. It returns the opcode and payload of
-// a whole message or control frame, or opcode 0 while a message is
-// still incomplete.
-func (r *frameReader) assemble(fin bool, op byte, payload []byte) (byte, []byte, error) {
-	switch op {
-	case opClose, opPing, opPong:
-		return op, payload, nil
-	case opText, opBinary:
-		if r.msgOp != 0 {
-			return 0, nil, &protocolError{closeProtocolError, "a new message inside a fragmented one"}
-		}
-		if fin {
-			return op, payload, nil
-		}
-		r.msgOp, r.msg = op, append([]byte(nil), payload...)
-		return 0, nil, nil
-	default: // continuation; parseFrame allows no other opcode
-		if r.msgOp == 0 {
-			return 0, nil, &protocolError{closeProtocolError, "a continuation frame without a message"}
-		}
-		if len(r.msg)+len(payload) > r.limit {
-			return 0, nil, &protocolError{einsatzraum.CloseTooBig, "message too large"}
-		}
-		r.msg = append(r.msg, payload...)
-		if !fin {
-			return 0, nil, nil
-		}
-		op, msg := r.msgOp, r.msg
-		r.msgOp, r.msg = 0, nil
-		return op, msg, nil
+// a whole message or control frame, or a nil payload while a message is
+// still incomplete. CheckHeader has already refused continuations out of
+// order.
+func (r *frameReader) assemble(h ws.Header, payload []byte) (ws.OpCode, []byte, error) {
+	if payload == nil {
+		payload = []byte{}
 	}
-}
-
-// parseFrame decodes one client frame at the start of b and unmasks its
-// payload in place. n is 0 when b holds no complete frame yet; a header
-// that announces more than limit bytes is an error at once, so an
-// incomplete frame never grows past the limit.
-func parseFrame(b []byte, limit int) (n int, fin bool, op byte, payload []byte, err error) {
-	if len(b) < 2 {
-		return 0, false, 0, nil, nil
-	}
-	fin, op = b[0]&0x80 != 0, b[0]&0x0F
-	if b[0]&0x70 != 0 {
-		return 0, false, 0, nil, &protocolError{closeProtocolError, "reserved bits set"}
-	}
-	switch op {
-	case opContinuation, opText, opBinary:
-	case opClose, opPing, opPong:
-		if !fin || b[1]&0x7F > 125 {
-			return 0, false, 0, nil, &protocolError{closeProtocolError, "control frames are short and whole"}
-		}
-	default:
-		return 0, false, 0, nil, &protocolError{closeProtocolError, "unknown opcode"}
-	}
-	if b[1]&0x80 == 0 {
-		return 0, false, 0, nil, &protocolError{closeProtocolError, "client frames must be masked"}
-	}
-	size, header := uint64(b[1]&0x7F), 2
-	switch size {
-	case 126:
-		if len(b) < 4 {
-			return 0, false, 0, nil, nil
-		}
-		size, header = uint64(binary.BigEndian.Uint16(b[2:4])), 4
-	case 127:
-		if len(b) < 10 {
-			return 0, false, 0, nil, nil
-		}
-		size, header = binary.BigEndian.Uint64(b[2:10]), 10
-	}
-	if size > uint64(limit) {
-		return 0, false, 0, nil, &protocolError{einsatzraum.CloseTooBig, "frame too large"}
-	}
-	total := header + 4 + int(size)
-	if len(b) < total {
-		return 0, false, 0, nil, nil
-	}
-	mask := b[header : header+4]
-	payload = b[header+4 : total]
-	for i := range payload {
-		payload[i] ^= mask[i&3]
-	}
-	return total, fin, op, payload, nil
-}
-
-// appendFrameHeader appends the header of an unmasked server frame.
-func appendFrameHeader(dst []byte, op byte, size int) []byte {
-	dst = append(dst, 0x80|op)
+	op := h.OpCode
 	switch {
-	case size <= 125:
-		return append(dst, byte(size))
-	case size <= 0xFFFF:
-		return binary.BigEndian.AppendUint16(append(dst, 126), uint16(size))
-	default:
-		return binary.BigEndian.AppendUint64(append(dst, 127), uint64(size))
+	case op.IsControl():
+		return op, payload, nil
+	case op != ws.OpContinuation && h.Fin:
+		return op, payload, checkText(op, payload)
+	case op != ws.OpContinuation:
+		r.msgOp, r.msg = op, append([]byte(nil), payload...)
+		return op, nil, nil
 	}
+	r.msg = append(r.msg, payload...)
+	if !h.Fin {
+		return op, nil, nil
+	}
+	op, msg := r.msgOp, r.msg
+	r.msgOp, r.msg = 0, nil
+	return op, msg, checkText(op, msg)
 }
+
+// checkText refuses a text message that is not UTF-8 (RFC 6455 8.1).
+func checkText(op ws.OpCode, msg []byte) error {
+	if op == ws.OpText && !utf8.Valid(msg) {
+		return &protocolError{einsatzraum.CloseInvalidData, "text frames must be UTF-8"}
+	}
+	return nil
+}
+
+// parseClientClose reads a client's close frame payload (RFC 6455 5.5.1,
+// 7.4): empty, or a code a peer may send followed by a UTF-8 reason. It
+// returns the code to echo (0: none was given) or the error to fail the
+// connection with.
+func parseClientClose(payload []byte) (ws.StatusCode, error) {
+	switch len(payload) {
+	case 0:
+		return 0, nil
+	case 1:
+		return 0, &protocolError{einsatzraum.CloseProtocol, "a close payload of one byte"}
+	}
+	code, reason := ws.ParseCloseFrameData(payload)
+	if err := ws.CheckCloseFrameData(code, reason); err != nil {
+		if errors.Is(err, ws.ErrProtocolInvalidUTF8) {
+			return 0, &protocolError{einsatzraum.CloseInvalidData, err.Error()}
+		}
+		return 0, &protocolError{einsatzraum.CloseProtocol, err.Error()}
+	}
+	if code > 4999 { // past the private range: no code a peer may send
+		return 0, &protocolError{einsatzraum.CloseProtocol, "close code out of range"}
+	}
+	return code, nil
+}
+
+// closeCode is the WebSocket close code of a hub close reason. 4000-4999
+// are ours: clients reconnect and resume from their last seq after any of
+// them but 4003.
+func closeCode(r einsatzraum.CloseReason) ws.StatusCode {
+	switch r {
+	case einsatzraum.CloseNormal:
+		return ws.StatusNormalClosure // 1000
+	case einsatzraum.CloseGoingAway:
+		return ws.StatusGoingAway // 1001
+	case einsatzraum.CloseProtocol:
+		return ws.StatusProtocolError // 1002
+	case einsatzraum.CloseInvalidData:
+		return ws.StatusInvalidFramePayloadData // 1007
+	case einsatzraum.ClosePolicy:
+		return ws.StatusPolicyViolation // 1008
+	case einsatzraum.CloseTooBig:
+		return ws.StatusMessageTooBig // 1009
+	case einsatzraum.CloseSlow:
+		return 4001
+	case einsatzraum.CloseRevoked:
+		return 4003
+	}
+	return ws.StatusInternalServerError // 1011
+}
+
+// CloseCode is the WebSocket close code the live endpoint sends for r
+// (API.md, "Live events").
+func CloseCode(r einsatzraum.CloseReason) int { return int(closeCode(r)) }
 
 // closePayload is a close frame's payload: the code, then the reason cut
-// to fit a control frame.
-func closePayload(code int, reason string) []byte {
-	if len(reason) > 123 {
-		reason = reason[:123]
+// on a character boundary to fit a control frame (125 bytes).
+func closePayload(code ws.StatusCode, reason string) []byte {
+	const max = ws.MaxControlFramePayloadSize - 2
+	if len(reason) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(reason[cut]) {
+			cut--
+		}
+		reason = reason[:cut]
 	}
-	return append(binary.BigEndian.AppendUint16(nil, uint16(code)), reason...)
+	return ws.NewCloseFrameBody(code, reason)
+}
+
+// appendFrameHeader appends the header of an unmasked, final server frame.
+func appendFrameHeader(dst []byte, op ws.OpCode, size int) []byte {
+	w := appendWriter{dst}
+	_ = ws.WriteHeader(&w, ws.Header{Fin: true, OpCode: op, Length: int64(size)})
+	return w.b
+}
+
+// appendWriter is an io.Writer that appends to a slice.
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
 }

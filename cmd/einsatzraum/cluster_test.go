@@ -15,6 +15,7 @@ import (
 
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
 	"github.com/einsatzraum/einsatzraum/einsatzraum/testenv"
+	"github.com/einsatzraum/einsatzraum/web"
 )
 
 // cluster is several real "einsatzraum serve" processes on one PostgreSQL
@@ -245,8 +246,8 @@ func TestClusterMessagesPositionsFilesWipe(t *testing.T) {
 	if fr := sock.nextOf("wipe"); fr.Type != "wipe" {
 		t.Fatal("no wipe frame at B")
 	}
-	if code := sock.closeCode(2 * time.Second); code != einsatzraum.CloseRevoked {
-		t.Fatalf("close code at B %d, want %d", code, einsatzraum.CloseRevoked)
+	if code := sock.closeCode(2 * time.Second); code != web.CloseCode(einsatzraum.CloseRevoked) {
+		t.Fatalf("close code at B %d, want %d", code, web.CloseCode(einsatzraum.CloseRevoked))
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("wipe at A closed the socket at B after %v, want < 1s", d)

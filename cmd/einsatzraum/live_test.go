@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
+	"github.com/einsatzraum/einsatzraum/web"
 )
 
 // liveFixture is a room with a lead, a member and an observer, and a chat
@@ -186,8 +187,8 @@ func TestSlowReaderIsCutOff(t *testing.T) {
 		t.Fatalf("the fast reader got %d of %d events", len(fastGot), n)
 	}
 	final := fastGot[len(fastGot)-1]
-	if code := <-slowCode; code != einsatzraum.CloseSlow {
-		t.Fatalf("slow reader closed with %d, want %d", code, einsatzraum.CloseSlow)
+	if code := <-slowCode; code != web.CloseCode(einsatzraum.CloseSlow) {
+		t.Fatalf("slow reader closed with %d, want %d", code, web.CloseCode(einsatzraum.CloseSlow))
 	}
 	// It resumes from its last seq and gets the rest.
 	again := f.ts.dialWS(t, f.member, 0)
@@ -284,8 +285,8 @@ func TestBadFramesAndAuth(t *testing.T) {
 	}
 	// A huge frame closes that socket with 1009; the other keeps working.
 	_ = c.conn.WriteMessage(1, []byte(`{"type":"subscribe","room":"`+strings.Repeat("x", 4096)+`"}`))
-	if code := c.closeCode(5 * time.Second); code != einsatzraum.CloseTooBig {
-		t.Errorf("huge frame: close %d, want %d", code, einsatzraum.CloseTooBig)
+	if code := c.closeCode(5 * time.Second); code != web.CloseCode(einsatzraum.CloseTooBig) {
+		t.Errorf("huge frame: close %d, want %d", code, web.CloseCode(einsatzraum.CloseTooBig))
 	}
 	f.post(t, f.lead, "noch da")
 	if ev := other.nextOf("event"); messageText(ev) != "noch da" {
@@ -315,8 +316,8 @@ func TestWipeClosesLiveConnection(t *testing.T) {
 	if fr := c.nextOf("wipe"); fr.Type != "wipe" {
 		t.Fatal("no wipe frame")
 	}
-	if code := c.closeCode(time.Second); code != einsatzraum.CloseRevoked {
-		t.Fatalf("close code %d, want %d", code, einsatzraum.CloseRevoked)
+	if code := c.closeCode(time.Second); code != web.CloseCode(einsatzraum.CloseRevoked) {
+		t.Fatalf("close code %d, want %d", code, web.CloseCode(einsatzraum.CloseRevoked))
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("wipe took %v, want < 1s", d)

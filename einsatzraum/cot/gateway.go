@@ -79,6 +79,7 @@ type Gateway struct {
 	cfg     Config
 	log     *slog.Logger
 	metrics gatewayMetrics
+	codec   *einsatzraum.CodecKey // the shared CoT forms in the hub frames' memos
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
@@ -104,7 +105,7 @@ func New(cfg Config) *Gateway {
 	if cfg.Registry != nil {
 		cfg.Registry.MustRegister(m.clients, m.received, m.sent, m.refused)
 	}
-	return &Gateway{cfg: cfg, log: cfg.Logger, metrics: m, sessions: map[*session]struct{}{}}
+	return &Gateway{cfg: cfg, log: cfg.Logger, metrics: m, sessions: map[*session]struct{}{}, codec: einsatzraum.NewCodecKey("cot")}
 }
 
 // Serve accepts TAK clients on ln until ctx ends or ln fails; then it
@@ -202,7 +203,7 @@ func (g *Gateway) serveConn(ctx context.Context, raw net.Conn) {
 			if errors.Is(err, ErrEventTooLarge) || !isEndOfStream(err) {
 				g.metrics.refused.WithLabelValues("bad_stream").Inc()
 				g.log.Warn("cot: bad stream; connection closed", "uid", s.uid, "err", err)
-				s.client.Close(einsatzraum.ClosePolicy, "bad stream")
+				s.client.Close(einsatzraum.CloseProtocol)
 			}
 			return
 		}

@@ -41,8 +41,11 @@ type session struct {
 // start subscribes the client to its room (from now on, with the room's
 // current positions first) and sends the room's POIs.
 func (s *session) start(ctx context.Context) {
-	sub, _ := json.Marshal(map[string]any{"type": "subscribe", "room": s.room, "since": s.roomSeq})
-	s.client.HandleFrame(sub)
+	if err := s.client.Subscribe(s.room, s.roomSeq); err != nil {
+		s.g.log.Warn("cot: subscribe", "room", s.room, "err", err)
+		s.client.Close(einsatzraum.CloseFailed)
+		return
+	}
 	pois, err := s.g.cfg.Service.POIs(ctx, s.actor, s.room, nil)
 	if err != nil {
 		s.g.log.Warn("cot: list POIs", "room", s.room, "err", err)
@@ -50,10 +53,10 @@ func (s *session) start(ctx context.Context) {
 	}
 	evs := make([]*Event, 0, len(pois))
 	for i := range pois {
-		evs = append(evs, s.poiMarker(&pois[i]))
+		evs = append(evs, poiMarker(&pois[i], time.Now()))
 	}
 	if err := s.write(evs, time.Now().Add(s.g.cfg.WriteTimeout)); err != nil {
-		s.client.Close(einsatzraum.CloseGoingAway, "write failed")
+		s.client.Close(einsatzraum.CloseFailed)
 	}
 }
 
@@ -68,7 +71,7 @@ func (s *session) handle(ctx context.Context, ev *Event) {
 		pong := &Event{UID: ev.UID, Type: "t-x-c-t-r", How: "h-g-i-g-o", Time: FormatTime(now), Start: FormatTime(now),
 			Stale: FormatTime(now.Add(20 * time.Second)), Point: unknownPoint()}
 		if err := s.write([]*Event{pong}, now.Add(s.g.cfg.WriteTimeout)); err != nil {
-			s.client.Close(einsatzraum.CloseGoingAway, "write failed")
+			s.client.Close(einsatzraum.CloseFailed)
 		}
 	case strings.HasPrefix(ev.Type, "a-") && ev.UID == s.uid:
 		m.WithLabelValues("position").Inc()
@@ -179,14 +182,46 @@ func clientID(uid string) string {
 	return "cot-" + hex.EncodeToString(h[:20])
 }
 
-// WriteText implements einsatzraum.Socket: a hub frame becomes CoT events.
-func (s *session) WriteText(frame []byte, deadline time.Time) error {
-	evs, err := s.translate(frame)
+// Write implements einsatzraum.Socket: a hub frame becomes CoT events.
+// The parts every TAK client gets alike are encoded once per frame
+// (Gateway.encodeFrame); this client's own parts (its own position left
+// out, its bound chat, file links for its device, stale-now updates at
+// the last point it was sent) are added here.
+func (s *session) Write(f einsatzraum.Frame, deadline time.Time) error {
+	cf, err := einsatzraum.Encode(f, s.g.codec, s.g.encodeFrame)
 	if err != nil {
 		s.g.log.Warn("cot: frame not translated", "uid", s.uid, "err", err)
 		return nil
 	}
-	return s.write(evs, deadline)
+	now := time.Now()
+	var out []cotItem
+	for _, it := range cf.items {
+		if it.user != "" && it.user == s.actor.User.ID {
+			continue // the client knows where it is
+		}
+		out = append(out, it)
+	}
+	for _, uid := range cf.gone {
+		out = append(out, s.staleNow(uid, cf.goneType, now))
+	}
+	if m := cf.message; m != nil && m.Chat == s.chatID() && m.Sender.ID != s.actor.User.ID {
+		if cf.geoChat != nil {
+			out = append(out, *cf.geoChat)
+		}
+		if m.Attachment != nil {
+			fe, err := s.fileShare(m)
+			if err != nil {
+				s.g.log.Warn("cot: file share not offered", "uid", s.uid, "err", err)
+			} else if it, err := encodeItem(fe, ""); err == nil {
+				out = append(out, it)
+			}
+		}
+	}
+	if cf.leftUser != "" && cf.leftUser == s.actor.User.ID { // the user left the room: so does the client
+		s.conn.Close()
+		return nil
+	}
+	return s.writeItems(out, deadline)
 }
 
 // Ping implements einsatzraum.Socket. TAK has no server ping: the client
@@ -194,26 +229,37 @@ func (s *session) WriteText(frame []byte, deadline time.Time) error {
 func (s *session) Ping(time.Time) error { return nil }
 
 // Close implements einsatzraum.Socket: the TCP connection closes, which
-// ends the reader (wipes, slow clients, shutdown).
-func (s *session) Close(int, string, time.Time) error { return s.conn.Close() }
+// ends the reader (wipes, slow clients, shutdown). TAK has no close
+// message to say why.
+func (s *session) Close(einsatzraum.CloseReason, time.Time) error { return s.conn.Close() }
 
 // write sends events as one write.
 func (s *session) write(evs []*Event, deadline time.Time) error {
-	if len(evs) == 0 {
-		return nil
-	}
-	var buf []byte
+	items := make([]cotItem, 0, len(evs))
 	for _, ev := range evs {
-		b, err := Marshal(ev)
+		it, err := encodeItem(ev, "")
 		if err != nil {
 			return err
 		}
-		buf = append(buf, b...)
+		items = append(items, it)
+	}
+	return s.writeItems(items, deadline)
+}
+
+// writeItems sends encoded events as one write and remembers where each
+// uid was last placed.
+func (s *session) writeItems(items []cotItem, deadline time.Time) error {
+	if len(items) == 0 {
+		return nil
+	}
+	var buf []byte
+	for _, it := range items {
+		buf = append(buf, it.xml...)
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	for _, ev := range evs {
-		s.lastPoint[ev.UID] = ev.Point
+	for _, it := range items {
+		s.lastPoint[it.uid] = it.point
 	}
 	if err := s.conn.SetWriteDeadline(deadline); err != nil {
 		return err
@@ -221,97 +267,96 @@ func (s *session) write(evs []*Event, deadline time.Time) error {
 	if _, err := s.conn.Write(buf); err != nil {
 		return err
 	}
-	s.g.metrics.sent.Add(float64(len(evs)))
+	s.g.metrics.sent.Add(float64(len(items)))
 	return nil
 }
 
-// hubFrame is every hub frame the gateway translates.
-type hubFrame struct {
-	Type    string                     `json:"type"`
-	Items   []einsatzraum.PositionItem `json:"items"`
-	Removed []string                   `json:"removed"`
-	Event   json.RawMessage            `json:"event"`
+// cotItem is one encoded CoT event.
+type cotItem struct {
+	uid   string
+	user  string // the member whose position it is; "" for other events
+	point Point
+	xml   []byte
 }
 
-// roomEvent is the part of a room event the gateway reads.
+func encodeItem(ev *Event, user string) (cotItem, error) {
+	b, err := Marshal(ev)
+	return cotItem{uid: ev.UID, user: user, point: ev.Point, xml: b}, err
+}
+
+// cotFrame is a hub frame in CoT terms, made once per frame for every TAK
+// client of this gateway.
+type cotFrame struct {
+	items    []cotItem     // events every client gets (but its own position)
+	gone     []string      // uids to send stale at once, at each client's last point
+	goneType string        // their CoT type
+	message  *chat.Message // a new message: GeoChat and file share for the clients bound to its chat
+	geoChat  *cotItem      // the message's text as GeoChat, if it has text
+	leftUser string        // a member who left the room
+}
+
+// roomEvent is the part of a room event's data the gateway reads.
 type roomEvent struct {
-	Type    string          `json:"type"`
 	Message *chat.Message   `json:"message"`
 	POI     json.RawMessage `json:"poi"`
 	User    string          `json:"user"`
 }
 
-// translate turns a hub frame into CoT events for this client.
-func (s *session) translate(frame []byte) ([]*Event, error) {
-	var f hubFrame
-	if err := json.Unmarshal(frame, &f); err != nil {
-		return nil, err
-	}
+// encodeFrame translates a hub frame into its shared CoT form. Frames TAK
+// has no use for (subscribed, error, wipe: the close follows) become an
+// empty cotFrame.
+func (g *Gateway) encodeFrame(f einsatzraum.Frame) (*cotFrame, error) {
 	now := time.Now()
-	switch f.Type {
-	case "positions":
-		var evs []*Event
+	cf := &cotFrame{}
+	switch f := f.(type) {
+	case *einsatzraum.PositionsFrame:
 		for i := range f.Items {
-			if f.Items[i].User != s.actor.User.ID {
-				evs = append(evs, s.memberEvent(&f.Items[i], now))
+			it, err := encodeItem(g.memberEvent(&f.Items[i], now), f.Items[i].User)
+			if err != nil {
+				return nil, err
 			}
+			cf.items = append(cf.items, it)
 		}
 		for _, u := range f.Removed {
-			evs = append(evs, s.staleNow(userUID(u), "a-f-G-U-C", now))
+			cf.gone = append(cf.gone, userUID(u))
 		}
-		return evs, nil
-	case "event":
+		cf.goneType = memberType
+	case *einsatzraum.EventFrame:
 		var ev roomEvent
-		if err := json.Unmarshal(f.Event, &ev); err != nil {
-			return nil, err
+		if err := json.Unmarshal(f.Event.Data, &ev); err != nil {
+			return nil, fmt.Errorf("event %s seq %d: %w", f.Event.Type, f.Event.Seq, err)
 		}
-		return s.roomEvent(&ev, now)
-	case "wipe":
-		return nil, nil // the close follows
-	case "error":
-		return nil, fmt.Errorf("hub error frame: %s", frame)
-	}
-	return nil, nil
-}
-
-// roomEvent translates chat messages of the bound chat and POIs.
-func (s *session) roomEvent(ev *roomEvent, now time.Time) ([]*Event, error) {
-	switch ev.Type {
-	case einsatzraum.EventMessageCreated:
-		m := ev.Message
-		if m == nil || m.Chat != s.chatID() || m.Sender.ID == s.actor.User.ID {
-			return nil, nil
-		}
-		var evs []*Event
-		if m.Text != "" {
-			evs = append(evs, s.geoChatEvent(m))
-		}
-		if m.Attachment != nil {
-			fe, err := s.fileShare(m)
-			if err != nil {
-				return evs, err
+		switch f.Event.Type {
+		case einsatzraum.EventMessageCreated:
+			cf.message = ev.Message
+			if m := ev.Message; m != nil && m.Text != "" {
+				it, err := encodeItem(geoChatEvent(m), "")
+				if err != nil {
+					return nil, err
+				}
+				cf.geoChat = &it
 			}
-			evs = append(evs, fe)
-		}
-		return evs, nil
-	case einsatzraum.EventPOICreated:
-		var p einsatzraum.POI
-		if err := json.Unmarshal(ev.POI, &p); err != nil {
-			return nil, err
-		}
-		return []*Event{s.poiMarker(&p)}, nil
-	case einsatzraum.EventPOIDeleted:
-		var id string
-		if err := json.Unmarshal(ev.POI, &id); err != nil {
-			return nil, err
-		}
-		return []*Event{s.staleNow(poiUID(id), poiType, now)}, nil
-	case einsatzraum.EventMemberRemoved:
-		if ev.User == s.actor.User.ID { // the user left the room: so does the client
-			s.conn.Close()
+		case einsatzraum.EventPOICreated:
+			var p einsatzraum.POI
+			if err := json.Unmarshal(ev.POI, &p); err != nil {
+				return nil, err
+			}
+			it, err := encodeItem(poiMarker(&p, now), "")
+			if err != nil {
+				return nil, err
+			}
+			cf.items = append(cf.items, it)
+		case einsatzraum.EventPOIDeleted:
+			var id string
+			if err := json.Unmarshal(ev.POI, &id); err != nil {
+				return nil, err
+			}
+			cf.gone, cf.goneType = []string{poiUID(id)}, poiType
+		case einsatzraum.EventMemberRemoved:
+			cf.leftUser = ev.User
 		}
 	}
-	return nil, nil
+	return cf, nil
 }
 
 // userUID and poiUID are the room's stable CoT uids.
@@ -331,9 +376,12 @@ func mapPoint(lat, lon, ce float64) Point {
 // unknownPoint is the point of events that have no place (pings, chats).
 func unknownPoint() Point { return mapPoint(0, 0, Unknown) }
 
+// memberType is a room member on the map: a friendly ground unit.
+const memberType = "a-f-G-U-C"
+
 // memberEvent is a room member's position as a friendly ground unit.
-func (s *session) memberEvent(p *einsatzraum.PositionItem, now time.Time) *Event {
-	stale := p.TS.Add(s.g.cfg.StaleAfter)
+func (g *Gateway) memberEvent(p *einsatzraum.PositionItem, now time.Time) *Event {
+	stale := p.TS.Add(g.cfg.StaleAfter)
 	if p.StaleAt != nil {
 		stale = *p.StaleAt
 	}
@@ -344,7 +392,7 @@ func (s *session) memberEvent(p *einsatzraum.PositionItem, now time.Time) *Event
 	if p.AccuracyM > 0 {
 		ce = p.AccuracyM
 	}
-	ev := &Event{UID: userUID(p.User), Type: "a-f-G-U-C", How: "m-g", Time: FormatTime(p.TS), Start: FormatTime(p.TS), Stale: FormatTime(stale),
+	ev := &Event{UID: userUID(p.User), Type: memberType, How: "m-g", Time: FormatTime(p.TS), Start: FormatTime(p.TS), Stale: FormatTime(stale),
 		Point: mapPoint(p.Lat, p.Lon, ce), Detail: &Detail{Contact: &Contact{Callsign: p.Callsign}}}
 	if p.Heading != nil || p.SpeedMps != nil {
 		t := &Track{Course: "0", Speed: "0"}
@@ -361,19 +409,20 @@ func (s *session) memberEvent(p *einsatzraum.PositionItem, now time.Time) *Event
 
 // staleNow tells the client a uid is gone: the same uid, stale at once,
 // at its last point sent.
-func (s *session) staleNow(uid, typ string, now time.Time) *Event {
+func (s *session) staleNow(uid, typ string, now time.Time) cotItem {
 	s.wmu.Lock()
 	pt, ok := s.lastPoint[uid]
 	s.wmu.Unlock()
 	if !ok {
 		pt = unknownPoint()
 	}
-	return &Event{UID: uid, Type: typ, How: "h-g-i-g-o", Time: FormatTime(now), Start: FormatTime(now), Stale: FormatTime(now), Point: pt}
+	ev := &Event{UID: uid, Type: typ, How: "h-g-i-g-o", Time: FormatTime(now), Start: FormatTime(now), Stale: FormatTime(now), Point: pt}
+	it, _ := encodeItem(ev, "") // a stale-now event has nothing that fails to encode
+	return it
 }
 
 // poiMarker is a POI as a red spot marker that stays for a year.
-func (s *session) poiMarker(p *einsatzraum.POI) *Event {
-	now := time.Now()
+func poiMarker(p *einsatzraum.POI, now time.Time) *Event {
 	ev := &Event{UID: poiUID(p.ID), Type: poiType, How: "h-g-i-g-o", Time: FormatTime(p.CreatedAt), Start: FormatTime(p.CreatedAt),
 		Stale:  FormatTime(now.Add(365 * 24 * time.Hour)),
 		Point:  mapPoint(p.Lat, p.Lon, Unknown),
@@ -385,7 +434,7 @@ func (s *session) poiMarker(p *einsatzraum.POI) *Event {
 }
 
 // geoChatEvent is a chat message as ATAK's GeoChat in "All Chat Rooms".
-func (s *session) geoChatEvent(m *chat.Message) *Event {
+func geoChatEvent(m *chat.Message) *Event {
 	sender := userUID(m.Sender.ID)
 	at := FormatTime(m.CreatedAt)
 	return &Event{UID: "GeoChat." + sender + "." + allChatRooms + "." + m.ID, Type: "b-t-f", How: "h-g-i-g-o",

@@ -1,4 +1,4 @@
-package einsatzraum_test
+package web
 
 import (
 	"context"
@@ -11,16 +11,22 @@ import (
 	"github.com/einsatzraum/einsatzraum/einsatzraum/sqlstore"
 )
 
-type discardSocket struct{}
+// discardSocket encodes every frame as the live endpoint would and drops
+// the bytes.
+type discardSocket struct{ codec *einsatzraum.CodecKey }
 
-func (discardSocket) WriteText([]byte, time.Time) error  { return nil }
-func (discardSocket) Ping(time.Time) error               { return nil }
-func (discardSocket) Close(int, string, time.Time) error { return nil }
+func (s discardSocket) Write(f einsatzraum.Frame, _ time.Time) error {
+	_, err := einsatzraum.Encode(f, s.codec, encodeFrame)
+	return err
+}
+func (discardSocket) Ping(time.Time) error                           { return nil }
+func (discardSocket) Close(einsatzraum.CloseReason, time.Time) error { return nil }
 
-// FuzzClientFrame hands arbitrary frames to a live connection of a room
-// member (subscribe, unsubscribe, position and anything else): the hub
-// answers with error frames or closes the connection, and never panics.
-func FuzzClientFrame(f *testing.F) {
+// FuzzClientText hands arbitrary text messages to a live connection of a
+// room member (subscribe, unsubscribe, position and anything else): the
+// hub answers with error frames or closes the connection, and never
+// panics.
+func FuzzClientText(f *testing.F) {
 	for _, s := range []string{`{"type":"subscribe","room":"rm_fz","since":0}`, `{"type":"unsubscribe","room":"rm_fz"}`,
 		`{"type":"position","lat":53.55,"lon":9.99,"accuracy_m":5,"ts":"2026-11-24T10:00:00Z"}`, `{"type":"position","lat":"x"}`,
 		`{"type":"subscribe","room":"rm_fz","since":-5}`, `{"type":"nope"}`, `[1,2]`, `{`, ``} {
@@ -53,10 +59,11 @@ func FuzzClientFrame(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer hub.Shutdown()
+	codec := einsatzraum.NewCodecKey("json")
 	f.Fuzz(func(t *testing.T, frame []byte) {
-		c := hub.Connect(&einsatzraum.Actor{User: u, Device: &einsatzraum.Device{ID: "dev_fz", UserID: u.ID}}, discardSocket{})
-		c.HandleFrame(frame)
-		c.HandleFrame(frame)
+		c := hub.Connect(&einsatzraum.Actor{User: u, Device: &einsatzraum.Device{ID: "dev_fz", UserID: u.ID}}, discardSocket{codec: codec})
+		handleClientText(c, frame)
+		handleClientText(c, frame)
 		c.Detach()
 	})
 }
