@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/einsatzraum/einsatzraum/layers"
 	"log/slog"
 	"strings"
 	"sync"
@@ -27,6 +28,8 @@ type Config struct {
 	Metrics *Metrics
 	// Map tunes live positions.
 	Map MapConfig
+	// Layers is the catalogue of data layers; nil: none are kept.
+	Layers *layers.Catalog
 	// Files configures attachments; without Blobs, uploads are refused.
 	Files Files
 	// Cluster shares the live map with other nodes; zero for one node.

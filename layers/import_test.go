@@ -12,11 +12,20 @@ import (
 	"github.com/paulmach/orb"
 )
 
-const dataDir = "../../shared/data"
+// openDataPath is where a test data file lives in this repository: the
+// demo's two files in its folder, the others in testdata/opendata (each
+// folder's SOURCES.md names source and licence).
+func openDataPath(name string) string {
+	switch name {
+	case "hamburg-schulen-wgs84.geojson", "berlin-kitas.csv":
+		return filepath.Join("..", "cmd", "einsatzraum", "demodata", name)
+	}
+	return filepath.Join("testdata", "opendata", name)
+}
 
 func readFile(t *testing.T, name string, crs CRS) []Feature {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dataDir, name))
+	f, err := os.Open(openDataPath(name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +52,7 @@ func flatten(g orb.Geometry) []orb.Point {
 	return out
 }
 
-// TestReprojectionMatchesGDAL reprojects the UTM files of shared/data and
+// TestReprojectionMatchesGDAL reprojects the UTM files of the open test data and
 // compares every vertex with GDAL's WGS 84 copies: within 1 cm.
 func TestReprojectionMatchesGDAL(t *testing.T) {
 	pairs := []struct {

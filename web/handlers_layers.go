@@ -25,14 +25,16 @@ const (
 )
 
 func (s *Server) layer(c *fiber.Ctx) (*layers.Layer, error) {
-	l, ok := s.layers.Get(c.Params("layer"))
-	if !ok {
-		return nil, einsatzraum.Errorf(einsatzraum.KindNotFound, "layer_not_found", "no such layer")
-	}
-	return l, nil
+	return s.svc.Layer(actor(c), c.Params("layer"))
 }
 
-func (s *Server) listLayers(c *fiber.Ctx) error { return c.JSON(items(s.layers.List())) }
+func (s *Server) listLayers(c *fiber.Ctx) error {
+	list, err := s.svc.Layers(actor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(items(list))
+}
 
 // layerFeature is a layer feature as GeoJSON.
 func layerFeature(f layers.Feature) feature {
@@ -154,7 +156,8 @@ func (s *Server) layerTile(c *fiber.Ctx) error {
 
 // importLayer takes a multipart upload (fields name, crs, lat_col, lon_col,
 // x_col, y_col, sep and file), reading the file as a stream, and replaces
-// or creates the layer. Admins only.
+// or creates the layer (Service.ImportLayer: admins only). The role is
+// checked before the upload is read.
 func (s *Server) importLayer(c *fiber.Ctx) error {
 	if err := s.svc.RequireRole(actor(c), einsatzraum.RoleAdmin); err != nil {
 		return err
@@ -180,11 +183,10 @@ func (s *Server) importLayer(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	meta, err := s.layers.Import(c.UserContext(), fields["name"], features)
+	meta, err := s.svc.ImportLayer(c.UserContext(), actor(c), fields["name"], features)
 	if err != nil {
 		return err
 	}
-	s.svc.Audit(c.UserContext(), actor(c), "import_layer", meta.ID, fmt.Sprintf("%q, %d features", meta.Name, meta.Count))
 	return c.Status(fiber.StatusCreated).JSON(meta)
 }
 

@@ -68,8 +68,12 @@ func ogcCollection(b string, m layers.Meta) fiber.Map {
 
 func (s *Server) ogcCollections(c *fiber.Ctx) error {
 	b := base(c)
+	list, err := s.svc.Layers(actor(c))
+	if err != nil {
+		return err
+	}
 	var cs []fiber.Map
-	for _, m := range s.layers.List() {
+	for _, m := range list {
 		cs = append(cs, ogcCollection(b, m))
 	}
 	if cs == nil {

@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
-	"github.com/einsatzraum/einsatzraum/layers"
 	"github.com/einsatzraum/einsatzraum/web/ui"
 )
 
@@ -33,8 +32,6 @@ type Config struct {
 	BodyLimit int
 	// Live configures the WebSocket endpoint.
 	Live LiveConfig
-	// Layers is the catalogue of data layers.
-	Layers *layers.Catalog
 	// MaxUpload bounds a file upload (a layer) in bytes; 0 means 512 MiB.
 	MaxUpload int64
 	// Basemap is a PMTiles file served to the dashboard; "" for none (the
@@ -49,7 +46,6 @@ type Server struct {
 	log       *slog.Logger
 	routes    []route
 	openapi   []byte
-	layers    *layers.Catalog
 	maxUpload int64
 	bodyLimit int
 	live      *liveEndpoint // nil without a hub
@@ -62,9 +58,6 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxUpload == 0 {
 		cfg.MaxUpload = 512 << 20
-	}
-	if cfg.Layers == nil {
-		cfg.Layers = layers.NewCatalog(nil, cfg.Logger)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -83,7 +76,7 @@ func New(cfg Config) *Server {
 		IdleTimeout:           120 * time.Second,
 		ErrorHandler:          errorHandler(cfg.Logger),
 	})
-	s := &Server{app: app, svc: cfg.Service, log: cfg.Logger, layers: cfg.Layers, maxUpload: cfg.MaxUpload, bodyLimit: cfg.BodyLimit}
+	s := &Server{app: app, svc: cfg.Service, log: cfg.Logger, maxUpload: cfg.MaxUpload, bodyLimit: cfg.BodyLimit}
 	app.Use(recoverPanics(cfg.Logger))
 	app.Use(requestMetrics(cfg.Registry))
 	app.Use(securityHeaders(cfg.TLS))

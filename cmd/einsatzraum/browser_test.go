@@ -45,7 +45,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := seedDemoLayers(ctx, ts.srv.layers, log); err != nil {
+	if err := seedDemoLayers(ctx, ts.srv.svc, log); err != nil {
 		t.Fatal(err)
 	}
 	go simulatePatrols(ctx, ts.srv.svc, acc.actors, time.Second, log)

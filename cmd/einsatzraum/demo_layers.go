@@ -6,6 +6,7 @@ import (
 	"embed"
 	"log/slog"
 
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
 	"github.com/einsatzraum/einsatzraum/layers"
 )
 
@@ -22,9 +23,14 @@ var demoLayers = []struct {
 }
 
 // seedDemoLayers imports the demo layers unless layers of their names exist.
-func seedDemoLayers(ctx context.Context, catalog *layers.Catalog, log *slog.Logger) error {
+// They are imported as the operator at the command line would (audited).
+func seedDemoLayers(ctx context.Context, svc *einsatzraum.Service, log *slog.Logger) error {
 	have := map[string]bool{}
-	for _, m := range catalog.List() {
+	list, err := svc.Layers(nil)
+	if err != nil {
+		return err
+	}
+	for _, m := range list {
 		have[m.Name] = true
 	}
 	for _, dl := range demoLayers {
@@ -44,7 +50,7 @@ func seedDemoLayers(ctx context.Context, catalog *layers.Catalog, log *slog.Logg
 		if err != nil {
 			return err
 		}
-		meta, err := catalog.Import(ctx, dl.name, fs)
+		meta, err := svc.ImportLayer(ctx, nil, dl.name, fs)
 		if err != nil {
 			return err
 		}

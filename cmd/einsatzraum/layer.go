@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
 	"io"
 	"os"
 	"strings"
@@ -83,7 +84,10 @@ func runLayerImport(ctx context.Context, args []string, getenv func(string) stri
 	if !ok {
 		return errors.New("this store keeps no layers")
 	}
-	meta, err := ls.SaveLayer(ctx, strings.TrimSpace(name), features, time.Now())
+	// Through the service, as the operator at the command line: the same
+	// rules and the same audit entry as an import over HTTP.
+	svc := einsatzraum.NewService(store, nil, einsatzraum.Config{Layers: layers.NewCatalog(ls, nil)})
+	meta, err := svc.ImportLayer(ctx, nil, name, features)
 	if err != nil {
 		return err
 	}

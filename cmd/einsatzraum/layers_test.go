@@ -19,7 +19,15 @@ import (
 	"github.com/paulmach/orb/encoding/mvt"
 )
 
-const sharedData = "../../../shared/data"
+// openDataPath is where a test data file lives in this repository (see
+// layers/testdata/opendata/SOURCES.md and demodata/SOURCES.md).
+func openDataPath(name string) string {
+	switch name {
+	case "hamburg-schulen-wgs84.geojson", "berlin-kitas.csv":
+		return filepath.Join("demodata", name)
+	}
+	return filepath.Join("..", "..", "layers", "testdata", "opendata", name)
+}
 
 // upload posts a layer file as multipart with extra fields first.
 func (ts *testServer) upload(t *testing.T, token, name, file string, body []byte, fields map[string]string) reply {
@@ -54,7 +62,7 @@ func (ts *testServer) do(t *testing.T, req *http.Request) reply {
 	return r
 }
 
-// TestLayersEndToEnd imports every file of shared/data over HTTP and checks
+// TestLayersEndToEnd imports every open data test file over HTTP and checks
 // counts and extents, bad files, replacement, paging, nearby, tiles, the
 // command line import into a running server and the OGC API.
 func TestLayersEndToEnd(t *testing.T) {
@@ -76,7 +84,7 @@ func TestLayersEndToEnd(t *testing.T) {
 	}
 	ids := map[string]string{}
 	for _, f := range files {
-		body, err := os.ReadFile(filepath.Join(sharedData, f.file))
+		body, err := os.ReadFile(openDataPath(f.file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -203,7 +211,7 @@ func TestLayersEndToEnd(t *testing.T) {
 	// server serves the new layer within 5 seconds.
 	var out, errOut bytes.Buffer
 	err = run(context.Background(), []string{"layer", "import", "--data", ts.Data, "--name", "Einschulbereiche Berlin (CLI)", "--crs", "EPSG:25833",
-		filepath.Join(sharedData, "berlin-einschulbereiche-2019-epsg25833.geojson")}, func(string) string { return "" }, nil, &out, &errOut)
+		openDataPath("berlin-einschulbereiche-2019-epsg25833.geojson")}, func(string) string { return "" }, nil, &out, &errOut)
 	if err != nil {
 		t.Fatalf("layer import: %v %s", err, errOut.String())
 	}
@@ -216,6 +224,20 @@ func TestLayersEndToEnd(t *testing.T) {
 			t.Fatal("the CLI-imported layer is not served within 5 s")
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+
+	// Both imports, over HTTP and at the command line, went through the
+	// same use case and left the same audit entry.
+	ts.addUser(t, "auditor@polizei.example", "Aude", "auditor")
+	adminID := ts.call(t, "GET", "/api/v1/me", admin, nil).want(t, 200).str("id")
+	byActor := map[string]int{}
+	for _, e := range ts.call(t, "GET", "/api/v1/audit/log?limit=500", ts.login(t, "auditor@polizei.example"), nil).want(t, 200).items() {
+		if e["action"] == "import_layer" {
+			byActor[e["actor"].(string)]++
+		}
+	}
+	if byActor["command line"] != 1 || byActor[adminID] < 4 {
+		t.Errorf("import_layer audit entries by actor: %v; want 1 by the command line and one per HTTP import by %s", byActor, adminID)
 	}
 
 	// OGC API - Features.

@@ -154,7 +154,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			ln.Close()
 			return fmt.Errorf("seed demo: %w", err)
 		}
-		if err := seedDemoLayers(ctx, srv.layers, log); err != nil {
+		if err := seedDemoLayers(ctx, srv.svc, log); err != nil {
 			ln.Close()
 			return fmt.Errorf("seed demo layers: %w", err)
 		}
@@ -220,8 +220,24 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	} else {
 		b = bus.NewMemory()
 	}
+	ls, ok := store.(layers.Store)
+	if !ok {
+		b.Close()
+		store.Close()
+		return nil, errors.New("the store keeps no layers")
+	}
+	if cfg.LayerRefresh <= 0 {
+		cfg.LayerRefresh = 2 * time.Second
+	}
+	catalog := layers.NewCatalog(ls, log)
+	if err := catalog.Refresh(ctx); err != nil {
+		b.Close()
+		store.Close()
+		return nil, fmt.Errorf("load layers: %w", err)
+	}
 	svc := einsatzraum.NewService(store, b, einsatzraum.Config{
 		Now:            cfg.now,
+		Layers:         catalog,
 		EmailDomains:   cfg.EmailDomains,
 		Logger:         log,
 		Metrics:        einsatzraum.NewMetrics(reg),
@@ -244,20 +260,9 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		redisBus.OnReconnect(hub.Resync) // events other nodes published meanwhile come from the store
 	}
 	svc.Start(ctx)
-	ls, ok := store.(layers.Store)
-	if !ok {
-		return nil, errors.New("the store keeps no layers")
-	}
-	if cfg.LayerRefresh <= 0 {
-		cfg.LayerRefresh = 2 * time.Second
-	}
-	catalog := layers.NewCatalog(ls, log)
-	if err := catalog.Refresh(ctx); err != nil {
-		return nil, fmt.Errorf("load layers: %w", err)
-	}
 	wctx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 	go catalog.Watch(wctx, cfg.LayerRefresh)
-	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, Layers: catalog, MaxUpload: cfg.MaxUpload, Basemap: cfg.Basemap, TLS: cfg.TLSCert != "",
+	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, MaxUpload: cfg.MaxUpload, Basemap: cfg.Basemap, TLS: cfg.TLSCert != "",
 		Live: web.LiveConfig{Hub: hub, MaxFrameBytes: cfg.MaxFrameBytes, PongWait: cfg.PongWait}})
 	s := &server{cfg: cfg, log: log, store: store, bus: b, svc: svc, hub: hub, web: w, layers: catalog, stopWatch: stopWatch}
 	s.cot, s.cotLn, err = openCoT(cfg.CoT, cfg.Map.StaleAfter, svc, hub, reg, log, func() string { return s.publicURL })
