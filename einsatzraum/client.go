@@ -45,7 +45,7 @@ type Client struct {
 func (h *Hub) Connect(a *Actor, sock Socket) *Client {
 	ctx, cancel := context.WithCancel(h.ctx)
 	c := &Client{hub: h, actor: a, sock: sock, q: newOutQueue(h.cfg.QueueLimit), ctx: ctx, cancel: cancel,
-		subs: map[string]*subscription{}, closeC: make(chan struct{}), writerDone: make(chan struct{}), lastPing: time.Now()}
+		subs: map[string]*subscription{}, closeC: make(chan struct{}), writerDone: make(chan struct{}), lastPing: h.svc.cfg.Clock.Now()}
 	h.mu.Lock()
 	h.clients[c] = struct{}{}
 	h.mu.Unlock()

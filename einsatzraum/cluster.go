@@ -103,14 +103,14 @@ func (s *Service) runCluster(ctx context.Context) {
 		s.applyRemotePositions(ctx, ps)
 		s.log.Info("cluster: loaded latest positions", "count", len(ps))
 	}
-	t := time.NewTicker(shareInterval)
+	t := s.cfg.Clock.NewTicker(shareInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			s.sharePositions(context.WithoutCancel(ctx))
 			return
-		case <-t.C:
+		case <-t.C():
 			s.sharePositions(ctx)
 		case msg, ok := <-sub.C():
 			if !ok {

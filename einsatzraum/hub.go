@@ -132,13 +132,13 @@ func NewHub(ctx context.Context, svc *Service, bus Bus, cfg HubConfig, reg prome
 // pingIdle asks every connection that wrote nothing for a ping interval to
 // send a ping, so dead peers are found and proxies keep the socket open.
 func (h *Hub) pingIdle(ctx context.Context) {
-	t := time.NewTicker(h.cfg.PingInterval / 2)
+	t := h.svc.cfg.Clock.NewTicker(h.cfg.PingInterval / 2)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-t.C:
+		case now := <-t.C():
 			for _, c := range h.allClients() {
 				c.ping(now, h.cfg.PingInterval)
 			}
@@ -317,9 +317,9 @@ func (f *feed) run() {
 	defer f.hub.wg.Done()
 	var tick <-chan time.Time
 	if f.hub.cfg.ResyncInterval > 0 {
-		t := time.NewTicker(f.hub.cfg.ResyncInterval)
+		t := f.hub.svc.cfg.Clock.NewTicker(f.hub.cfg.ResyncInterval)
 		defer t.Stop()
-		tick = t.C
+		tick = t.C()
 	}
 	for {
 		select {

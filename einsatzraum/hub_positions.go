@@ -57,13 +57,13 @@ func (pf *positionFanout) changed(room string, p geo.Position, removed bool) {
 
 // run flushes every interval until ctx ends.
 func (pf *positionFanout) run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
+	t := pf.hub.svc.cfg.Clock.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 			pf.flush(ctx)
 		}
 	}

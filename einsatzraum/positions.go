@@ -350,14 +350,14 @@ func (s *Service) runTrackLog(ctx context.Context) {
 			s.log.Error("write track history", "positions", len(ps), "err", err)
 		}
 	}
-	t := time.NewTicker(250 * time.Millisecond)
+	t := s.cfg.Clock.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			flush()
 			return
-		case <-t.C:
+		case <-t.C():
 			flush()
 		}
 	}
@@ -365,13 +365,13 @@ func (s *Service) runTrackLog(ctx context.Context) {
 
 // runSweeper removes expired positions from the map every minute.
 func (s *Service) runSweeper(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
+	t := s.cfg.Clock.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 			s.tracker.Sweep()
 		}
 	}

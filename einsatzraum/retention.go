@@ -110,7 +110,7 @@ func (s *Service) Purge(ctx context.Context) (Purged, error) {
 
 // runRetention purges every Retention.Every until ctx ends.
 func (s *Service) runRetention(ctx context.Context) {
-	t := time.NewTicker(s.cfg.Retention.Every)
+	t := s.cfg.Clock.NewTicker(s.cfg.Retention.Every)
 	defer t.Stop()
 	for {
 		if _, err := s.Purge(ctx); err != nil && ctx.Err() == nil {
@@ -119,7 +119,7 @@ func (s *Service) runRetention(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 		}
 	}
 }

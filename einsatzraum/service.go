@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/einsatzraum/einsatzraum/layers"
 	"log/slog"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/einsatzraum/einsatzraum/layers"
 
 	"github.com/einsatzraum/einsatzraum/chat"
 	"github.com/einsatzraum/einsatzraum/geo"
@@ -20,8 +21,9 @@ type Config struct {
 	// EmailDomains are the official domains users' emails must belong to
 	// (the domain itself or a subdomain). Empty means no user can be created.
 	EmailDomains []string
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock is the time and the tickers of the background work; nil means
+	// the wall clock.
+	Clock Clock
 	// Logger receives the service's logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Metrics, when set, records store latencies.
@@ -68,8 +70,8 @@ type Service struct {
 // NewService returns a service over store that publishes room events on
 // bus (nil: events are only stored).
 func NewService(store Store, bus Bus, cfg Config) *Service {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock()
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -80,7 +82,7 @@ func NewService(store Store, bus Bus, cfg Config) *Service {
 	cfg.Map.defaults()
 	cfg.RateLimits.defaults()
 	cfg.Retention.defaults()
-	var limiter Limiter = NewMemoryLimiter(cfg.Now)
+	var limiter Limiter = NewMemoryLimiter(cfg.Clock.Now)
 	if cfg.Limiter != nil {
 		limiter = &fallbackLimiter{primary: cfg.Limiter, local: limiter, log: cfg.Logger, now: time.Now}
 	}
@@ -89,7 +91,7 @@ func NewService(store Store, bus Bus, cfg Config) *Service {
 	}
 	return &Service{
 		store: store, bus: bus, cfg: cfg, log: cfg.Logger, dummyHash: HashPassword("einsatzraum-dummy"),
-		tracker:     geo.NewTracker(geo.TrackerConfig{StaleAfter: cfg.Map.StaleAfter, ExpireAfter: cfg.Map.ExpireAfter, Now: cfg.Now}),
+		tracker:     geo.NewTracker(geo.TrackerConfig{StaleAfter: cfg.Map.StaleAfter, ExpireAfter: cfg.Map.ExpireAfter, Now: cfg.Clock.Now}),
 		memberships: newMemberships(),
 		trackLog:    &trackLog{wake: make(chan struct{}, 1)},
 		share:       &positionShare{pending: map[string]geo.Position{}},
@@ -125,7 +127,7 @@ func (s *Service) Store() Store { return s.store }
 
 // Now returns the service clock's time, truncated to microseconds (what the
 // store keeps).
-func (s *Service) Now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
+func (s *Service) Now() time.Time { return s.cfg.Clock.Now().UTC().Truncate(time.Microsecond) }
 
 // Ready reports whether the store and the bus answer.
 func (s *Service) Ready(ctx context.Context) error {

@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/einsatzraum/einsatzraum/einsatzraum"
 	"io"
 	"os"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
 
 	"golang.org/x/term"
 

@@ -6,23 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/einsatzraum/einsatzraum/einsatzraum/clocktest"
 )
-
-// clock is a settable clock for the service.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // TestRetentionAndAudit moves the service clock: after the visible
 // retention members no longer see a message, a photo, a POI or a replayed
@@ -30,8 +18,8 @@ func (c *clock) advance(d time.Duration) {
 // logged); after the audit retention everything is deleted, the file's
 // bytes included. Administrators read no content at any time.
 func TestRetentionAndAudit(t *testing.T) {
-	clk := &clock{t: time.Now().UTC()}
-	f := newLiveFixture(t, func(c *serveConfig) { c.now = clk.now })
+	clk := &clocktest.Shifted{}
+	f := newLiveFixture(t, func(c *serveConfig) { c.clock = clk })
 	ts := f.ts
 	ts.addUser(t, "auditor@polizei.example", "Aude", "auditor")
 	ts.addUser(t, "admin@polizei.example", "Adam", "admin")
@@ -58,7 +46,7 @@ func TestRetentionAndAudit(t *testing.T) {
 	}
 	ts.call(t, "GET", "/api/v1/chats/"+f.chat+"/messages", admin, nil).want(t, 404)
 
-	clk.advance(8 * 24 * time.Hour) // past the visible retention
+	clk.Advance(8 * 24 * time.Hour) // past the visible retention
 	if ms := ts.call(t, "GET", "/api/v1/chats/"+f.chat+"/messages", f.member, nil).want(t, 200).items(); len(ms) != 0 {
 		t.Fatalf("member still sees %d messages after 8 days", len(ms))
 	}
@@ -84,7 +72,7 @@ func TestRetentionAndAudit(t *testing.T) {
 	ts.call(t, "GET", "/api/v1/audit/messages?room="+f.room+"&from=yesterday", auditor, nil).want(t, 400, "invalid_from")
 	ts.call(t, "GET", "/api/v1/audit/messages?room=rm_nope", auditor, nil).want(t, 404)
 
-	clk.advance(91 * 24 * time.Hour) // both messages are past the audit retention now
+	clk.Advance(91 * 24 * time.Hour) // both messages are past the audit retention now
 	if _, err := ts.srv.svc.Purge(context.Background()); err != nil {
 		t.Fatal(err)
 	}

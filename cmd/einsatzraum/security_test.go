@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/einsatzraum/einsatzraum/einsatzraum/clocktest"
 )
 
 // selfSignedCert writes a certificate and key for 127.0.0.1 to dir.
@@ -89,13 +91,13 @@ func TestTLSAndSecurityHeaders(t *testing.T) {
 // TestIdleTokenExpires: a device token unused for longer than the idle
 // time stops working; one in use keeps working.
 func TestIdleTokenExpires(t *testing.T) {
-	clk := &clock{t: time.Now().UTC()}
-	ts := startServer(t, func(c *serveConfig) { c.now = clk.now; c.TokenIdle = time.Hour })
+	clk := &clocktest.Shifted{}
+	ts := startServer(t, func(c *serveConfig) { c.clock = clk; c.TokenIdle = time.Hour })
 	ts.addUser(t, "anna@polizei.example", "Anna")
 	ts.addUser(t, "ben@polizei.example", "Ben")
 	idle, busy := ts.login(t, "anna@polizei.example"), ts.login(t, "ben@polizei.example")
 	for range 3 {
-		clk.advance(40 * time.Minute)
+		clk.Advance(40 * time.Minute)
 		ts.call(t, "GET", "/api/v1/me", busy, nil).want(t, 200)
 	}
 	ts.call(t, "GET", "/api/v1/me", idle, nil).want(t, 401, "token_expired")

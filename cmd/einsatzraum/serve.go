@@ -44,7 +44,7 @@ type serveConfig struct {
 	Basemap         string
 	Limits          chat.Limits
 	getenv          func(string) string
-	now             func() time.Time // the service clock; nil: time.Now (tests move it)
+	clock           einsatzraum.Clock // the service clock; nil: the wall clock (tests move it)
 	Map             einsatzraum.MapConfig
 	RateLimits      einsatzraum.RateLimits
 	Retention       einsatzraum.Retention
@@ -236,7 +236,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		return nil, fmt.Errorf("load layers: %w", err)
 	}
 	svc := einsatzraum.NewService(store, b, einsatzraum.Config{
-		Now:            cfg.now,
+		Clock:          cfg.clock,
 		Layers:         catalog,
 		EmailDomains:   cfg.EmailDomains,
 		Logger:         log,
