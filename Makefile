@@ -5,7 +5,7 @@ GOBIN       := $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: run test test-deps build ui lint staticcheck bench fuzz
+.PHONY: run test test-deps build ui typecheck lint staticcheck bench fuzz
 
 ## build: the dashboard, then the einsatzraum binary (with the dashboard embedded) in bin/
 build: ui
@@ -15,6 +15,10 @@ build: ui
 ui: web/ui/node_modules/.package-lock.json
 	cd web/ui && npm run build
 
+## typecheck: the dashboard's TypeScript under tsc --strict with MapLibre's own types
+typecheck: web/ui/node_modules/.package-lock.json
+	cd web/ui && npm run --silent typecheck
+
 web/ui/node_modules/.package-lock.json: web/ui/package.json web/ui/package-lock.json
 	cd web/ui && npm ci --no-audit --no-fund
 
@@ -22,9 +26,9 @@ web/ui/node_modules/.package-lock.json: web/ui/package.json web/ui/package-lock.
 run: build
 	$(BIN) serve --demo --data ./data
 
-## test: formatting, vet, staticcheck, the whole test suite (the browser test included)
-## and a short run of every fuzz target
-test: lint test-deps ui
+## test: formatting, vet, staticcheck, the dashboard's type check, the whole
+## test suite (the browser test included) and a short run of every fuzz target
+test: lint test-deps ui typecheck
 	$(GO) test -race -count=1 -timeout 12m ./...
 	$(MAKE) fuzz
 

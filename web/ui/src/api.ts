@@ -48,6 +48,31 @@ export class Api {
   }
 }
 
+// PositionItem is one member's latest position in a positions frame
+// (API.md, "Live events").
+export interface PositionItem {
+  user: string;
+  callsign: string;
+  name?: string;
+  lat: number;
+  lon: number;
+  ts: string;
+  accuracy_m: number;
+  heading?: number;
+  speed_mps?: number;
+  stale: boolean;
+  stale_at?: string;
+}
+
+// Room is a room as GET /api/v1/rooms lists it.
+export interface Room {
+  id: string;
+  name: string;
+  description?: string;
+  seq: number;
+  my_role?: string;
+}
+
 export type LiveState = 'live' | 'reconnecting' | 'offline';
 
 // Live keeps one WebSocket, subscribes to the rooms asked for, remembers the
@@ -59,7 +84,7 @@ export class Live {
   private backoff = 500;
   private closed = false;
   onEvent: (room: string, seq: number, ev: any) => void = () => {};
-  onPositions: (room: string, items: any[], removed: string[]) => void = () => {};
+  onPositions: (room: string, items: PositionItem[], removed: string[]) => void = () => {};
   onState: (s: LiveState) => void = () => {};
   onError: (code: string, msg: string) => void = () => {};
 

@@ -3,7 +3,7 @@
 // officers, POIs and data layers, and the chats beside it.
 import * as maplibregl from './vendor/maplibre-gl.mjs';
 import { Protocol } from 'pmtiles';
-import { Api, ApiError, Live, LiveState } from './api';
+import { Api, ApiError, Live, LiveState, PositionItem, Room } from './api';
 import { currentLang, t, toggleLang } from './i18n';
 
 const api = new Api();
@@ -60,7 +60,7 @@ function showLogin() {
 }
 
 async function showRooms() {
-  const rooms = (await api.req('GET', '/api/v1/rooms')).items as any[];
+  const rooms = (await api.req('GET', '/api/v1/rooms')).items as Room[];
   const list = h('nav', { class: 'rooms', 'aria-label': t('rooms') }, h('h2', { text: t('rooms') }));
   if (!rooms.length) list.append(h('p', { text: t('noRooms') }));
   for (const r of rooms) list.append(h('button', { class: 'room-link', onclick: () => { location.hash = `#room/${r.id}`; } }, h('strong', { text: r.name }), h('br'), r.description || ''));
@@ -73,8 +73,8 @@ let current: RoomView | null = null;
 
 class RoomView {
   live = new Live(api);
-  map: any;
-  officers = new Map<string, any>();
+  map!: maplibregl.Map;
+  officers = new Map<string, PositionItem>();
   pois = new Map<string, any>();
   photos = new Map<string, any>(); // photo messages with a position, as map markers
   chats: any[] = [];
@@ -92,7 +92,7 @@ class RoomView {
   // when it passes, without waiting for the next positions frame.
   staleTimer = setInterval(() => { if ([...this.officers.values()].some(o => o.stale_at && !o.stale)) this.queueRender(); }, 5000);
 
-  constructor(public room: any) {}
+  constructor(public room: Room) {}
 
   async open() {
     const basemap = await api.req('GET', '/api/v1/config').then(c => c.basemap).catch(() => false);
@@ -137,7 +137,7 @@ class RoomView {
   hint(msg: string) { document.getElementById('live-status')?.setAttribute('title', msg); this.map.getCanvas().style.cursor = 'crosshair'; }
 
   initMap(el: HTMLElement, basemap: boolean) {
-    const style: any = {
+    const style: maplibregl.StyleSpecification & { sources: Record<string, maplibregl.SourceSpecification>; layers: maplibregl.LayerSpecification[] } = {
       version: 8,
       sources: {
         grid: { type: 'geojson', data: emptyFC() },
@@ -179,7 +179,7 @@ class RoomView {
       debug.mapReady = true;
     });
     this.map.on('moveend', () => this.updateGrid());
-    this.map.on('click', (e: any) => {
+    this.map.on('click', (e: maplibregl.MapMouseEvent) => {
       if (this.addingPOI) { this.addingPOI = false; this.map.getCanvas().style.cursor = ''; this.poiDialog(e.lngLat.lat, e.lngLat.lng); return; }
       const f = this.map.queryRenderedFeatures(e.point, { layers: ['officers', 'pois', 'photos'] })[0];
       if (!f) return;
@@ -187,14 +187,14 @@ class RoomView {
       if (f.layer.id === 'photos') {
         const img = h('img', { alt: p.text, style: 'max-width:240px' }) as HTMLImageElement;
         api.blobURL(`/api/v1/attachments/${p.attachment}/thumbnail`).then(u => { img.src = u; });
-        new maplibregl.Popup().setLngLat(f.geometry.coordinates).setDOMContent(h('div', {}, img, h('br'), p.text)).addTo(this.map);
+        new maplibregl.Popup().setLngLat((f.geometry as GeoJSON.Point).coordinates as [number, number]).setDOMContent(h('div', {}, img, h('br'), p.text)).addTo(this.map);
         return;
       }
       const body = f.layer.id === 'officers'
         ? h('div', { class: 'popup-officer' }, h('strong', { text: p.callsign }), h('br'), p.name || '', h('br'), timeOf(p.ts), p.stale ? ` (${t('stale')})` : '', h('br'), `${t('accuracy')}: ${Math.round(p.accuracy_m)} m`)
         : h('div', { class: 'popup-poi' }, h('strong', { text: p.name }), h('br'), p.category, h('br'), p.description || '', h('br'),
             h('button', { class: 'danger', id: 'delete-poi', onclick: async () => { await api.req('DELETE', `/api/v1/rooms/${this.room.id}/pois/${p.id}`).catch(alertError); popup.remove(); } }, t('delete')));
-      const popup = new maplibregl.Popup().setLngLat(f.geometry.coordinates).setDOMContent(body).addTo(this.map);
+      const popup = new maplibregl.Popup().setLngLat((f.geometry as GeoJSON.Point).coordinates as [number, number]).setDOMContent(body).addTo(this.map);
     });
     for (const layer of ['officers', 'pois', 'photos']) {
       this.map.on('mouseenter', layer, () => { this.map.getCanvas().style.cursor = 'pointer'; });
@@ -208,13 +208,13 @@ class RoomView {
     const b = this.map.getBounds();
     const span = Math.max(b.getEast() - b.getWest(), b.getNorth() - b.getSouth());
     const step = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20].find(s => span / s < 12) || 30;
-    const fs: any[] = [];
+    const fs: GeoJSON.Feature<GeoJSON.LineString>[] = [];
     const digits = Math.max(0, -Math.floor(Math.log10(step)));
     for (let x = Math.ceil(b.getWest() / step) * step; x <= b.getEast(); x += step)
       fs.push({ type: 'Feature', properties: { label: `${x.toFixed(digits)}° E` }, geometry: { type: 'LineString', coordinates: [[x, Math.max(b.getSouth(), -85)], [x, Math.min(b.getNorth(), 85)]] } });
     for (let y = Math.ceil(b.getSouth() / step) * step; y <= b.getNorth(); y += step)
       fs.push({ type: 'Feature', properties: { label: `${y.toFixed(digits)}° N` }, geometry: { type: 'LineString', coordinates: [[b.getWest(), y], [b.getEast(), y]] } });
-    this.map.getSource('grid')?.setData({ type: 'FeatureCollection', features: fs });
+    this.map.getSource<maplibregl.GeoJSONSource>('grid')?.setData({ type: 'FeatureCollection', features: fs });
   }
 
   queueRender() {
@@ -222,17 +222,18 @@ class RoomView {
     this.renderQueued = true;
     requestAnimationFrame(() => {
       this.renderQueued = false;
-      const src = this.map?.getSource('officers');
+      const src = this.map?.getSource<maplibregl.GeoJSONSource>('officers');
       if (src) src.setData({ type: 'FeatureCollection', features: [...this.officers.values()].map(o => ({
         type: 'Feature', id: undefined, properties: { user: o.user, callsign: o.callsign, name: o.name || '', ts: o.ts, accuracy_m: o.accuracy_m, stale: !!o.stale || (!!o.stale_at && Date.parse(o.stale_at) <= Date.now()) },
         geometry: { type: 'Point', coordinates: [o.lon, o.lat] } })) });
-      const ps = this.map?.getSource('pois');
+      const ps = this.map?.getSource<maplibregl.GeoJSONSource>('pois');
       if (ps) ps.setData({ type: 'FeatureCollection', features: [...this.pois.values()] });
-      this.map?.getSource('photos')?.setData({ type: 'FeatureCollection', features: [...this.photos.values()] });
+      this.map?.getSource<maplibregl.GeoJSONSource>('photos')?.setData({ type: 'FeatureCollection', features: [...this.photos.values()] });
       // With many officers, call signs show only when zoomed in: placing
       // thousands of labels on every frame is what makes a map stutter.
       const labelZoom = this.officers.size > 300 ? 14.5 : 11;
-      if (this.map?.getLayer('officer-labels') && this.map.getLayer('officer-labels').minzoom !== labelZoom) this.map.setLayerZoomRange('officer-labels', labelZoom, 24);
+      const labels = this.map?.getLayer('officer-labels');
+      if (labels && labels.minzoom !== labelZoom) this.map.setLayerZoomRange('officer-labels', labelZoom, 24);
       debug.officers = this.officers.size;
       debug.pois = this.pois.size;
       debug.positions = () => Object.fromEntries([...this.officers.values()].map(o => [o.user, [o.lon, o.lat]]));
@@ -262,7 +263,7 @@ class RoomView {
     if (btn) btn.textContent = t('sharing');
     this.watchID = navigator.geolocation.watchPosition(p => {
       const c = p.coords;
-      const pos: any = { lat: c.latitude, lon: c.longitude, accuracy_m: c.accuracy, ts: new Date(p.timestamp || Date.now()).toISOString() };
+      const pos: Record<string, unknown> = { lat: c.latitude, lon: c.longitude, accuracy_m: c.accuracy, ts: new Date(p.timestamp || Date.now()).toISOString() };
       if (c.heading !== null && !Number.isNaN(c.heading)) pos.heading = c.heading;
       if (c.speed !== null && !Number.isNaN(c.speed)) pos.speed_mps = c.speed;
       this.live.sendPosition(pos);
@@ -320,8 +321,9 @@ class RoomView {
   async loadChats() {
     this.chats = (await api.req('GET', `/api/v1/rooms/${this.room.id}/chats`)).items;
     this.members = (await api.req('GET', `/api/v1/rooms/${this.room.id}/members`)).items;
-    this.tabs.replaceChildren(...this.chats.map(c => h('button', { role: 'tab', 'aria-selected': String(this.chat?.id === c.id), onclick: () => this.openChat(c) }, c.name)),
-      this.room.my_role !== 'observer' ? h('button', { id: 'new-chat', class: 'secondary', onclick: () => this.newChatDialog() }, `+ ${t('newChat')}`) : null);
+    const tabs: Node[] = this.chats.map(c => h('button', { role: 'tab', 'aria-selected': String(this.chat?.id === c.id), onclick: () => this.openChat(c) }, c.name));
+    if (this.room.my_role !== 'observer') tabs.push(h('button', { id: 'new-chat', class: 'secondary', onclick: () => this.newChatDialog() }, `+ ${t('newChat')}`));
+    this.tabs.replaceChildren(...tabs);
     if (!this.chat && this.chats.length) await this.openChat(this.chats[0]);
   }
 
@@ -436,7 +438,7 @@ class RoomView {
 
 function timeOf(ts: string) { return new Date(ts).toLocaleTimeString(currentLang() === 'de' ? 'de-DE' : 'en-GB'); }
 
-function emptyFC() { return { type: 'FeatureCollection', features: [] }; }
+function emptyFC(): GeoJSON.FeatureCollection { return { type: 'FeatureCollection', features: [] }; }
 
 function alertError(err: unknown) {
   const msg = err instanceof ApiError ? `${err.code}: ${err.message}` : String(err);
