@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -44,9 +45,15 @@ func startServer(t testing.TB, edit ...func(*serveConfig)) *testServer {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
 	t.Cleanup(func() {
+		// Connections the client dialled but never sent a request on count
+		// as busy for fasthttp's graceful shutdown until their read times
+		// out (30 s); a client that leaves closes them.
+		http.DefaultClient.CloseIdleConnections()
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
+			var dump strings.Builder
+			_ = pprof.Lookup("goroutine").WriteTo(&dump, 1)
+			t.Errorf("serve: %v; goroutines:\n%s", err, dump.String())
 		}
 		srv.Close()
 	})
