@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/jpeg"
 	_ "image/png" // photos may be PNG
 	"io"
 	"path/filepath"
@@ -17,7 +16,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gabriel-vasile/mimetype"
-	"golang.org/x/image/draw"
 	_ "golang.org/x/image/webp" // and WebP
 )
 
@@ -43,6 +41,10 @@ type Attachment struct {
 // Limits are the largest uploads per kind, in bytes.
 type Limits struct {
 	Photo, File, Audio, Video int64
+	// Images bounds the memory that decoding photos for thumbnails takes,
+	// shared by every upload of the process; nil: each upload gets a budget
+	// of DefaultImageBudget of its own.
+	Images *ImageBudget
 }
 
 // DefaultLimits suit phones on a police network.
@@ -150,7 +152,11 @@ func Ingest(ctx context.Context, blobs BlobStore, keys *Keyring, id string, r io
 	}
 	a := &Attachment{ID: id, Kind: kind, MIME: m.String(), Size: size, SHA256: hex.EncodeToString(h.Sum(nil)), Name: displayName(name, m.Extension())}
 	if kind == KindPhoto {
-		a.Thumbnail, a.Location = makeThumbnail(ctx, blobs, keys, a)
+		budget := limits.Images
+		if budget == nil {
+			budget = NewImageBudget(DefaultImageBudget)
+		}
+		a.Thumbnail, a.Location = makeThumbnail(ctx, blobs, keys, budget, a)
 	}
 	return a, nil
 }
@@ -176,75 +182,6 @@ func displayName(name, ext string) string {
 
 // ThumbnailID is the blob ID of a photo's thumbnail.
 func ThumbnailID(id string) string { return id + "_thumb" }
-
-// thumbSize is the longest side of a thumbnail in pixels.
-const thumbSize = 320
-
-// makeThumbnail decodes the stored photo, turns it upright by its EXIF
-// orientation, scales it down and stores it encrypted as JPEG. It reports
-// whether it made one and the photo's EXIF location.
-func makeThumbnail(ctx context.Context, blobs BlobStore, keys *Keyring, a *Attachment) (bool, *Location) {
-	open := func() (*io.SectionReader, io.Closer, error) {
-		b, err := blobs.Open(ctx, a.ID)
-		if err != nil {
-			return nil, nil, err
-		}
-		d, err := keys.NewDecryptReader(b, a.Size)
-		if err != nil {
-			b.Close()
-			return nil, nil, err
-		}
-		return io.NewSectionReader(d, 0, a.Size), b, nil
-	}
-	r, c, err := open()
-	if err != nil {
-		return false, nil
-	}
-	info := readEXIF(r)
-	c.Close()
-	r, c, err = open()
-	if err != nil {
-		return false, info.location
-	}
-	defer c.Close()
-	cfg, _, err := image.DecodeConfig(r)
-	if err != nil || cfg.Width*cfg.Height > 80_000_000 { // refuse decompression bombs
-		return false, info.location
-	}
-	_, _ = r.Seek(0, io.SeekStart)
-	img, _, err := image.Decode(r)
-	if err != nil {
-		return false, info.location
-	}
-	img = orient(img, info.orientation)
-	b := img.Bounds()
-	scale := float64(thumbSize) / float64(max(b.Dx(), b.Dy()))
-	if scale > 1 {
-		scale = 1
-	}
-	dst := image.NewRGBA(image.Rect(0, 0, max(1, int(float64(b.Dx())*scale)), max(1, int(float64(b.Dy())*scale))))
-	draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
-	w, err := blobs.Create(ctx, ThumbnailID(a.ID))
-	if err != nil {
-		return false, info.location
-	}
-	enc, err := keys.NewEncryptWriter(w)
-	if err == nil {
-		var buf bytes.Buffer
-		if err = jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 80}); err == nil {
-			a.ThumbSize = int64(buf.Len())
-			_, err = enc.Write(buf.Bytes())
-		}
-	}
-	if err == nil {
-		err = enc.Close()
-	}
-	if err != nil {
-		w.Abort()
-		return false, info.location
-	}
-	return w.Commit() == nil, info.location
-}
 
 // orient turns an image by its EXIF orientation (1 = upright).
 func orient(img image.Image, o int) image.Image {

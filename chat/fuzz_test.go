@@ -17,6 +17,9 @@ func FuzzIngest(f *testing.F) {
 	f.Add([]byte("RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00data\x00\x00\x00\x00"))
 	f.Add([]byte("MZ\x90\x00 this is no image"))
 	f.Add([]byte{})
+	f.Add([]byte("\xff\xd8\xff\xe1\x00\x02Exif\x00\x00MM\x00*\x00\x00\x00\x08\xff\xd9")) // once ended the process
+	f.Add(pngBomb(80_000_000, 1, 16, 2))                                                 // once took 6 GB
+	f.Add(pngBomb(8900, 8900, 8, 2))
 	keys, err := NewKeyring(bytes.Repeat([]byte{7}, MasterKeySize))
 	if err != nil {
 		f.Fatal(err)

@@ -89,6 +89,9 @@ func NewService(store Store, bus Bus, cfg Config) *Service {
 	if cfg.Files.Limits == (chat.Limits{}) {
 		cfg.Files.Limits = chat.DefaultLimits
 	}
+	if cfg.Files.Limits.Images == nil { // one budget for every upload of the process
+		cfg.Files.Limits.Images = chat.NewImageBudget(chat.DefaultImageBudget)
+	}
 	return &Service{
 		store: store, bus: bus, cfg: cfg, log: cfg.Logger, dummyHash: HashPassword("einsatzraum-dummy"),
 		tracker:     geo.NewTracker(geo.TrackerConfig{StaleAfter: cfg.Map.StaleAfter, ExpireAfter: cfg.Map.ExpireAfter, Now: cfg.Clock.Now}),
