@@ -39,10 +39,11 @@ test: lint test-deps ui typecheck
 ## exceeded" and no finding (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 40000x
 FUZZ_TARGETS := web:FuzzDecodeMessageBody web:FuzzDecodePosition web:FuzzMultipart \
-	layers:FuzzReadGeoJSON layers:FuzzReadCSV chat:FuzzIngest chat:FuzzReadEXIF chat:FuzzEXIFSegment einsatzraum:FuzzClientFrame web:FuzzFrameReader einsatzraum/cot:FuzzReader
+	layers:FuzzReadGeoJSON layers:FuzzReadCSV chat:FuzzIngest chat:FuzzReadEXIF chat:FuzzEXIFSegment web:FuzzClientText web:FuzzFrameReader einsatzraum/cot:FuzzReader
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$name ($(FUZZTIME))"; \
+		$(GO) test -list "^$$name\$$" ./$$pkg | grep -qx "$$name" || { echo "no fuzz target $$name in ./$$pkg"; exit 1; }; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg >/tmp/fuzz-$$name.log 2>&1 \
 			|| { cat /tmp/fuzz-$$name.log; exit 1; }; \
 	done

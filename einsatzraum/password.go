@@ -1,12 +1,15 @@
 package einsatzraum
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -70,4 +73,55 @@ func newToken() (token string, hash []byte) {
 func hashToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
+}
+
+// hashGate bounds the password hashes (argon2id, 19 MiB each) running at
+// once, and the callers waiting for one: past the queue a caller is told to
+// come back (429 server_busy) instead of piling up. A flood of logins for
+// unknown accounts then holds slots x 19 MiB, however many there are.
+type hashGate struct {
+	slots      chan struct{}
+	waiting    atomic.Int64
+	maxWaiting int64
+	peak       atomic.Int64 // most hashes seen at once, for tests
+	running    atomic.Int64
+}
+
+func newHashGate(slots, queue int) *hashGate {
+	return &hashGate{slots: make(chan struct{}, slots), maxWaiting: int64(queue)}
+}
+
+// run runs fn (a hash) when a slot is free. Errors: 429 server_busy when
+// the queue is full; ctx's error when the caller gave up waiting.
+func (g *hashGate) run(ctx context.Context, fn func()) error {
+	if g.waiting.Add(1) > g.maxWaiting {
+		g.waiting.Add(-1)
+		return &Error{Kind: KindRateLimited, Code: "server_busy", Message: "too many logins at once; try again in a second", RetryAfter: time.Second}
+	}
+	select {
+	case g.slots <- struct{}{}:
+		g.waiting.Add(-1)
+	case <-ctx.Done():
+		g.waiting.Add(-1)
+		return ctx.Err()
+	}
+	defer func() { <-g.slots }()
+	n := g.running.Add(1)
+	for p := g.peak.Load(); n > p && !g.peak.CompareAndSwap(p, n); p = g.peak.Load() {
+	}
+	defer g.running.Add(-1)
+	fn()
+	return nil
+}
+
+// checkPassword is CheckPassword through the service's hash gate.
+func (s *Service) checkPassword(ctx context.Context, hash, password string) (ok bool, err error) {
+	err = s.hashes.run(ctx, func() { ok = CheckPassword(hash, password) })
+	return ok, err
+}
+
+// hashPassword is HashPassword through the service's hash gate.
+func (s *Service) hashPassword(ctx context.Context, password string) (hash string, err error) {
+	err = s.hashes.run(ctx, func() { hash = HashPassword(password) })
+	return hash, err
 }

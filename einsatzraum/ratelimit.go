@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,11 @@ type RateLimits struct {
 	LoginWindow             time.Duration
 	// WritesPerMinute bounds one user's writes (default 600).
 	WritesPerMinute int
+	// PasswordHashes is how many password hashes (argon2id, 19 MiB each)
+	// run at once (default: the number of CPUs); PasswordQueue how many
+	// logins may wait for one (default 64) before the next gets 429.
+	PasswordHashes int
+	PasswordQueue  int
 }
 
 func (r *RateLimits) defaults() {
@@ -49,6 +55,12 @@ func (r *RateLimits) defaults() {
 	}
 	if r.WritesPerMinute == 0 {
 		r.WritesPerMinute = 600
+	}
+	if r.PasswordHashes <= 0 {
+		r.PasswordHashes = runtime.GOMAXPROCS(0)
+	}
+	if r.PasswordQueue <= 0 {
+		r.PasswordQueue = 64
 	}
 }
 

@@ -58,6 +58,7 @@ type Service struct {
 	cfg         Config
 	log         *slog.Logger
 	dummyHash   string
+	hashes      *hashGate
 	tracker     *geo.Tracker
 	memberships *memberships
 	trackLog    *trackLog
@@ -99,6 +100,7 @@ func NewService(store Store, bus Bus, cfg Config) *Service {
 		trackLog:    &trackLog{wake: make(chan struct{}, 1)},
 		share:       &positionShare{pending: map[string]geo.Position{}},
 		limiter:     limiter,
+		hashes:      newHashGate(cfg.RateLimits.PasswordHashes, cfg.RateLimits.PasswordQueue),
 		stop:        func() {},
 	}
 }

@@ -78,9 +78,13 @@ func (s *Service) CreateUser(ctx context.Context, actor *Actor, in NewUser) (*Us
 			roles = append(roles, r)
 		}
 	}
+	pwHash, err := s.hashPassword(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
 	u := &User{
 		ID: NewID("u"), Email: email, Name: strings.TrimSpace(in.Name), Callsign: strings.TrimSpace(in.Callsign),
-		Roles: roles, PasswordHash: HashPassword(in.Password), CreatedAt: s.Now(),
+		Roles: roles, PasswordHash: pwHash, CreatedAt: s.Now(),
 	}
 	err = s.update(ctx, "create_user", func(w *write) error {
 		if err := w.CreateUser(ctx, u); err != nil {
@@ -107,8 +111,11 @@ func (s *Service) SetPassword(ctx context.Context, actor *Actor, userID, passwor
 	if n := utf8.RuneCountInString(password); n < MinPasswordLen || n > MaxPasswordLen {
 		return Errorf(KindInvalid, "invalid_password", "password must have %d to %d characters", MinPasswordLen, MaxPasswordLen)
 	}
-	hash := HashPassword(password)
-	err := s.update(ctx, "set_password", func(w *write) error { return w.UpdatePassword(ctx, userID, hash) })
+	hash, err := s.hashPassword(ctx, password)
+	if err != nil {
+		return err
+	}
+	err = s.update(ctx, "set_password", func(w *write) error { return w.UpdatePassword(ctx, userID, hash) })
 	return notFound(err, "user_not_found", "no such user")
 }
 
@@ -186,11 +193,15 @@ func (s *Service) Login(ctx context.Context, email, password, deviceName, addres
 	if err != nil && !IsNotFound(err) {
 		return nil, err
 	}
-	if u == nil {
-		CheckPassword(s.dummyHash, password)
-		return fail()
+	stored := s.dummyHash // unknown accounts cost the same time
+	if u != nil {
+		stored = u.PasswordHash
 	}
-	if !CheckPassword(u.PasswordHash, password) {
+	ok, err := s.checkPassword(ctx, stored, password)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil || !ok {
 		return fail()
 	}
 	token, hash := newToken()
