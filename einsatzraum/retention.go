@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/einsatzraum/einsatzraum/chat"
 )
@@ -134,6 +135,9 @@ func requireAuditor(a *Actor) error {
 
 // AuditQuery selects retained messages for an audit.
 type AuditQuery struct {
+	// Case is the case reference (Aktenzeichen) the audit is done for;
+	// required, and recorded with the query.
+	Case     string
 	Room     string
 	From, To time.Time // default: the whole audit retention up to now
 	Text     string    // case-insensitive substring of the text; "" for all
@@ -164,25 +168,34 @@ func (s *Service) AuditMessages(ctx context.Context, a *Actor, q AuditQuery) ([]
 	if len(q.Text) > 200 {
 		return nil, Errorf(KindInvalid, "invalid_q", "q is at most 200 bytes")
 	}
+	caseRef, err := checkCase(q.Case)
+	if err != nil {
+		return nil, err
+	}
 	limit := clampLimit(q.Limit)
-	detail := fmt.Sprintf("messages from %s to %s", q.From.Format(time.RFC3339), q.To.Format(time.RFC3339))
+	detail := fmt.Sprintf("case %q: messages from %s to %s", caseRef, q.From.Format(time.RFC3339), q.To.Format(time.RFC3339))
 	if q.Text != "" {
 		detail += fmt.Sprintf(", text %q", q.Text)
 	}
-	var out []chat.Message
-	var missing error // the query is logged even when its room does not exist
-	err := s.update(ctx, "audit_messages", func(w *write) error {
-		if err := w.AppendAudit(ctx, &AuditEntry{At: w.now, Actor: a.User.ID, Action: "audit_read_messages", Target: q.Room, Detail: detail}); err != nil {
-			return err
-		}
-		if _, err := w.RoomByID(ctx, q.Room); err != nil {
-			missing = notFound(err, "room_not_found", "no such room")
-			return nil
+	// The query is recorded first, in a short write: no read without its
+	// record. The search itself runs in a read transaction, beside the
+	// single writer: a slow scan of a large room never holds up posts and
+	// logins elsewhere.
+	err = s.update(ctx, "audit_messages_record", func(w *write) error {
+		return w.AppendAudit(ctx, &AuditEntry{At: w.now, Actor: a.User.ID, Action: "audit_read_messages", Target: q.Room, Detail: detail})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := []chat.Message{}
+	err = s.view(ctx, "audit_messages", func(tx Tx) error {
+		if _, err := tx.RoomByID(ctx, q.Room); err != nil {
+			return notFound(err, "room_not_found", "no such room")
 		}
 		needle := strings.ToLower(q.Text)
 		after := q.AfterSeq
 		for len(out) < limit {
-			page, err := w.RoomMessages(ctx, q.Room, q.From, q.To, after, limit)
+			page, err := tx.RoomMessages(ctx, q.Room, q.From, q.To, after, limit)
 			if err != nil {
 				return err
 			}
@@ -198,28 +211,50 @@ func (s *Service) AuditMessages(ctx context.Context, a *Actor, q AuditQuery) ([]
 		}
 		return nil
 	})
-	if err == nil {
-		err = missing
+	if err != nil {
+		return nil, err
 	}
-	if out == nil {
-		out = []chat.Message{}
-	}
-	return out, err
+	return out, nil
 }
 
-// AuditLog lists the audit log for an auditor, oldest first after afterID.
-// Reading the log is itself recorded.
-func (s *Service) AuditLog(ctx context.Context, a *Actor, afterID int64, limit int) ([]AuditEntry, error) {
+// checkCase validates a case reference: 3 to 100 characters, one line.
+func checkCase(ref string) (string, error) {
+	ref = strings.TrimSpace(ref)
+	if n := utf8.RuneCountInString(ref); n < 3 || n > 100 || strings.ContainsAny(ref, "\r\n") || !utf8.ValidString(ref) {
+		return "", Errorf(KindInvalid, "case_required", "an audit names the case it is done for (case, 3 to 100 characters)")
+	}
+	return ref, nil
+}
+
+// AuditLog lists the audit log for an auditor, oldest first after afterID,
+// for the case caseRef. Reading the log is itself recorded. Other
+// auditors' queries show who asked when and for which case, not which room
+// or text: an auditor learns nothing of other audits' content from the log.
+func (s *Service) AuditLog(ctx context.Context, a *Actor, caseRef string, afterID int64, limit int) ([]AuditEntry, error) {
 	if err := requireAuditor(a); err != nil {
 		return nil, err
 	}
+	caseRef, err := checkCase(caseRef)
+	if err != nil {
+		return nil, err
+	}
 	var out []AuditEntry
-	err := s.update(ctx, "audit_log", func(w *write) (err error) {
-		if err := w.AppendAudit(ctx, &AuditEntry{At: w.now, Actor: a.User.ID, Action: "audit_read_log", Target: "audit_log", Detail: fmt.Sprintf("after %d", afterID)}); err != nil {
+	err = s.update(ctx, "audit_log", func(w *write) (err error) {
+		if err := w.AppendAudit(ctx, &AuditEntry{At: w.now, Actor: a.User.ID, Action: "audit_read_log", Target: "audit_log",
+			Detail: fmt.Sprintf("case %q: after %d", caseRef, afterID)}); err != nil {
 			return err
 		}
 		out, err = w.AuditLog(ctx, afterID, clampLimit(limit))
 		return err
 	})
+	for i := range out {
+		e := &out[i]
+		if e.Action == "audit_read_messages" && e.Actor != a.User.ID {
+			e.Target = "(another auditor's room)"
+			if c, _, ok := strings.Cut(e.Detail, ":"); ok {
+				e.Detail = c // the case reference only
+			}
+		}
+	}
 	return out, err
 }

@@ -74,6 +74,11 @@ func (s *Service) CreateUser(ctx context.Context, actor *Actor, in NewUser) (*Us
 		if !ValidGlobalRole(r) {
 			return nil, Errorf(KindInvalid, "invalid_role", "unknown role %q (want admin, data_admin or auditor)", r)
 		}
+		if r == RoleAuditor && actor != nil {
+			// No administrator may make a reader of every chat: auditors are
+			// appointed by the operator at the server's command line.
+			return nil, Errorf(KindForbidden, "auditor_by_operator", "the auditor role is granted only at the server's command line (einsatzraum user add --role auditor)")
+		}
 		if !slices.Contains(roles, r) {
 			roles = append(roles, r)
 		}

@@ -25,7 +25,7 @@ func (s *Server) auditMessages(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	q := einsatzraum.AuditQuery{Room: c.Query("room"), From: from, To: to, Text: c.Query("q"), AfterSeq: after, Limit: limit}
+	q := einsatzraum.AuditQuery{Case: c.Query("case"), Room: c.Query("room"), From: from, To: to, Text: c.Query("q"), AfterSeq: after, Limit: limit}
 	ms, err := s.svc.AuditMessages(c.UserContext(), actor(c), q)
 	if err != nil {
 		return err
@@ -43,7 +43,7 @@ func (s *Server) auditLog(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	es, err := s.svc.AuditLog(c.UserContext(), actor(c), after, limit)
+	es, err := s.svc.AuditLog(c.UserContext(), actor(c), c.Query("case"), after, limit)
 	if err != nil {
 		return err
 	}

@@ -60,8 +60,8 @@ func (s *Server) apiRoutes() []route {
 		{"GET", v1 + "/rooms/{room}/tracks", "Members' movements from..to as LineStrings (user)", false, "", 200, "FeatureCollection", s.tracks},
 		{"GET", v1 + "/rooms/{room}/export.kml", "The room's POIs and tracks as KML", false, "", 200, "", s.exportKML},
 
-		{"GET", v1 + "/audit/messages", "Retained messages of a room for an audit (auditor; room, from, to, q; logged)", false, "", 200, "MessageList", s.auditMessages},
-		{"GET", v1 + "/audit/log", "The append-only audit log (auditor; logged)", false, "", 200, "AuditLog", s.auditLog},
+		{"GET", v1 + "/audit/messages", "Retained messages of a room for an audit (auditor; case reference required; room, from, to, q; logged)", false, "", 200, "MessageList", s.auditMessages},
+		{"GET", v1 + "/audit/log", "The append-only audit log (auditor; case reference required; logged; other auditors' rooms and search terms withheld)", false, "", 200, "AuditLog", s.auditLog},
 
 		{"GET", v1 + "/layers", "The data layers", false, "", 200, "LayerList", s.listLayers},
 		{"GET", v1 + "/layers/{layer}/features", "A layer's features in bbox, paged by cursor", false, "", 200, "FeatureCollection", s.layerFeatures},

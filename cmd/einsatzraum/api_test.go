@@ -39,7 +39,11 @@ func TestAPIWalk(t *testing.T) {
 			want(t, 400, "email_domain_not_allowed")
 		ts.call(t, "POST", "/api/v1/admin/users", admin, map[string]any{"email": "x@evilpolizei.example", "name": "X", "password": testPassword}).
 			want(t, 400, "email_domain_not_allowed")
-		ts.call(t, "POST", "/api/v1/admin/users", admin, map[string]any{"email": "New@Polizei.Example", "name": "Nina New", "password": testPassword, "roles": []string{"auditor"}}).
+		// No administrator makes a reader of every chat: auditors come
+		// from the operator's command line only.
+		ts.call(t, "POST", "/api/v1/admin/users", admin, map[string]any{"email": "aud@polizei.example", "name": "Aud", "password": testPassword, "roles": []string{"auditor"}}).
+			want(t, 403, "auditor_by_operator")
+		ts.call(t, "POST", "/api/v1/admin/users", admin, map[string]any{"email": "New@Polizei.Example", "name": "Nina New", "password": testPassword, "roles": []string{"data_admin"}}).
 			want(t, 201)
 		ts.call(t, "POST", "/api/v1/admin/users", admin, map[string]any{"email": "new@polizei.example", "name": "Dup", "password": testPassword}).
 			want(t, 409, "email_taken")

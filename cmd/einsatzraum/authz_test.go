@@ -142,8 +142,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 			id := dev.Body["device"].(map[string]any)["id"].(string)
 			return ts.call(t, "DELETE", "/api/v1/admin/devices/"+id, token, nil)
 		}, adminOnly(204)},
-		{"GET /audit/messages", json("GET", "/api/v1/audit/messages?room="+f.room, nil), auditOnly},
-		{"GET /audit/log", json("GET", "/api/v1/audit/log", nil), auditOnly},
+		{"GET /audit/messages", json("GET", "/api/v1/audit/messages?case=AZ-4711&room="+f.room, nil), auditOnly},
+		{"GET /audit/log", json("GET", "/api/v1/audit/log?case=AZ-4711", nil), auditOnly},
 		// Last: it lets the observer into the chat.
 		{"PUT /chats/{chat}/members/{user}", json("PUT", c+"/members/"+observerID, func() any { return map[string]any{"permissions": []string{"read"}} }), manageOnly(200)},
 		{"DELETE /chats/{chat}/members/{user}", func(token string) reply {

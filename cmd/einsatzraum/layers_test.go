@@ -231,7 +231,7 @@ func TestLayersEndToEnd(t *testing.T) {
 	ts.addUser(t, "auditor@polizei.example", "Aude", "auditor")
 	adminID := ts.call(t, "GET", "/api/v1/me", admin, nil).want(t, 200).str("id")
 	byActor := map[string]int{}
-	for _, e := range ts.call(t, "GET", "/api/v1/audit/log?limit=500", ts.login(t, "auditor@polizei.example"), nil).want(t, 200).items() {
+	for _, e := range ts.call(t, "GET", "/api/v1/audit/log?case=AZ-4711&limit=500", ts.login(t, "auditor@polizei.example"), nil).want(t, 200).items() {
 		if e["action"] == "import_layer" {
 			byActor[e["actor"].(string)]++
 		}

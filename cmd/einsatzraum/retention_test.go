@@ -41,8 +41,8 @@ func TestRetentionAndAudit(t *testing.T) {
 
 	// Administrators and members without the role are no auditors.
 	for _, tok := range []string{admin, f.lead} {
-		ts.call(t, "GET", "/api/v1/audit/messages?room="+f.room, tok, nil).want(t, 403, "not_auditor")
-		ts.call(t, "GET", "/api/v1/audit/log", tok, nil).want(t, 403, "not_auditor")
+		ts.call(t, "GET", "/api/v1/audit/messages?case=AZ-4711&room="+f.room, tok, nil).want(t, 403, "not_auditor")
+		ts.call(t, "GET", "/api/v1/audit/log?case=AZ-4711", tok, nil).want(t, 403, "not_auditor")
 	}
 	ts.call(t, "GET", "/api/v1/chats/"+f.chat+"/messages", admin, nil).want(t, 404)
 
@@ -64,19 +64,22 @@ func TestRetentionAndAudit(t *testing.T) {
 		t.Fatalf("messages after 8 days = %v, want only the new one", ms)
 	}
 
-	found := ts.call(t, "GET", "/api/v1/audit/messages?room="+f.room+"&q="+url.QueryEscape("ZEUGE MÜLLER"), auditor, nil).want(t, 200).items()
+	found := ts.call(t, "GET", "/api/v1/audit/messages?case=AZ-4711&room="+f.room+"&q="+url.QueryEscape("ZEUGE MÜLLER"), auditor, nil).want(t, 200).items()
 	if len(found) != 1 || !strings.Contains(found[0]["text"].(string), "Müller") {
 		t.Fatalf("auditor's search found %v, want the retained message", found)
 	}
-	ts.call(t, "GET", "/api/v1/audit/messages", auditor, nil).want(t, 400, "room_required")
-	ts.call(t, "GET", "/api/v1/audit/messages?room="+f.room+"&from=yesterday", auditor, nil).want(t, 400, "invalid_from")
-	ts.call(t, "GET", "/api/v1/audit/messages?room=rm_nope", auditor, nil).want(t, 404)
+	ts.call(t, "GET", "/api/v1/audit/messages?case=AZ-4711", auditor, nil).want(t, 400, "room_required")
+	ts.call(t, "GET", "/api/v1/audit/messages?case=AZ-4711&room="+f.room+"&from=yesterday", auditor, nil).want(t, 400, "invalid_from")
+	ts.call(t, "GET", "/api/v1/audit/messages?case=AZ-4711&room=rm_nope", auditor, nil).want(t, 404)
+	// Every audit names its case; the record keeps it.
+	ts.call(t, "GET", "/api/v1/audit/messages?room="+f.room, auditor, nil).want(t, 400, "case_required")
+	ts.call(t, "GET", "/api/v1/audit/log", auditor, nil).want(t, 400, "case_required")
 
 	clk.Advance(91 * 24 * time.Hour) // both messages are past the audit retention now
 	if _, err := ts.srv.svc.Purge(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if found := ts.call(t, "GET", "/api/v1/audit/messages?room="+f.room, auditor, nil).want(t, 200).items(); len(found) != 0 {
+	if found := ts.call(t, "GET", "/api/v1/audit/messages?case=AZ-4711&room="+f.room, auditor, nil).want(t, 200).items(); len(found) != 0 {
 		t.Fatalf("auditor still finds %d messages after 91 days", len(found))
 	}
 	blobs = 0
@@ -90,10 +93,21 @@ func TestRetentionAndAudit(t *testing.T) {
 		t.Fatalf("%d blob files left after the purge", blobs)
 	}
 
-	log := ts.call(t, "GET", "/api/v1/audit/log?limit=500", auditor, nil).want(t, 200).items()
+	log := ts.call(t, "GET", "/api/v1/audit/log?case=AZ-4711&limit=500", auditor, nil).want(t, 200).items()
 	actions := map[string]int{}
 	for _, e := range log {
 		actions[e["action"].(string)]++
+		if e["action"] == "audit_read_messages" && (!strings.Contains(e["detail"].(string), `case "AZ-4711"`) || e["target"] == "(another auditor's room)") {
+			t.Errorf("own audit query recorded as %v", e)
+		}
+	}
+	// A second auditor sees that and when the first searched, and for
+	// which case, but not the room nor the words.
+	ts.addUser(t, "auditor2@polizei.example", "Aude Zwei", "auditor")
+	for _, e := range ts.call(t, "GET", "/api/v1/audit/log?case=AZ-0815&limit=500", ts.login(t, "auditor2@polizei.example"), nil).want(t, 200).items() {
+		if e["action"] == "audit_read_messages" && (e["target"] != "(another auditor's room)" || strings.Contains(e["detail"].(string), "MÜLLER") || !strings.Contains(e["detail"].(string), "AZ-4711")) {
+			t.Errorf("another auditor's query shown as %v", e)
+		}
 	}
 	for _, want := range []string{"login", "create_user", "audit_read_messages"} {
 		if actions[want] == 0 {
