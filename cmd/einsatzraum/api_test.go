@@ -10,6 +10,7 @@ import (
 // by the CLI while the server runs, login, rooms, members, chats, rights,
 // messages, idempotent resend, strangers' 404s and bad inputs' 400s.
 func TestAPIWalk(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	adminID := ts.addUser(t, "admin@polizei.example", "Ada Admin", "admin")
 	leadID := ts.addUser(t, "lead@polizei.example", "Lea Lead")

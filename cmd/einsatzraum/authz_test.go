@@ -32,6 +32,7 @@ var (
 // status against the table: what a caller may not see is 404, what they
 // see but may not do is 403, no token is 401.
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	f := newLiveFixture(t)
 	ts := f.ts
 	tok := map[string]string{"anon": "", "lead": f.lead, "member": f.member, "observer": f.observer}

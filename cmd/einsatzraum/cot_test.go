@@ -146,6 +146,7 @@ func newCoTFixture(t *testing.T, edit ...func(*serveConfig)) *cotFixture {
 // the lead's messages, position and POIs and a data admin's file reach it
 // as CoT; its pings are answered.
 func TestCoTGatewayRoundTrips(t *testing.T) {
+	t.Parallel()
 	f := newCoTFixture(t)
 	dash := f.ts.dialWS(t, f.lead, 0)
 	dash.subscribe(f.room, 0)
@@ -306,6 +307,7 @@ func httpGet(t *testing.T, u string) httpReply {
 // without stalling a working client; a bad position is refused without
 // dropping the client.
 func TestCoTGatewayHostileClients(t *testing.T) {
+	t.Parallel()
 	f := newCoTFixture(t)
 	good := dialTAK(t, f.addr, f.pool, "ANDROID-good")
 	now := time.Now()
@@ -392,6 +394,7 @@ func TestCoTGatewayHostileClients(t *testing.T) {
 // (queue limit or write deadline) while a second one receives every
 // message of the flood.
 func TestCoTSlowClientIsCutOff(t *testing.T) {
+	t.Parallel()
 	f := newCoTFixture(t, func(c *serveConfig) {
 		c.Hub.QueueLimit, c.Hub.WriteTimeout, c.RateLimits.WritesPerMinute = 16, 500*time.Millisecond, -1
 	})

@@ -153,6 +153,7 @@ func (ts *testServer) get(t *testing.T, path, token string, header map[string]st
 }
 
 func TestAttachmentsEndToEnd(t *testing.T) {
+	t.Parallel()
 	f := newLiveFixture(t, func(c *serveConfig) {
 		c.Limits = chat.Limits{Photo: 2 << 20, File: 1 << 20, Audio: 1 << 20, Video: 1 << 20}
 	})

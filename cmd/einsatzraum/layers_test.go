@@ -66,6 +66,7 @@ func (ts *testServer) do(t *testing.T, req *http.Request) reply {
 // counts and extents, bad files, replacement, paging, nearby, tiles, the
 // command line import into a running server and the OGC API.
 func TestLayersEndToEnd(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ts.addUser(t, "admin@polizei.example", "Ada", "admin")
 	ts.addUser(t, "officer@polizei.example", "Otto")

@@ -11,6 +11,7 @@ import (
 // that they reach a subscribed socket as coalesced positions frames and
 // that the map queries answer, then POIs, tracks and the KML export.
 func TestMapEndToEnd(t *testing.T) {
+	t.Parallel()
 	f := newLiveFixture(t, func(c *serveConfig) { c.Hub.PositionInterval = 100 * time.Millisecond })
 	ts, room := f.ts, f.room
 	rp := "/api/v1/rooms/" + room

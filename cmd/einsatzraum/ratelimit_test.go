@@ -12,6 +12,7 @@ import (
 // in; other accounts are not affected; writes past the limit get 429 with
 // Retry-After.
 func TestLoginLockoutAndWriteLimit(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, func(c *serveConfig) {
 		c.RateLimits.LoginFailuresPerAccount = 3
 		c.RateLimits.LoginWindow = 2 * time.Second

@@ -18,6 +18,7 @@ import (
 // logged); after the audit retention everything is deleted, the file's
 // bytes included. Administrators read no content at any time.
 func TestRetentionAndAudit(t *testing.T) {
+	t.Parallel()
 	clk := &clocktest.Shifted{}
 	f := newLiveFixture(t, func(c *serveConfig) { c.clock = clk })
 	ts := f.ts

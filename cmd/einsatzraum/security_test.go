@@ -48,6 +48,7 @@ func selfSignedCert(t *testing.T, dir string) (certFile, keyFile string, pool *x
 // carry the security headers (HSTS too), cross-origin requests get no CORS
 // permission, and plain HTTP is not spoken.
 func TestTLSAndSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSignedCert(t, dir)
 	p := startProcess(t, nil, "--listen", "127.0.0.1:0", "--data", dir, "--tls-cert", certFile, "--tls-key", keyFile)
@@ -91,6 +92,7 @@ func TestTLSAndSecurityHeaders(t *testing.T) {
 // TestIdleTokenExpires: a device token unused for longer than the idle
 // time stops working; one in use keeps working.
 func TestIdleTokenExpires(t *testing.T) {
+	t.Parallel()
 	clk := &clocktest.Shifted{}
 	ts := startServer(t, func(c *serveConfig) { c.clock = clk; c.TokenIdle = time.Hour })
 	ts.addUser(t, "anna@polizei.example", "Anna")
@@ -107,6 +109,7 @@ func TestIdleTokenExpires(t *testing.T) {
 // it is until an administrator approves it; administrators' own devices
 // need no approval.
 func TestDeviceApproval(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, func(c *serveConfig) { c.DeviceApproval = true })
 	ts.addUser(t, "admin@polizei.example", "Adam", "admin")
 	ts.addUser(t, "anna@polizei.example", "Anna")
