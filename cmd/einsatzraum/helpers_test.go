@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -19,6 +20,7 @@ type testServer struct {
 	URL  string
 	Data string
 	srv  *server
+	stop func(t testing.TB) // shuts the server down (once); also when the test ends
 }
 
 // startServer starts "serve" on 127.0.0.1:0 with a fresh data dir; it is
@@ -44,20 +46,31 @@ func startServer(t testing.TB, edit ...func(*serveConfig)) *testServer {
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		// Connections the client dialled but never sent a request on count
-		// as busy for fasthttp's graceful shutdown until their read times
-		// out (30 s); a client that leaves closes them.
-		http.DefaultClient.CloseIdleConnections()
-		cancel()
-		if err := <-done; err != nil {
-			var dump strings.Builder
-			_ = pprof.Lookup("goroutine").WriteTo(&dump, 1)
-			t.Errorf("serve: %v; goroutines:\n%s", err, dump.String())
-		}
-		srv.Close()
-	})
-	return &testServer{URL: "http://" + ln.Addr().String(), Data: cfg.DataDir, srv: srv}
+	var once sync.Once
+	stop := func(t testing.TB) {
+		once.Do(func() {
+			// Connections the client dialled but never sent a request on
+			// count as busy for fasthttp's graceful shutdown until their
+			// read times out (30 s); a client that leaves closes them.
+			http.DefaultClient.CloseIdleConnections()
+			cancel()
+			if err := <-done; err != nil {
+				var dump strings.Builder
+				_ = pprof.Lookup("goroutine").WriteTo(&dump, 1)
+				t.Errorf("serve: %v; goroutines:\n%s", err, dump.String())
+			}
+			srv.Close()
+		})
+	}
+	t.Cleanup(func() { stop(t) })
+	return &testServer{URL: "http://" + ln.Addr().String(), Data: cfg.DataDir, srv: srv, stop: stop}
+}
+
+// startServerIn starts "serve" like startServer on the data dir dir (to
+// start again on the same data).
+func startServerIn(t testing.TB, dir string, edit ...func(*serveConfig)) *testServer {
+	t.Helper()
+	return startServer(t, append([]func(*serveConfig){func(c *serveConfig) { c.DataDir = dir }}, edit...)...)
 }
 
 type testWriter struct{ t testing.TB }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -9,6 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
+	"github.com/einsatzraum/einsatzraum/einsatzraum/sqlstore"
 
 	"github.com/einsatzraum/einsatzraum/chat"
 )
@@ -19,16 +23,21 @@ import (
 //
 // A shared store (PostgreSQL, several nodes) needs the same key on every
 // node, so with shared set a key must be given: none is generated.
-func loadKeyring(getenv func(string) string, dataDir, keyFile string, shared bool, log *slog.Logger) (*chat.Keyring, error) {
+//
+// generated names the key file made now, if one was: a store that holds
+// data refuses the new key (openStore's key check), and the caller then
+// removes the file, so a lost key is never silently replaced.
+func loadKeyring(getenv func(string) string, dataDir, keyFile string, shared bool, log *slog.Logger) (keys *chat.Keyring, generated string, err error) {
 	if v := getenv("EINSATZRAUM_MASTER_KEY"); v != "" {
 		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
 		if err != nil {
-			return nil, fmt.Errorf("EINSATZRAUM_MASTER_KEY is not base64: %w", err)
+			return nil, "", fmt.Errorf("EINSATZRAUM_MASTER_KEY is not base64: %w", err)
 		}
-		return chat.NewKeyring(key)
+		keys, err := chat.NewKeyring(key)
+		return keys, "", err
 	}
 	if keyFile == "" && shared {
-		return nil, errors.New("a shared store needs the same master key on every node: set EINSATZRAUM_MASTER_KEY (base64 of 32 random bytes) or --master-key-file")
+		return nil, "", errors.New("a shared store needs the same master key on every node: set EINSATZRAUM_MASTER_KEY (base64 of 32 random bytes) or --master-key-file")
 	}
 	if keyFile == "" {
 		keyFile = filepath.Join(dataDir, "master.key")
@@ -38,20 +47,45 @@ func loadKeyring(getenv func(string) string, dataDir, keyFile string, shared boo
 		key := make([]byte, chat.MasterKeySize)
 		_, _ = rand.Read(key)
 		if err := os.MkdirAll(filepath.Dir(keyFile), 0o700); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
-			return nil, fmt.Errorf("write master key: %w", err)
+			return nil, "", fmt.Errorf("write master key: %w", err)
 		}
-		log.Warn("generated a new master key: everything at rest is encrypted with it; back it up apart from the data, without it the data is lost", "file", keyFile)
-		return chat.NewKeyring(key)
+		keys, err := chat.NewKeyring(key)
+		return keys, keyFile, err
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read master key: %w", err)
+		return nil, "", fmt.Errorf("read master key: %w", err)
 	}
 	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil {
-		return nil, fmt.Errorf("master key file %s is not base64: %w", keyFile, err)
+		return nil, "", fmt.Errorf("master key file %s is not base64: %w", keyFile, err)
 	}
-	return chat.NewKeyring(key)
+	keys, err = chat.NewKeyring(key)
+	return keys, "", err
+}
+
+// openStoreWithKey opens the store with the master key, checking that the
+// key is the data's. A key generated now for a store that holds data is
+// removed again, and the error says to restore the real one.
+func openStoreWithKey(ctx context.Context, getenv func(string) string, dataDir, dsn, keyFile string, log *slog.Logger) (einsatzraum.Store, *chat.Keyring, error) {
+	keys, generated, err := loadKeyring(getenv, dataDir, keyFile, isPostgres(dsn), log)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := openStore(ctx, dataDir, dsn, keys)
+	if err != nil {
+		if generated != "" {
+			_ = os.Remove(generated)
+			if errors.Is(err, sqlstore.ErrWrongKey) {
+				err = fmt.Errorf("%w: the master key file %s was missing and this store holds data sealed with the old key; restore the key from its backup (a new key would make the data unreadable)", err, generated)
+			}
+		}
+		return nil, nil, err
+	}
+	if generated != "" {
+		log.Warn("generated a new master key: everything at rest is encrypted with it; back it up apart from the data, without it the data is lost", "file", generated)
+	}
+	return store, keys, nil
 }

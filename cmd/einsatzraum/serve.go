@@ -187,11 +187,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	if cfg.getenv == nil {
 		cfg.getenv = func(string) string { return "" }
 	}
-	keys, err := loadKeyring(cfg.getenv, cfg.DataDir, cfg.MasterKeyFile, isPostgres(cfg.Store), log)
-	if err != nil {
-		return nil, err
-	}
-	store, err := openStore(ctx, cfg.DataDir, cfg.Store, keys)
+	store, keys, err := openStoreWithKey(ctx, cfg.getenv, cfg.DataDir, cfg.Store, cfg.MasterKeyFile, log)
 	if err != nil {
 		return nil, err
 	}

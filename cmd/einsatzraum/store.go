@@ -34,6 +34,10 @@ func openStore(ctx context.Context, dataDir, dsn string, keys *chat.Keyring) (ei
 		return nil, err
 	}
 	db.SetCipher(keys)
+	if err := db.CheckKey(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("master key: %w", err)
+	}
 	return db, nil
 }
 
@@ -72,9 +76,6 @@ func redactDSN(dsn string) string {
 // master key (EINSATZRAUM_MASTER_KEY, EINSATZRAUM_MASTER_KEY_FILE or
 // master.key in the data dir).
 func openCLIStore(ctx context.Context, dataDir, dsn string, getenv func(string) string, stderr io.Writer) (einsatzraum.Store, error) {
-	keys, err := loadKeyring(getenv, dataDir, getenv("EINSATZRAUM_MASTER_KEY_FILE"), isPostgres(dsn), slog.New(slog.NewTextHandler(stderr, nil)))
-	if err != nil {
-		return nil, err
-	}
-	return openStore(ctx, dataDir, dsn, keys)
+	store, _, err := openStoreWithKey(ctx, getenv, dataDir, dsn, getenv("EINSATZRAUM_MASTER_KEY_FILE"), slog.New(slog.NewTextHandler(stderr, nil)))
+	return store, err
 }

@@ -72,6 +72,11 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create directory of %s: %w", path, err)
 	}
+	// The database, and the WAL and shared-memory files SQLite makes with
+	// the database's mode, are the owner's alone.
+	if err := restrictFile(path); err != nil {
+		return nil, err
+	}
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
 	u := (&url.URL{Scheme: "file", Opaque: path}).String()
 	w, err := sql.Open("sqlite", u+"?"+pragmas+"&_txlock=immediate")
@@ -95,6 +100,23 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	db.writes, db.writeDone = make(chan *writeReq, maxGroup), make(chan struct{})
 	go db.writeLoop()
 	return db, nil
+}
+
+// restrictFile creates path with mode 0600 if it is missing, and takes
+// group and other permissions from it and its -wal and -shm files where
+// they exist.
+func restrictFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("restrict %s: %w", p, err)
+		}
+	}
+	return nil
 }
 
 var sqliteDialect = dialect{
