@@ -253,6 +253,10 @@ func (c *Client) Unsubscribe(room string) {
 // rejected one is answered with an ErrorFrame and counts as a bad frame.
 func (c *Client) ReportPosition(p geo.Position) {
 	_, rejected, err := c.hub.svc.ReportPositions(c.ctx, c.actor, []geo.Position{p})
+	if de := AsError(err); de != nil && de.Kind == KindRateLimited {
+		c.BadFrame("", de.Code, de.Message) // a flood closes the socket (ClosePolicy)
+		return
+	}
 	if err != nil {
 		if c.ctx.Err() == nil {
 			c.hub.log.Warn("hub: position", "err", err)

@@ -18,7 +18,12 @@ type MapConfig struct {
 	StaleAfter  time.Duration // a position is stale after this; default 5 min
 	ExpireAfter time.Duration // and leaves the map after this; default 1 h
 	MaxSkew     time.Duration // how far a report may be ahead of our clock; default 30 s
+	MaxAge      time.Duration // how old a reported point may be (a phone's offline buffer); default 24 h
 	MaxBatch    int           // positions per report; default 1000
+	// PointsPerMinute is how many points one device may report per minute
+	// on every transport together, after a first burst of MaxBatch
+	// (default 300: one every 0.2 s); negative: no limit.
+	PointsPerMinute int
 }
 
 func (c *MapConfig) defaults() {
@@ -31,14 +36,16 @@ func (c *MapConfig) defaults() {
 	if c.MaxSkew <= 0 {
 		c.MaxSkew = 30 * time.Second
 	}
+	if c.MaxAge <= 0 {
+		c.MaxAge = 24 * time.Hour
+	}
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = 1000
 	}
+	if c.PointsPerMinute == 0 {
+		c.PointsPerMinute = 300
+	}
 }
-
-// maxPositionAge is the oldest point a device may still report (a phone
-// that was offline uploads its buffered track).
-const maxPositionAge = 7 * 24 * time.Hour
 
 // Tracker returns the live position tracker.
 func (s *Service) Tracker() *geo.Tracker { return s.tracker }
@@ -54,7 +61,10 @@ type Rejected struct {
 // ReportPositions takes positions from the caller's device. Each point is
 // validated on its own: good points are kept (the newest becomes the live
 // position in every room of the caller; all go to the track history), bad
-// ones are returned. An error means nothing was taken.
+// ones are returned. A device reports at most MapConfig.PointsPerMinute
+// points (after a burst of MaxBatch): the newest points that fit are
+// taken, the older ones rejected with rate_limited; with none fitting the
+// error is 429 rate_limited. An error means nothing was taken.
 func (s *Service) ReportPositions(ctx context.Context, a *Actor, ps []geo.Position) (accepted int, rejected []Rejected, err error) {
 	if len(ps) == 0 {
 		return 0, nil, Errorf(KindInvalid, "no_positions", "items must hold at least one position")
@@ -63,32 +73,54 @@ func (s *Service) ReportPositions(ctx context.Context, a *Actor, ps []geo.Positi
 		return 0, nil, Errorf(KindInvalid, "too_many_positions", "at most %d positions per report", s.cfg.Map.MaxBatch)
 	}
 	now := s.Now()
-	good := make([]geo.Position, 0, len(ps))
+	type point struct {
+		index int // in ps
+		geo.Position
+	}
+	good := make([]point, 0, len(ps))
 	for i := range ps {
 		p := ps[i]
 		p.User = a.User.ID
-		if err := p.Validate(now, s.cfg.Map.MaxSkew, maxPositionAge); err != nil {
+		if err := p.Validate(now, s.cfg.Map.MaxSkew, s.cfg.Map.MaxAge); err != nil {
 			ie := err.(*geo.InputError)
 			rejected = append(rejected, Rejected{Index: i, Field: ie.Field, Code: ie.Code, Message: ie.Msg})
 			continue
 		}
 		p.TS = p.TS.UTC().Truncate(time.Microsecond)
-		good = append(good, p)
+		good = append(good, point{i, p})
 	}
 	if len(good) == 0 {
 		return 0, rejected, nil
+	}
+	sort.SliceStable(good, func(i, j int) bool { return good[i].TS.Before(good[j].TS) })
+	budgetKey := "user:" + a.User.ID
+	if a.Device != nil {
+		budgetKey = a.Device.ID
+	}
+	if n := s.points.take(budgetKey, len(good), now); n < len(good) {
+		if n == 0 {
+			return 0, nil, &Error{Kind: KindRateLimited, Code: "rate_limited", RetryAfter: time.Second,
+				Message: fmt.Sprintf("a device reports at most %d positions a minute", s.cfg.Map.PointsPerMinute)}
+		}
+		for _, p := range good[:len(good)-n] { // the newest points are taken
+			rejected = append(rejected, Rejected{Index: p.index, Field: "ts", Code: "rate_limited", Message: "over the device's position rate; newer points were taken"})
+		}
+		good = good[len(good)-n:]
 	}
 	rooms, err := s.memberships.roomsOf(ctx, s, a.User.ID)
 	if err != nil {
 		return 0, nil, err
 	}
-	sort.Slice(good, func(i, j int) bool { return good[i].TS.Before(good[j].TS) })
-	latest := good[len(good)-1]
+	kept := make([]geo.Position, len(good))
+	for i, p := range good {
+		kept[i] = p.Position
+	}
+	latest := kept[len(kept)-1]
 	if s.tracker.Update(latest, rooms) && s.clustered() {
 		s.share.add(latest)
 	}
-	s.trackLog.add(good)
-	return len(good), rejected, nil
+	s.trackLog.add(kept)
+	return len(kept), rejected, nil
 }
 
 // positionFilter returns the filter of a positions query: every member of
@@ -373,6 +405,7 @@ func (s *Service) runSweeper(ctx context.Context) {
 			return
 		case <-t.C():
 			s.tracker.Sweep()
+			s.points.sweep(s.Now())
 		}
 	}
 }

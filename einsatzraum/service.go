@@ -59,6 +59,7 @@ type Service struct {
 	log         *slog.Logger
 	dummyHash   string
 	hashes      *hashGate
+	points      *pointBudget
 	tracker     *geo.Tracker
 	memberships *memberships
 	trackLog    *trackLog
@@ -101,6 +102,7 @@ func NewService(store Store, bus Bus, cfg Config) *Service {
 		share:       &positionShare{pending: map[string]geo.Position{}},
 		limiter:     limiter,
 		hashes:      newHashGate(cfg.RateLimits.PasswordHashes, cfg.RateLimits.PasswordQueue),
+		points:      newPointBudget(cfg.Map.PointsPerMinute, cfg.Map.MaxBatch),
 		stop:        func() {},
 	}
 }

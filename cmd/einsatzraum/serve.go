@@ -73,6 +73,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&cfg.Hub.QueueLimit, "ws-queue", 1024, "frames queued per live connection before it is closed as slow (4001)")
 	fs.DurationVar(&cfg.Map.StaleAfter, "stale-after", 5*time.Minute, "a position is shown stale after this age")
 	fs.DurationVar(&cfg.Map.ExpireAfter, "expire-after", time.Hour, "a position leaves the map after this age")
+	fs.IntVar(&cfg.Map.PointsPerMinute, "positions-per-minute", 300, "position points one device may report per minute on all transports, after a burst of 1000 (-1: no limit)")
+	fs.DurationVar(&cfg.Map.MaxAge, "position-max-age", 24*time.Hour, "the oldest position point a device may still report (its offline buffer)")
 	fs.DurationVar(&cfg.Hub.PositionInterval, "position-interval", 500*time.Millisecond, "coalesced positions frames per room go out this often")
 	fs.DurationVar(&cfg.LayerRefresh, "layer-refresh", 2*time.Second, "how often to look for layers imported by other processes")
 	fs.Int64Var(&cfg.MaxUpload, "max-upload", 512<<20, "largest upload (layer or file) in bytes")
