@@ -61,7 +61,7 @@ func benchFanOut(b *testing.B, n int) {
 			if err := tx.CreateUser(ctx, users[i]); err != nil {
 				return err
 			}
-			if err := tx.PutMember(ctx, "rm_bench", users[i].ID, einsatzraum.RoleMember); err != nil {
+			if err := tx.PutMember(ctx, "rm_bench", users[i].ID, einsatzraum.RoleMember, time.Now()); err != nil {
 				return err
 			}
 		}

@@ -88,6 +88,9 @@ type Room struct {
 type Member struct {
 	User chat.UserRef `json:"user"`
 	Role RoomRole     `json:"role"`
+	// JoinedAt is when the user joined the room: the room sees their
+	// track from then on.
+	JoinedAt time.Time `json:"joined_at"`
 }
 
 // Chat is a conversation inside a room. MyPermissions is the caller's

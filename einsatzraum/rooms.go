@@ -25,7 +25,7 @@ func (s *Service) CreateRoom(ctx context.Context, a *Actor, name, description st
 		if err := w.CreateRoom(ctx, r); err != nil {
 			return err
 		}
-		if err := w.PutMember(ctx, r.ID, a.User.ID, RoleLead); err != nil {
+		if err := w.PutMember(ctx, r.ID, a.User.ID, RoleLead, w.now); err != nil {
 			return err
 		}
 		seq, err := w.emit(ctx, r.ID, EventMemberUpdated, "", a.User.ID, map[string]any{
@@ -123,7 +123,7 @@ func (s *Service) PutMember(ctx context.Context, a *Actor, roomID, userID string
 				return err
 			}
 		}
-		if err := w.PutMember(ctx, roomID, userID, role); err != nil {
+		if err := w.PutMember(ctx, roomID, userID, role, w.now); err != nil {
 			return err
 		}
 		if role == RoleObserver {

@@ -62,7 +62,9 @@ type Tx interface {
 	// RoomRole returns userID's role in roomID, ErrNotFound for none.
 	RoomRole(ctx context.Context, roomID, userID string) (RoomRole, error)
 	Members(ctx context.Context, roomID string) ([]Member, error)
-	PutMember(ctx context.Context, roomID, userID string, role RoomRole) error
+	// PutMember adds userID to the room with role, joined at at, or
+	// changes the role of a member (who keeps their joined time).
+	PutMember(ctx context.Context, roomID, userID string, role RoomRole, at time.Time) error
 	DeleteMember(ctx context.Context, roomID, userID string) error
 	CountLeads(ctx context.Context, roomID string) (int, error)
 

@@ -22,7 +22,8 @@ type Track struct {
 }
 
 // Tracks returns the movements of the room's members (or of one member)
-// between from and to, for replay. The window defaults to the last 24
+// between from and to, for replay; each member's only from when they
+// joined the room. The window defaults to the last 24
 // hours and may span at most MaxTrackWindow.
 func (s *Service) Tracks(ctx context.Context, a *Actor, roomID, userID string, from, to time.Time) ([]Track, error) {
 	now := s.Now()
@@ -47,9 +48,11 @@ func (s *Service) Tracks(ctx context.Context, a *Actor, roomID, userID string, f
 		}
 		var ids []string
 		byID := map[string]int{}
+		joined := map[string]time.Time{}
 		for _, m := range members {
 			if userID == "" || m.User.ID == userID {
 				byID[m.User.ID] = len(out)
+				joined[m.User.ID] = m.JoinedAt
 				out = append(out, Track{User: m.User.ID, Callsign: m.User.Callsign, Name: m.User.Name})
 				ids = append(ids, m.User.ID)
 			}
@@ -63,6 +66,9 @@ func (s *Service) Tracks(ctx context.Context, a *Actor, roomID, userID string, f
 				return err
 			}
 			for _, p := range ps {
+				if p.TS.Before(joined[p.User]) {
+					continue // where they were before they joined is not the room's business
+				}
 				t := &out[byID[p.User]]
 				t.Points = append(t.Points, p)
 			}

@@ -49,7 +49,7 @@ func FuzzClientText(f *testing.F) {
 		if err := tx.CreateRoom(ctx, &einsatzraum.Room{ID: "rm_fz", Name: "fz"}); err != nil {
 			return err
 		}
-		return tx.PutMember(ctx, "rm_fz", u.ID, einsatzraum.RoleMember)
+		return tx.PutMember(ctx, "rm_fz", u.ID, einsatzraum.RoleMember, time.Now())
 	})
 	if err != nil {
 		f.Fatal(err)

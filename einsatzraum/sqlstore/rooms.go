@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"time"
 
 	"github.com/einsatzraum/einsatzraum/chat"
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
@@ -59,7 +60,7 @@ func (t *txn) RoomRole(ctx context.Context, roomID, userID string) (einsatzraum.
 }
 
 func (t *txn) Members(ctx context.Context, roomID string) ([]einsatzraum.Member, error) {
-	rows, err := t.query(ctx, `SELECT u.id, u.name, u.callsign, m.role
+	rows, err := t.query(ctx, `SELECT u.id, u.name, u.callsign, m.role, m.joined_at
 		FROM room_members m JOIN users u ON u.id = m.user_id
 		WHERE m.room_id = ? ORDER BY u.name, u.id`, roomID)
 	if err != nil {
@@ -68,18 +69,20 @@ func (t *txn) Members(ctx context.Context, roomID string) ([]einsatzraum.Member,
 	out := []einsatzraum.Member{}
 	for rows.Next() {
 		var m einsatzraum.Member
-		if err := rows.Scan(&m.User.ID, &m.User.Name, &m.User.Callsign, &m.Role); err != nil {
+		var joined int64
+		if err := rows.Scan(&m.User.ID, &m.User.Name, &m.User.Callsign, &m.Role, &joined); err != nil {
 			rows.Close()
 			return nil, err
 		}
+		m.JoinedAt = fromMicros(joined)
 		out = append(out, m)
 	}
 	return out, closeRows(rows)
 }
 
-func (t *txn) PutMember(ctx context.Context, roomID, userID string, role einsatzraum.RoomRole) error {
-	_, err := t.exec(ctx, `INSERT INTO room_members (room_id, user_id, role) VALUES (?, ?, ?)
-		ON CONFLICT (room_id, user_id) DO UPDATE SET role = excluded.role`, roomID, userID, string(role))
+func (t *txn) PutMember(ctx context.Context, roomID, userID string, role einsatzraum.RoomRole, at time.Time) error {
+	_, err := t.exec(ctx, `INSERT INTO room_members (room_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (room_id, user_id) DO UPDATE SET role = excluded.role`, roomID, userID, string(role), micros(at))
 	return err
 }
 

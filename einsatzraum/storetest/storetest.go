@@ -82,7 +82,7 @@ func mustRoom(t *testing.T, s einsatzraum.Store, id string, members map[string]e
 			return err
 		}
 		for u, role := range members {
-			if err := x.PutMember(ctx, id, u, role); err != nil {
+			if err := x.PutMember(ctx, id, u, role, t0); err != nil {
 				return err
 			}
 		}
@@ -193,10 +193,10 @@ func testRoomsAndMembers(t *testing.T, s einsatzraum.Store) {
 	mustRoom(t, s, "rm_b", map[string]einsatzraum.RoomRole{"u_lead": einsatzraum.RoleLead, "u_mem": einsatzraum.RoleMember})
 	mustRoom(t, s, "rm_a", map[string]einsatzraum.RoomRole{"u_lead": einsatzraum.RoleLead})
 	tx(t, s, func(x einsatzraum.Tx) error {
-		if err := x.PutMember(ctx, "rm_b", "u_obs", einsatzraum.RoleObserver); err != nil {
+		if err := x.PutMember(ctx, "rm_b", "u_obs", einsatzraum.RoleObserver, t0); err != nil {
 			return err
 		}
-		return x.PutMember(ctx, "rm_b", "u_mem", einsatzraum.RoleLead) // change of role
+		return x.PutMember(ctx, "rm_b", "u_mem", einsatzraum.RoleLead, t0.Add(time.Hour)) // change of role
 	})
 	view(t, s, func(x einsatzraum.Tx) error {
 		rooms, err := x.RoomsOfUser(ctx, "u_lead")
@@ -221,6 +221,11 @@ func testRoomsAndMembers(t *testing.T, s einsatzraum.Store) {
 		}
 		if len(ms) != 3 || ms[0].User.Name == "" {
 			t.Errorf("Members = %+v", ms)
+		}
+		for _, m := range ms { // a change of role keeps the joined time
+			if !m.JoinedAt.Equal(t0) {
+				t.Errorf("member %s joined at %v, want %v", m.User.ID, m.JoinedAt, t0)
+			}
 		}
 		if _, err := x.RoomByID(ctx, "rm_none"); !errors.Is(err, einsatzraum.ErrNotFound) {
 			t.Errorf("RoomByID(missing) = %v", err)
