@@ -51,6 +51,11 @@ type HubConfig struct {
 	// PositionInterval is how often coalesced positions frames go out per
 	// room. Default 500ms (2 per second).
 	PositionInterval time.Duration
+	// DeviceCheckInterval is how often the hub reads the devices revoked
+	// lately from the store and closes their connections, in case the
+	// bus lost the revocation (a node cut off from Redis when a phone was
+	// wiped). It also runs after every bus reconnect. Default 30s.
+	DeviceCheckInterval time.Duration
 }
 
 func (c *HubConfig) defaults() {
@@ -74,6 +79,9 @@ func (c *HubConfig) defaults() {
 	}
 	if c.PositionInterval <= 0 {
 		c.PositionInterval = 500 * time.Millisecond
+	}
+	if c.DeviceCheckInterval <= 0 {
+		c.DeviceCheckInterval = 30 * time.Second
 	}
 }
 
@@ -100,6 +108,8 @@ type Hub struct {
 	cancel context.CancelFunc
 	sub    Subscription
 
+	recheck chan struct{} // asks for a revocation check now (bus reconnect)
+
 	mu        sync.Mutex
 	feeds     map[string]*feed
 	clients   map[*Client]struct{}
@@ -117,13 +127,14 @@ func NewHub(ctx context.Context, svc *Service, bus Bus, cfg HubConfig, reg prome
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	h := &Hub{
 		svc: svc, bus: bus, cfg: cfg, log: svc.log, metrics: newHubMetrics(reg),
-		ctx: hctx, cancel: cancel, sub: sub,
+		ctx: hctx, cancel: cancel, sub: sub, recheck: make(chan struct{}, 1),
 		feeds: map[string]*feed{}, clients: map[*Client]struct{}{},
 	}
 	h.positions = newPositionFanout(h)
 	svc.tracker.OnChange(h.positions.changed)
-	h.wg.Add(3)
+	h.wg.Add(4)
 	go h.receive()
+	go func() { defer h.wg.Done(); h.checkRevocations(hctx) }()
 	go func() { defer h.wg.Done(); h.positions.run(hctx, cfg.PositionInterval) }()
 	go func() { defer h.wg.Done(); h.pingIdle(hctx) }()
 	return h, nil
@@ -143,6 +154,44 @@ func (h *Hub) pingIdle(ctx context.Context) {
 				c.ping(now, h.cfg.PingInterval)
 			}
 		}
+	}
+}
+
+// checkRevocations closes the connections of devices revoked lately, read
+// from the store every DeviceCheckInterval and after a bus reconnect: a
+// revocation the bus lost still ends the wiped phone's connection. Each
+// check reads the revocations since the last good check, with a minute of
+// overlap for clocks that differ between nodes.
+func (h *Hub) checkRevocations(ctx context.Context) {
+	clock := h.svc.cfg.Clock
+	t := clock.NewTicker(h.cfg.DeviceCheckInterval)
+	defer t.Stop()
+	since := clock.Now().Add(-time.Minute)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+		case <-h.recheck:
+		}
+		started := clock.Now()
+		var ids []string
+		err := h.svc.view(ctx, "devices_revoked", func(tx Tx) (err error) {
+			ids, err = tx.DevicesRevokedSince(ctx, since)
+			return err
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				h.log.Warn("hub: check revoked devices", "err", err)
+			}
+			continue // the next check covers the same span
+		}
+		for _, id := range ids {
+			if n := h.CloseDevice(id); n > 0 {
+				h.log.Info("hub: closed a revoked device's connections the bus had not", "device", id, "connections", n)
+			}
+		}
+		since = started.Add(-time.Minute)
 	}
 }
 
@@ -174,8 +223,10 @@ func (h *Hub) receive() {
 }
 
 // Resync makes every room feed check the store for events it may have
-// missed; the bus calls it after it reconnected.
+// missed, and the open connections for devices revoked meanwhile; the bus
+// calls it after it reconnected.
 func (h *Hub) Resync() {
+	signal(h.recheck)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, f := range h.feeds {

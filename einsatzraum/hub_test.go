@@ -315,3 +315,37 @@ func TestHubReplayHonoursRetention(t *testing.T) {
 		t.Fatalf("replay %v subscribed %d; want only %d", seqs, subscribed, fresh)
 	}
 }
+
+// TestHubClosesDevicesTheBusLostTheWipeOf: a wipe whose bus message never
+// arrived (the node was cut off from Redis) still ends the wiped device's
+// connection at the next revocation check.
+func TestHubClosesDevicesTheBusLostTheWipeOf(t *testing.T) {
+	f := newHubFixture(t, einsatzraum.HubConfig{DeviceCheckInterval: 30 * time.Second})
+	login, err := f.svc.Login(f.ctx, "member@polizei.example", "correct-horse-battery", "Handy", "10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone := &einsatzraum.Actor{User: login.User, Device: login.Device}
+	_, sock := f.connect(t, phone, 0)
+	sock.untilSubscribed(t)
+	// Wiped through a service that publishes nothing: the bus never tells.
+	if err := f.silent.WipeDevice(f.ctx, phone, login.Device.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	for wiped := false; !wiped; {
+		f.clock.Advance(30 * time.Second)
+		select {
+		case fr := <-sock.frames:
+			_, wiped = fr.(*einsatzraum.WipeFrame)
+		case <-time.After(50 * time.Millisecond): // the check's ticker may not run yet: tick again
+		}
+	}
+	select {
+	case r := <-sock.closed:
+		if r != einsatzraum.CloseRevoked {
+			t.Fatalf("closed for %v, want %v", r, einsatzraum.CloseRevoked)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the wiped device's connection stayed open")
+	}
+}

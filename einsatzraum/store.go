@@ -45,6 +45,9 @@ type Tx interface {
 	DeviceByTokenHash(ctx context.Context, hash []byte) (*Device, error)
 	DevicesOfUser(ctx context.Context, userID string) ([]Device, error)
 	RevokeDevice(ctx context.Context, id string, at time.Time) error
+	// DevicesRevokedSince lists the IDs of devices revoked at or after
+	// since, for the hub's check of open connections.
+	DevicesRevokedSince(ctx context.Context, since time.Time) ([]string, error)
 	// ApproveDevice approves a device; ErrNotFound for none.
 	ApproveDevice(ctx context.Context, id string, at time.Time) error
 	// PendingDevices lists devices waiting for approval, not revoked.

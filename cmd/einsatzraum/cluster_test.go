@@ -425,3 +425,42 @@ func TestClusterRedisOutage(t *testing.T) {
 	}
 	t.Logf("clients at A and B got all %d events exactly once across a Redis outage", final)
 }
+
+// TestClusterWipeDuringRedisOutage wipes a phone through node A while
+// Redis is down, so the wipe's bus message is lost; the phone's socket at
+// node B must still get the wipe and close 4003 once Redis is back (the
+// hub re-reads revocations from the store on reconnect). It once stayed
+// open and received chat messages 98 s later.
+func TestClusterWipeDuringRedisOutage(t *testing.T) {
+	rs := testenv.StartRedisServer(t)
+	c := newCluster(t, 2, rs.URL)
+	a, b := c.node(0), c.node(1)
+	r := newClusterRoom(t, c, 1)
+	phone := r.members[0]
+	sock := b.dialWS(t, phone, 0)
+	sock.subscribe(r.room, 0)
+	sock.untilSubscribed()
+	devs := a.call(t, "GET", "/api/v1/me/devices", phone, nil).want(t, 200).items()
+	if len(devs) != 1 {
+		t.Fatalf("devices: %v", devs)
+	}
+
+	rs.Stop()
+	a.call(t, "DELETE", "/api/v1/me/devices/"+devs[0]["id"].(string), phone, nil).want(t, 204)
+	a.call(t, "GET", "/api/v1/me", phone, nil).want(t, 401) // the store has it at once
+	rs.Start()
+
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		fr, err := sock.read(time.Until(deadline))
+		if err != nil {
+			t.Fatalf("no wipe at node B within 20 s of Redis coming back: %v", err)
+		}
+		if fr.Type == "wipe" {
+			break
+		}
+	}
+	if code := sock.closeCode(5 * time.Second); code != web.CloseCode(einsatzraum.CloseRevoked) {
+		t.Fatalf("close code at B %d, want %d", code, web.CloseCode(einsatzraum.CloseRevoked))
+	}
+}

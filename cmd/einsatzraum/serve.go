@@ -76,6 +76,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&cfg.Map.PointsPerMinute, "positions-per-minute", 300, "position points one device may report per minute on all transports, after a burst of 1000 (-1: no limit)")
 	fs.DurationVar(&cfg.Map.MaxAge, "position-max-age", 24*time.Hour, "the oldest position point a device may still report (its offline buffer)")
 	fs.DurationVar(&cfg.Hub.PositionInterval, "position-interval", 500*time.Millisecond, "coalesced positions frames per room go out this often")
+	fs.DurationVar(&cfg.Hub.DeviceCheckInterval, "device-check", 30*time.Second, "how often open connections are checked against devices revoked in the store (a wipe the bus lost)")
 	fs.DurationVar(&cfg.LayerRefresh, "layer-refresh", 2*time.Second, "how often to look for layers imported by other processes")
 	fs.Int64Var(&cfg.MaxUpload, "max-upload", 512<<20, "largest upload (layer or file) in bytes")
 	fs.StringVar(&cfg.Basemap, "basemap", "", "a PMTiles file served as the dashboard's offline basemap; empty: a neutral background with a coordinate grid")

@@ -152,6 +152,23 @@ func (t *txn) RevokeDevice(ctx context.Context, id string, at time.Time) error {
 	return nil
 }
 
+func (t *txn) DevicesRevokedSince(ctx context.Context, since time.Time) ([]string, error) {
+	rows, err := t.query(ctx, `SELECT id FROM devices WHERE revoked_at IS NOT NULL AND revoked_at >= ?`, micros(since))
+	if err != nil {
+		return nil, err
+	}
+	ids := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, closeRows(rows)
+}
+
 func (t *txn) TouchDevice(ctx context.Context, id string, at time.Time) error {
 	return t.execOne(ctx, `UPDATE devices SET last_seen_at = ? WHERE id = ?`, micros(at), id)
 }

@@ -180,6 +180,14 @@ func testDevices(t *testing.T, s einsatzraum.Store) {
 		if _, err := x.DeviceByTokenHash(ctx, []byte("nope")); !errors.Is(err, einsatzraum.ErrNotFound) {
 			t.Errorf("unknown token: %v, want ErrNotFound", err)
 		}
+		for _, c := range []struct {
+			since time.Time
+			want  int
+		}{{t0, 1}, {t0.Add(2 * time.Hour), 1}, {t0.Add(2*time.Hour + time.Microsecond), 0}} {
+			if ids, err := x.DevicesRevokedSince(ctx, c.since); err != nil || len(ids) != c.want || (c.want == 1 && ids[0] != "dev_2") {
+				t.Errorf("DevicesRevokedSince(%v) = %v, %v; want %d", c.since, ids, err, c.want)
+			}
+		}
 		return nil
 	})
 	if err := s.Tx(ctx, func(x einsatzraum.Tx) error { return x.RevokeDevice(ctx, "dev_none", t0) }); !errors.Is(err, einsatzraum.ErrNotFound) {
