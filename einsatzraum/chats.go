@@ -177,6 +177,21 @@ func (s *Service) RemoveChatMember(ctx context.Context, a *Actor, chatID, userID
 	})
 }
 
+// requireManagerLeft refuses to take manage from a chat's only manager
+// while others are in the chat (409 last_manager): the chat would be left
+// with members nobody can add to or take rights from. A manager alone in
+// a chat may leave it.
+func requireManagerLeft(ctx context.Context, tx Tx, chatID string) error {
+	ms, err := tx.ChatMembers(ctx, chatID)
+	if err != nil {
+		return err
+	}
+	if len(ms) <= 1 {
+		return nil
+	}
+	return requireAnotherManager(ctx, tx, chatID)
+}
+
 func requireAnotherManager(ctx context.Context, tx Tx, chatID string) error {
 	n, err := tx.CountChatManagers(ctx, chatID)
 	if err != nil {

@@ -166,6 +166,11 @@ func (s *Service) RemoveMember(ctx context.Context, a *Actor, roomID, userID str
 			return err
 		}
 		for _, c := range chats {
+			if c.MyPermissions.Has(chat.Manage) {
+				if err := requireManagerLeft(ctx, w, c.ID); err != nil {
+					return err
+				}
+			}
 			if err := w.DeleteChatMember(ctx, c.ID, userID); err != nil {
 				return err
 			}
@@ -195,6 +200,11 @@ func limitChatRights(ctx context.Context, w *write, roomID, userID string, max c
 		p := c.MyPermissions & max
 		if p == c.MyPermissions {
 			continue
+		}
+		if c.MyPermissions.Has(chat.Manage) && !p.Has(chat.Manage) {
+			if err := requireManagerLeft(ctx, w, c.ID); err != nil {
+				return err
+			}
 		}
 		if err := w.PutChatMember(ctx, c.ID, userID, p); err != nil {
 			return err
