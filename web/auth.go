@@ -11,14 +11,29 @@ import (
 const actorKey = "einsatzraum.actor"
 
 // bearerToken extracts the token of an "Authorization: Bearer" header, or
-// of the access_token query parameter (for WebSockets, which browsers open
-// without headers).
+// of the access_token query parameter where a browser cannot send a
+// header: opening the WebSocket, and downloading a file into an <img>,
+// <video> or <a download>. Anywhere else a token in the URL is ignored (it
+// would end up in proxy logs and browser history).
 func bearerToken(c *fiber.Ctx) string {
 	h := c.Get(fiber.HeaderAuthorization)
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:])
 	}
-	return c.Query("access_token")
+	if queryTokenAllowed(c) {
+		return c.Query("access_token")
+	}
+	return ""
+}
+
+// queryTokenAllowed reports whether the request may carry its token as
+// access_token: GET of the WebSocket or of an attachment's bytes.
+func queryTokenAllowed(c *fiber.Ctx) bool {
+	if c.Method() != fiber.MethodGet {
+		return false
+	}
+	p := c.Path()
+	return p == "/api/v1/ws" || strings.HasPrefix(p, "/api/v1/attachments/")
 }
 
 // authenticate resolves the bearer token to an actor for the handlers after it.

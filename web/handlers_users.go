@@ -1,12 +1,20 @@
 package web
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
 )
 
+// login takes JSON only: a cross-site form cannot post it (a browser sends
+// application/json across sites only after a CORS preflight, which this
+// server never grants).
 func (s *Server) login(c *fiber.Ctx) error {
+	if !isJSON(c.Get(fiber.HeaderContentType)) {
+		return einsatzraum.Errorf(einsatzraum.KindUnsupported, "json_required", "send the login as application/json")
+	}
 	var in struct {
 		Email      string `json:"email"`
 		Password   string `json:"password"`
@@ -15,7 +23,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	res, err := s.svc.Login(c.UserContext(), in.Email, in.Password, in.DeviceName, c.IP())
+	res, err := s.svc.Login(c.UserContext(), in.Email, in.Password, in.DeviceName, s.clientAddress(c))
 	if err != nil {
 		return err
 	}
@@ -78,4 +86,10 @@ func (s *Server) approveDevice(c *fiber.Ctx) error {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// isJSON reports whether a Content-Type names JSON.
+func isJSON(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), fiber.MIMEApplicationJSON)
 }

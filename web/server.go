@@ -7,8 +7,10 @@ package web
 
 import (
 	"context"
+	"crypto/subtle"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -34,6 +36,12 @@ type Config struct {
 	Live LiveConfig
 	// MaxUpload bounds a file upload (a layer) in bytes; 0 means 512 MiB.
 	MaxUpload int64
+	// TrustedProxies are the load balancers whose X-Forwarded-For names
+	// the client (for the per-address login limit and the audit log).
+	TrustedProxies Proxies
+	// MetricsToken, when set, is the bearer token /metrics asks for;
+	// without one /metrics is not served here (see the debug listener).
+	MetricsToken string
 	// Basemap is a PMTiles file served to the dashboard; "" for none (the
 	// dashboard then draws a neutral background with a coordinate grid).
 	Basemap string
@@ -49,6 +57,7 @@ type Server struct {
 	maxUpload int64
 	bodyLimit int
 	live      *liveEndpoint // nil without a hub
+	proxies   Proxies
 }
 
 // New builds the app and registers every route.
@@ -76,13 +85,15 @@ func New(cfg Config) *Server {
 		IdleTimeout:           120 * time.Second,
 		ErrorHandler:          errorHandler(cfg.Logger),
 	})
-	s := &Server{app: app, svc: cfg.Service, log: cfg.Logger, maxUpload: cfg.MaxUpload, bodyLimit: cfg.BodyLimit}
+	s := &Server{app: app, svc: cfg.Service, log: cfg.Logger, maxUpload: cfg.MaxUpload, bodyLimit: cfg.BodyLimit, proxies: cfg.TrustedProxies}
 	app.Use(recoverPanics(cfg.Logger))
 	app.Use(requestMetrics(cfg.Registry))
 	app.Use(securityHeaders(cfg.TLS))
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", s.readyz)
-	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry})))
+	if cfg.MetricsToken != "" {
+		app.Get("/metrics", requireToken(cfg.MetricsToken), adaptor.HTTPHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry})))
+	}
 	s.routes = s.apiRoutes()
 	for _, r := range s.routes {
 		handlers := []fiber.Handler{r.handler}
@@ -177,5 +188,19 @@ func requestMetrics(reg prometheus.Registerer) fiber.Handler {
 		requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
 		latency.WithLabelValues(c.Method(), route).Observe(time.Since(start).Seconds())
 		return err
+	}
+}
+
+// requireToken lets through requests that carry token as their bearer
+// token (compared in constant time); others get 401.
+func requireToken(token string) fiber.Handler {
+	want := []byte(token)
+	return func(c *fiber.Ctx) error {
+		h := c.Get(fiber.HeaderAuthorization)
+		got, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			return einsatzraum.Errorf(einsatzraum.KindUnauthorized, "metrics_token", "/metrics needs the metrics bearer token")
+		}
+		return c.Next()
 	}
 }

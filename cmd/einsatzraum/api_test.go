@@ -275,7 +275,9 @@ func TestAPIWalk(t *testing.T) {
 				t.Errorf("openapi.json lacks %s", p)
 			}
 		}
-		m := ts.call(t, "GET", "/metrics", "", nil).want(t, 200)
+		ts.call(t, "GET", "/metrics", "", nil).want(t, 401, "metrics_token")
+		ts.call(t, "GET", "/metrics", admin, nil).want(t, 401, "metrics_token") // a user's token is not the metrics token
+		m := ts.call(t, "GET", "/metrics", testMetricsToken, nil).want(t, 200)
 		for _, name := range []string{"einsatzraum_http_requests_total", "einsatzraum_http_request_seconds", "einsatzraum_store_seconds", "go_goroutines"} {
 			if !strings.Contains(string(m.Raw), name) {
 				t.Errorf("/metrics lacks %s", name)

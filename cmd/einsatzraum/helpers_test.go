@@ -29,7 +29,7 @@ func startServer(t testing.TB, edit ...func(*serveConfig)) *testServer {
 	t.Helper()
 	cfg := serveConfig{
 		Listen: "127.0.0.1:0", DataDir: t.TempDir(), EmailDomains: []string{"polizei.example"},
-		LogLevel: "warn", ShutdownTimeout: 5 * time.Second,
+		LogLevel: "warn", ShutdownTimeout: 5 * time.Second, MetricsToken: testMetricsToken,
 	}
 	for _, e := range edit {
 		e(&cfg)
@@ -101,6 +101,9 @@ func (ts *testServer) addUser(t testing.TB, email, name string, roles ...string)
 }
 
 const testPassword = "correct-horse-battery"
+
+// testMetricsToken is the /metrics bearer token of test servers.
+const testMetricsToken = "metrics-test-token"
 
 // reply is a decoded HTTP answer.
 type reply struct {

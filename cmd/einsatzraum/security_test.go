@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/einsatzraum/einsatzraum/einsatzraum/clocktest"
+	"github.com/einsatzraum/einsatzraum/web"
 )
 
 // selfSignedCert writes a certificate and key for 127.0.0.1 to dir.
@@ -134,4 +135,77 @@ func TestDeviceApproval(t *testing.T) {
 	if pending := ts.call(t, "GET", "/api/v1/admin/devices", admin, nil).want(t, 200).items(); len(pending) != 0 {
 		t.Fatalf("still pending after approval: %v", pending)
 	}
+}
+
+// TestRequestHardening: the login takes JSON only; a token in the URL
+// counts only for the WebSocket and file downloads; X-Forwarded-For names
+// the client only when a trusted proxy sent it; TLS 1.2 offers no CBC or
+// SHA-1 suite.
+func TestRequestHardening(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSignedCert(t, dir)
+	ts := startServer(t, func(c *serveConfig) {
+		c.RateLimits.LoginAttemptsPerAddress = 3
+		proxies, err := web.ParseProxies([]string{"127.0.0.1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.TrustedProxies = proxies
+	})
+	ts.addUser(t, "anna@polizei.example", "Anna")
+
+	// A cross-site form post of the login is not JSON.
+	req, _ := http.NewRequest("POST", ts.URL+"/api/v1/auth/login", strings.NewReader(`{"email":"anna@polizei.example","password":"`+testPassword+`"}`))
+	req.Header.Set("Content-Type", "text/plain")
+	if r := ts.do(t, req); r.Status != 415 || r.errCode() != "json_required" {
+		t.Fatalf("text/plain login: %d %s", r.Status, r.Raw)
+	}
+
+	// The per-address limit counts the client behind the trusted proxy
+	// (here the test itself, at 127.0.0.1): each forwarded client has its
+	// own budget of 3.
+	login := func(xff string) int {
+		req, _ := http.NewRequest("POST", ts.URL+"/api/v1/auth/login", strings.NewReader(`{"email":"anna@polizei.example","password":"`+testPassword+`","device_name":"t"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", xff)
+		return ts.do(t, req).Status
+	}
+	for range 3 {
+		if s := login("203.0.113.7"); s != 200 {
+			t.Fatalf("login through the proxy: %d", s)
+		}
+	}
+	if s := login("203.0.113.7"); s != 429 {
+		t.Fatalf("fourth login of one client: %d, want 429", s)
+	}
+	if s := login("203.0.113.8"); s != 200 {
+		t.Fatalf("another client behind the proxy: %d, want 200", s)
+	}
+	// A client cannot pick its address by writing one in front.
+	if s := login("198.51.100.1, 203.0.113.7"); s != 429 {
+		t.Fatalf("a forged first hop gave a fresh budget: %d", s)
+	}
+
+	// A token in the URL: only for the WebSocket and downloads.
+	tok := ts.login(t, "anna@polizei.example") // the test's own address has its budget left
+	ts.call(t, "GET", "/api/v1/me?access_token="+tok, "", nil).want(t, 401)
+	ts.call(t, "GET", "/api/v1/me", tok, nil).want(t, 200)
+	ts.call(t, "GET", "/api/v1/attachments/at_nope?access_token="+tok, "", nil).want(t, 404)
+
+	// TLS 1.2 with only CBC suites: no handshake.
+	p := startProcess(t, nil, "--listen", "127.0.0.1:0", "--data", filepath.Join(dir, "tls"), "--tls-cert", certFile, "--tls-key", keyFile)
+	cbc := &tls.Config{RootCAs: pool, MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{
+		tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_RSA_WITH_AES_128_CBC_SHA}}
+	conn, err := tls.Dial("tcp", strings.TrimPrefix(p.URL, "https://"), cbc)
+	if err == nil {
+		conn.Close()
+		t.Fatalf("a TLS 1.2 handshake with CBC suites only succeeded (%x)", conn.ConnectionState().CipherSuite)
+	}
+	gcm := &tls.Config{RootCAs: pool, MaxVersion: tls.VersionTLS12}
+	conn, err = tls.Dial("tcp", strings.TrimPrefix(p.URL, "https://"), gcm)
+	if err != nil {
+		t.Fatalf("a TLS 1.2 handshake with the default suites: %v", err)
+	}
+	conn.Close()
 }

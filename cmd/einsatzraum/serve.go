@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/einsatzraum/einsatzraum/chat"
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
@@ -52,12 +53,14 @@ type serveConfig struct {
 	DeviceApproval  bool
 	TLSCert, TLSKey string
 	DebugListen     string
+	MetricsToken    string
+	TrustedProxies  web.Proxies
 	CoT             cotConfig
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
 	cfg := serveConfig{}
-	domains := listFlag{}
+	domains, proxies := listFlag{}, listFlag{}
 	fs := newFlagSet("serve", stderr)
 	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&cfg.DataDir, "data", "./data", "data directory (SQLite file, keys, files)")
@@ -68,7 +71,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.BoolVar(&cfg.Demo, "demo", false, "seed the demo room, users and data")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
 	cfg.CoT.flags(fs)
-	fs.StringVar(&cfg.DebugListen, "debug-listen", "", "address for Go's pprof profiles (keep it on localhost); empty: off")
+	fs.StringVar(&cfg.DebugListen, "debug-listen", "", "address for Go's pprof profiles and /metrics (keep it on localhost); empty: off")
+	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "bearer token for /metrics on --listen; empty: /metrics only on --debug-listen")
+	fs.Var(&proxies, "trusted-proxies", "load balancers (addresses or CIDR ranges, comma separated) whose X-Forwarded-For names the client")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to drain requests on SIGTERM")
 	fs.IntVar(&cfg.Hub.QueueLimit, "ws-queue", 1024, "frames queued per live connection before it is closed as slow (4001)")
 	fs.DurationVar(&cfg.Map.StaleAfter, "stale-after", 5*time.Minute, "a position is shown stale after this age")
@@ -104,6 +109,10 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		domains = listFlag{"polizei.example"}
 	}
 	cfg.EmailDomains = domains
+	var err error
+	if cfg.TrustedProxies, err = web.ParseProxies(proxies); err != nil {
+		return cfg, fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	cfg.getenv = getenv
 	if cfg.PongWait <= 2*einsatzraum.DefaultPingInterval {
 		return cfg, fmt.Errorf("--ws-pong-wait %v: must be longer than two pings (%v)", cfg.PongWait, 2*einsatzraum.DefaultPingInterval)
@@ -139,7 +148,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	if cfg.DebugListen != "" {
-		go serveDebug(ctx, cfg.DebugListen, log)
+		go serveDebug(ctx, cfg.DebugListen, srv.metrics, log)
 	}
 	if cfg.TLSCert != "" || cfg.TLSKey != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
@@ -147,7 +156,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			ln.Close()
 			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
 		}
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		ln = tls.NewListener(ln, serverTLS(cert))
 	}
 	url := cfg.baseURL(ln)
 	log.Info("listening", "url", url, "data", cfg.DataDir, "email_domains", cfg.EmailDomains)
@@ -169,13 +178,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 // server is a wired Einsatzraum node: store, service and web app.
 type server struct {
-	cfg   serveConfig
-	log   *slog.Logger
-	store einsatzraum.Store
-	bus   einsatzraum.Bus
-	svc   *einsatzraum.Service
-	hub   *einsatzraum.Hub
-	web   *web.Server
+	metrics http.Handler // the Prometheus registry's page, for the debug listener
+	cfg     serveConfig
+	log     *slog.Logger
+	store   einsatzraum.Store
+	bus     einsatzraum.Bus
+	svc     *einsatzraum.Service
+	hub     *einsatzraum.Hub
+	web     *web.Server
 
 	layers    *layers.Catalog
 	stopWatch context.CancelFunc
@@ -261,9 +271,10 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	svc.Start(ctx)
 	wctx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 	go catalog.Watch(wctx, cfg.LayerRefresh)
-	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, MaxUpload: cfg.MaxUpload, Basemap: cfg.Basemap, TLS: cfg.TLSCert != "",
+	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, TrustedProxies: cfg.TrustedProxies, MetricsToken: cfg.MetricsToken, MaxUpload: cfg.MaxUpload, Basemap: cfg.Basemap, TLS: cfg.TLSCert != "",
 		Live: web.LiveConfig{Hub: hub, MaxFrameBytes: cfg.MaxFrameBytes, PongWait: cfg.PongWait}})
-	s := &server{cfg: cfg, log: log, store: store, bus: b, svc: svc, hub: hub, web: w, layers: catalog, stopWatch: stopWatch}
+	s := &server{cfg: cfg, log: log, store: store, bus: b, svc: svc, hub: hub, web: w, layers: catalog, stopWatch: stopWatch,
+		metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})}
 	s.cot, s.cotLn, err = openCoT(cfg.CoT, cfg.Map.StaleAfter, svc, hub, reg, log, func() string { return s.publicURL })
 	if err != nil {
 		stopWatch()
@@ -332,8 +343,9 @@ func (s *server) Close() {
 }
 
 // serveDebug serves Go's pprof profiles on addr until ctx ends.
-func serveDebug(ctx context.Context, addr string, log *slog.Logger) {
+func serveDebug(ctx context.Context, addr string, metrics http.Handler, log *slog.Logger) {
 	mux := http.NewServeMux()
+	mux.Handle("/metrics", metrics)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
@@ -341,5 +353,20 @@ func serveDebug(ctx context.Context, addr string, log *slog.Logger) {
 	log.Info("pprof", "url", "http://"+addr+"/debug/pprof/")
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("debug listener", "err", err)
+	}
+}
+
+// serverTLS is the TLS configuration of every listener: TLS 1.2 or newer,
+// and under TLS 1.2 only forward-secret AEAD suites (no CBC, no SHA-1, no
+// static RSA key exchange). TLS 1.3's suites are all AEAD.
+func serverTLS(cert tls.Certificate) *tls.Config {
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   tls.VersionTLS12,
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		},
 	}
 }

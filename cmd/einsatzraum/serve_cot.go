@@ -53,7 +53,7 @@ func openCoT(cfg cotConfig, staleAfter time.Duration, svc *einsatzraum.Service, 
 		if err != nil {
 			return nil, nil, fmt.Errorf("--cot-cert/--cot-key: %w", err)
 		}
-		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		tlsCfg = serverTLS(cert)
 	case !cfg.Plain:
 		return nil, nil, errors.New("--cot-listen needs --cot-cert and --cot-key (or --cot-plain for plain TCP)")
 	}

@@ -200,7 +200,9 @@ func TestSlowReaderGetsWholeFramesThenClose(t *testing.T) {
 // metric reads one counter or gauge without labels from /metrics.
 func (ts *testServer) metric(t *testing.T, name string) float64 {
 	t.Helper()
-	resp, err := http.Get(ts.URL + "/metrics")
+	req, _ := http.NewRequest("GET", ts.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+testMetricsToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
