@@ -24,26 +24,27 @@ import (
 
 // loadConfig is the configuration of "einsatzraum loadtest".
 type loadConfig struct {
-	Server      string
-	Nodes       []string // every node: Server first, then --nodes
-	Token       string   // an admin's token, to create the simulated users
-	Users       int
-	Rooms       int
-	Rate        float64
-	Duration    time.Duration
-	Drain       time.Duration
-	Domain      string
-	Password    string
-	Senders     int
-	DialWorkers int
-	StateFile   string
-	Debug       string // the server's --debug-listen URL, to collect garbage before memory readings
-	Mode        string // "messages" or "officers"
-	Interval    time.Duration
-	Dashboards  int
-	WSOfficers  int    // officers with a socket; the others report over HTTP (-1: all)
-	CoT         string // officers mode: report as TAK clients to this CoT address instead
-	CoTPlain    bool   // the CoT address speaks plain TCP
+	Server       string
+	Nodes        []string // every node: Server first, then --nodes
+	Token        string   // an admin's token, to create the simulated users
+	Users        int
+	Rooms        int
+	Rate         float64
+	Duration     time.Duration
+	Drain        time.Duration
+	Domain       string
+	Password     string
+	Senders      int
+	DialWorkers  int
+	StateFile    string
+	Debug        string // the server's --debug-listen URL, to collect garbage before memory readings
+	MetricsToken string // the server's --metrics-token, for /metrics without --server-debug
+	Mode         string // "messages" or "officers"
+	Interval     time.Duration
+	Dashboards   int
+	WSOfficers   int    // officers with a socket; the others report over HTTP (-1: all)
+	CoT          string // officers mode: report as TAK clients to this CoT address instead
+	CoTPlain     bool   // the CoT address speaks plain TCP
 }
 
 func runLoadtest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -62,7 +63,8 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	fs.StringVar(&cfg.Password, "user-password", "loadtest-password-1", "password of the simulated users")
 	fs.IntVar(&cfg.Senders, "senders", 32, "concurrent HTTP senders")
 	fs.IntVar(&cfg.DialWorkers, "dial-workers", 32, "concurrent logins and socket dials")
-	fs.StringVar(&cfg.Debug, "server-debug", "", "the server's --debug-listen URL (http://127.0.0.1:6060): memory is read after a GC there, which makes it exact")
+	fs.StringVar(&cfg.Debug, "server-debug", "", "the server's --debug-listen URL (http://127.0.0.1:6060): memory is read there after a GC, which makes it exact")
+	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "the server's --metrics-token, to read /metrics on its own address when --server-debug is not given")
 	fs.StringVar(&cfg.Mode, "mode", "messages", "messages: post chat messages at --rate; officers: every user reports a position every --interval over its socket and --dashboards sockets watch the rooms")
 	fs.DurationVar(&cfg.Interval, "interval", 5*time.Second, "officers mode: how often each officer reports")
 	fs.IntVar(&cfg.WSOfficers, "ws-officers", -1, "officers mode: how many officers report over a socket; the rest POST /api/v1/positions (-1: all; a process has at most `ulimit -n` sockets)")
@@ -501,9 +503,18 @@ func (lt *loadtest) serverMemory(ctx context.Context) (memory, error) {
 			return memory{}, fmt.Errorf("collect garbage on the server: %w", err)
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, "GET", lt.cfg.Server+"/metrics", nil)
+	// /metrics is on the debug listener, or on the server's own with its
+	// metrics token.
+	url := lt.cfg.Server + "/metrics"
+	if lt.cfg.Debug != "" {
+		url = strings.TrimSuffix(lt.cfg.Debug, "/") + "/metrics"
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
 	if err != nil {
 		return memory{}, err
+	}
+	if lt.cfg.MetricsToken != "" {
+		req.Header.Set("Authorization", "Bearer "+lt.cfg.MetricsToken)
 	}
 	resp, err := lt.http.Do(req)
 	if err != nil {
