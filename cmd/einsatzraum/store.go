@@ -38,6 +38,10 @@ func openStore(ctx context.Context, dataDir, dsn string, keys *chat.Keyring) (ei
 		db.Close()
 		return nil, fmt.Errorf("master key: %w", err)
 	}
+	if _, err := db.SealPlaintext(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 

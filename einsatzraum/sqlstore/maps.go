@@ -9,26 +9,47 @@ import (
 	"github.com/einsatzraum/einsatzraum/geo"
 )
 
-const poiColumns = `id, room_id, name, category, lat, lon, description, created_by, created_at`
+const poiColumns = `id, room_id, name, category, lat, lon, description, created_by, created_at, sealed`
 
-func scanPOI(row interface{ Scan(...any) error }) (*einsatzraum.POI, error) {
+// sealedPOI is what a POI row keeps sealed: all it says.
+type sealedPOI struct {
+	Name        string  `json:"name"`
+	Category    string  `json:"category"`
+	Description string  `json:"description"`
+	Lat         float64 `json:"lat"`
+	Lon         float64 `json:"lon"`
+}
+
+func (t *txn) scanPOI(row interface{ Scan(...any) error }) (*einsatzraum.POI, error) {
 	var p einsatzraum.POI
 	var created int64
-	if err := row.Scan(&p.ID, &p.Room, &p.Name, &p.Category, &p.Lat, &p.Lon, &p.Description, &p.CreatedBy, &created); err != nil {
+	var sealed []byte
+	if err := row.Scan(&p.ID, &p.Room, &p.Name, &p.Category, &p.Lat, &p.Lon, &p.Description, &p.CreatedBy, &created, &sealed); err != nil {
 		return nil, one(err)
 	}
 	p.CreatedAt = fromMicros(created)
+	if sealed != nil { // rows from before sealing keep their clear columns
+		var sp sealedPOI
+		if err := t.openJSON(sealed, &sp); err != nil {
+			return nil, err
+		}
+		p.Name, p.Category, p.Description, p.Lat, p.Lon = sp.Name, sp.Category, sp.Description, sp.Lat, sp.Lon
+	}
 	return &p, nil
 }
 
 func (t *txn) CreatePOI(ctx context.Context, p *einsatzraum.POI) error {
-	_, err := t.exec(ctx, `INSERT INTO pois (`+poiColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		p.ID, p.Room, p.Name, p.Category, p.Lat, p.Lon, p.Description, p.CreatedBy, micros(p.CreatedAt))
+	sealed, err := t.sealJSON(sealedPOI{Name: p.Name, Category: p.Category, Description: p.Description, Lat: p.Lat, Lon: p.Lon})
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO pois (`+poiColumns+`) VALUES (?, ?, '', '', 0, 0, '', ?, ?, ?)`,
+		p.ID, p.Room, p.CreatedBy, micros(p.CreatedAt), sealed)
 	return err
 }
 
 func (t *txn) POIByID(ctx context.Context, id string) (*einsatzraum.POI, error) {
-	return scanPOI(t.queryRow(ctx, `SELECT `+poiColumns+` FROM pois WHERE id = ? AND deleted_at IS NULL`, id))
+	return t.scanPOI(t.queryRow(ctx, `SELECT `+poiColumns+` FROM pois WHERE id = ? AND deleted_at IS NULL`, id))
 }
 
 func (t *txn) POIs(ctx context.Context, roomID string) ([]einsatzraum.POI, error) {
@@ -38,7 +59,7 @@ func (t *txn) POIs(ctx context.Context, roomID string) ([]einsatzraum.POI, error
 	}
 	out := []einsatzraum.POI{}
 	for rows.Next() {
-		p, err := scanPOI(rows)
+		p, err := t.scanPOI(rows)
 		if err != nil {
 			rows.Close()
 			return nil, err
@@ -52,17 +73,30 @@ func (t *txn) DeletePOI(ctx context.Context, id string, at time.Time) error {
 	return t.execOne(ctx, `UPDATE pois SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`, micros(at), id)
 }
 
+// sealedPoint is what a track row keeps sealed: where the user was.
+type sealedPoint struct {
+	Lat       float64  `json:"lat"`
+	Lon       float64  `json:"lon"`
+	AccuracyM float64  `json:"acc,omitempty"`
+	Heading   *float64 `json:"hdg,omitempty"`
+	SpeedMps  *float64 `json:"spd,omitempty"`
+}
+
 func (t *txn) InsertPositions(ctx context.Context, ps []geo.Position, receivedAt time.Time) error {
 	for len(ps) > 0 {
 		n := min(len(ps), 100)
-		q := `INSERT INTO positions (user_id, ts, lat, lon, accuracy_m, heading, speed_mps, received_at) VALUES `
-		args := make([]any, 0, n*8)
+		q := `INSERT INTO positions (user_id, ts, lat, lon, accuracy_m, heading, speed_mps, received_at, sealed) VALUES `
+		args := make([]any, 0, n*4)
 		for i, p := range ps[:n] {
 			if i > 0 {
 				q += ","
 			}
-			q += "(?, ?, ?, ?, ?, ?, ?, ?)"
-			args = append(args, p.User, micros(p.TS), p.Lat, p.Lon, p.AccuracyM, nullFloat(p.Heading), nullFloat(p.SpeedMps), micros(receivedAt))
+			q += "(?, ?, 0, 0, 0, NULL, NULL, ?, ?)"
+			sealed, err := t.sealJSON(sealedPoint{Lat: p.Lat, Lon: p.Lon, AccuracyM: p.AccuracyM, Heading: p.Heading, SpeedMps: p.SpeedMps})
+			if err != nil {
+				return err
+			}
+			args = append(args, p.User, micros(p.TS), micros(receivedAt), sealed)
 		}
 		if _, err := t.exec(ctx, q, args...); err != nil {
 			return err
@@ -82,29 +116,47 @@ func (t *txn) Track(ctx context.Context, users []string, from, to time.Time, lim
 		args = append(args, u)
 	}
 	args = append(args, micros(from), micros(to), limit)
-	rows, err := t.query(ctx, `SELECT user_id, ts, lat, lon, accuracy_m, heading, speed_mps FROM positions
+	rows, err := t.query(ctx, `SELECT user_id, ts, lat, lon, accuracy_m, heading, speed_mps, sealed FROM positions
 		WHERE user_id IN (`+placeholders(len(users))+`) AND ts >= ? AND ts <= ? ORDER BY user_id, ts LIMIT ?`, args...)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
-		var p geo.Position
-		var ts int64
-		var heading, speed sql.NullFloat64
-		if err := rows.Scan(&p.User, &ts, &p.Lat, &p.Lon, &p.AccuracyM, &heading, &speed); err != nil {
+		p, err := t.scanPoint(rows)
+		if err != nil {
 			rows.Close()
 			return nil, err
-		}
-		p.TS = fromMicros(ts)
-		if heading.Valid {
-			p.Heading = &heading.Float64
-		}
-		if speed.Valid {
-			p.SpeedMps = &speed.Float64
 		}
 		out = append(out, p)
 	}
 	return out, closeRows(rows)
+}
+
+// scanPoint reads a track row: user_id, ts, the clear columns of rows
+// from before sealing, and sealed.
+func (t *txn) scanPoint(row interface{ Scan(...any) error }) (geo.Position, error) {
+	var p geo.Position
+	var ts int64
+	var heading, speed sql.NullFloat64
+	var sealed []byte
+	if err := row.Scan(&p.User, &ts, &p.Lat, &p.Lon, &p.AccuracyM, &heading, &speed, &sealed); err != nil {
+		return p, err
+	}
+	p.TS = fromMicros(ts)
+	if heading.Valid {
+		p.Heading = &heading.Float64
+	}
+	if speed.Valid {
+		p.SpeedMps = &speed.Float64
+	}
+	if sealed != nil {
+		var sp sealedPoint
+		if err := t.openJSON(sealed, &sp); err != nil {
+			return p, err
+		}
+		p.Lat, p.Lon, p.AccuracyM, p.Heading, p.SpeedMps = sp.Lat, sp.Lon, sp.AccuracyM, sp.Heading, sp.SpeedMps
+	}
+	return p, nil
 }
 
 func nullFloat(f *float64) sql.NullFloat64 {

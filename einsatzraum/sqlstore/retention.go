@@ -78,6 +78,11 @@ func (t *txn) AuditLog(ctx context.Context, afterID int64, limit int) ([]einsatz
 			return nil, err
 		}
 		e.At = fromMicros(at)
+		var err error
+		if e.Detail, err = t.openText(e.Detail); err != nil {
+			rows.Close()
+			return nil, err
+		}
 		out = append(out, e)
 	}
 	return out, closeRows(rows)

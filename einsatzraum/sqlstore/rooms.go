@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"github.com/einsatzraum/einsatzraum/chat"
@@ -10,7 +11,16 @@ import (
 
 func (t *txn) CreateRoom(ctx context.Context, r *einsatzraum.Room) error {
 	_, err := t.exec(ctx, `INSERT INTO rooms (id, name, description, seq, created_at) VALUES (?, ?, ?, 0, ?)`,
-		r.ID, r.Name, r.Description, micros(r.CreatedAt))
+		r.ID, t.sealText(r.Name), t.sealText(r.Description), micros(r.CreatedAt))
+	return err
+}
+
+// openRoom opens a room's sealed texts.
+func (t *txn) openRoom(r *einsatzraum.Room) (err error) {
+	if r.Name, err = t.openText(r.Name); err != nil {
+		return err
+	}
+	r.Description, err = t.openText(r.Description)
 	return err
 }
 
@@ -23,13 +33,13 @@ func (t *txn) RoomByID(ctx context.Context, id string) (*einsatzraum.Room, error
 		return nil, one(err)
 	}
 	r.CreatedAt = fromMicros(created)
-	return &r, nil
+	return &r, t.openRoom(&r)
 }
 
 func (t *txn) RoomsOfUser(ctx context.Context, userID string) ([]einsatzraum.Room, error) {
 	rows, err := t.query(ctx, `SELECT r.id, r.name, r.description, r.seq, r.created_at, m.role
 		FROM rooms r JOIN room_members m ON m.room_id = r.id
-		WHERE m.user_id = ? ORDER BY r.name, r.id`, userID)
+		WHERE m.user_id = ?`, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -42,8 +52,19 @@ func (t *txn) RoomsOfUser(ctx context.Context, userID string) ([]einsatzraum.Roo
 			return nil, err
 		}
 		r.CreatedAt = fromMicros(created)
+		if err := t.openRoom(&r); err != nil {
+			rows.Close()
+			return nil, err
+		}
 		out = append(out, r)
 	}
+	// Sorted here: the names are sealed in the database.
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].ID < out[j].ID
+	})
 	return out, closeRows(rows)
 }
 
@@ -98,7 +119,7 @@ func (t *txn) CountLeads(ctx context.Context, roomID string) (int, error) {
 
 func (t *txn) CreateChat(ctx context.Context, c *einsatzraum.Chat) error {
 	_, err := t.exec(ctx, `INSERT INTO chats (id, room_id, name, created_by, created_at) VALUES (?, ?, ?, ?, ?)`,
-		c.ID, c.Room, c.Name, c.CreatedBy, micros(c.CreatedAt))
+		c.ID, c.Room, t.sealText(c.Name), c.CreatedBy, micros(c.CreatedAt))
 	return err
 }
 
@@ -111,7 +132,8 @@ func (t *txn) ChatByID(ctx context.Context, id string) (*einsatzraum.Chat, error
 		return nil, one(err)
 	}
 	c.CreatedAt = fromMicros(created)
-	return &c, nil
+	c.Name, err = t.openText(c.Name)
+	return &c, err
 }
 
 func (t *txn) ChatsOfUser(ctx context.Context, roomID, userID string) ([]einsatzraum.Chat, error) {
@@ -130,6 +152,11 @@ func (t *txn) ChatsOfUser(ctx context.Context, roomID, userID string) ([]einsatz
 			return nil, err
 		}
 		c.CreatedAt = fromMicros(created)
+		var err error
+		if c.Name, err = t.openText(c.Name); err != nil {
+			rows.Close()
+			return nil, err
+		}
 		out = append(out, c)
 	}
 	return out, closeRows(rows)

@@ -1,0 +1,114 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/einsatzraum/einsatzraum/chat"
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
+	"github.com/einsatzraum/einsatzraum/geo"
+)
+
+// TestSealedAtRest writes rooms, chats, POIs, track points, a photo's
+// position and audit details, some through the store (sealed as written)
+// and some as rows from before sealing (clear), seals the old ones, and
+// checks that the database file holds none of the secrets while the store
+// reads every one of them back.
+func TestSealedAtRest(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sealed.db")
+	db, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	keys, err := chat.NewKeyring(bytes.Repeat([]byte{9}, chat.MasterKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetCipher(keys)
+	now := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	secrets := []string{"Geiselnahme Hafenstrasse", "Zugriff Kanal 7", "Wohnung Zielperson", "AZ-GEHEIM-4711", "53.5457123"}
+	err = db.Tx(ctx, func(x einsatzraum.Tx) error {
+		t := x.(*txn)
+		if err := t.CreateUser(ctx, &einsatzraum.User{ID: "u_1", Email: "a@polizei.example", Name: "A", PasswordHash: "x", CreatedAt: now}); err != nil {
+			return err
+		}
+		if err := t.CreateRoom(ctx, &einsatzraum.Room{ID: "rm_new", Name: secrets[0], CreatedAt: now}); err != nil {
+			return err
+		}
+		// Rows as an older version wrote them: in the clear.
+		for _, q := range []string{
+			`INSERT INTO rooms (id, name, description, seq, created_at) VALUES ('rm_old', 'Zugriff Kanal 7', 'alt', 0, 1)`,
+			`INSERT INTO chats (id, room_id, name, created_by, created_at) VALUES ('ch_old', 'rm_old', 'Wohnung Zielperson', 'u_1', 1)`,
+			`INSERT INTO pois (id, room_id, name, category, lat, lon, description, created_by, created_at) VALUES ('poi_old', 'rm_old', 'Wohnung Zielperson', 'hazard', 53.5457123, 9.9, 'x', 'u_1', 1)`,
+			`INSERT INTO positions (user_id, ts, lat, lon, accuracy_m, received_at) VALUES ('u_1', 1, 53.5457123, 9.9, 5, 1)`,
+			`INSERT INTO audit_log (at, actor, action, target, detail) VALUES (1, 'u_2', 'audit_read_messages', 'rm_old', 'case "AZ-GEHEIM-4711"')`,
+		} {
+			if _, err := t.exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		if err := t.CreatePOI(ctx, &einsatzraum.POI{ID: "poi_new", Room: "rm_new", Name: secrets[2], Category: "hazard", Lat: 53.5457123, Lon: 9.9, CreatedBy: "u_1", CreatedAt: now}); err != nil {
+			return err
+		}
+		if err := t.InsertPositions(ctx, []geo.Position{{User: "u_1", Lat: 53.5457123, Lon: 9.9, TS: now}}, now); err != nil {
+			return err
+		}
+		return t.AppendAudit(ctx, &einsatzraum.AuditEntry{At: now, Actor: "u_2", Action: "audit_read_messages", Target: "rm_new", Detail: `case "AZ-GEHEIM-4711"`})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.SealPlaintext(ctx)
+	if err != nil || n != 5 {
+		t.Fatalf("sealed %d old rows, %v; want 5", n, err)
+	}
+	if n, err := db.SealPlaintext(ctx); err != nil || n != 0 {
+		t.Fatalf("second pass sealed %d, %v", n, err)
+	}
+	if _, err := db.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secrets {
+		if bytes.Contains(file, []byte(s)) {
+			t.Errorf("the database file holds %q in the clear", s)
+		}
+	}
+	err = db.View(ctx, func(x einsatzraum.Tx) error {
+		for id, want := range map[string]string{"rm_new": secrets[0], "rm_old": secrets[1]} {
+			r, err := x.RoomByID(ctx, id)
+			if err != nil || r.Name != want {
+				t.Errorf("room %s = %+v, %v", id, r, err)
+			}
+		}
+		c, err := x.ChatByID(ctx, "ch_old")
+		if err != nil || c.Name != secrets[2] {
+			t.Errorf("chat = %+v, %v", c, err)
+		}
+		ps, err := x.POIs(ctx, "rm_old")
+		if err != nil || len(ps) != 1 || ps[0].Name != secrets[2] || ps[0].Lat != 53.5457123 {
+			t.Errorf("old POI = %+v, %v", ps, err)
+		}
+		tr, err := x.Track(ctx, []string{"u_1"}, time.Unix(0, 0), now, 10)
+		if err != nil || len(tr) != 2 || tr[0].Lat != 53.5457123 || tr[1].Lat != 53.5457123 || tr[0].AccuracyM != 5 {
+			t.Errorf("track = %+v, %v", tr, err)
+		}
+		es, err := x.AuditLog(ctx, 0, 10)
+		if err != nil || len(es) != 2 || es[0].Detail != `case "AZ-GEHEIM-4711"` || es[1].Detail != es[0].Detail {
+			t.Errorf("audit log = %+v, %v", es, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
