@@ -395,6 +395,33 @@ func (s *Service) runTrackLog(ctx context.Context) {
 	}
 }
 
+// restoreLatestPositions puts each user's newest point of the track
+// history that has not expired back on the map, so that a restart of a
+// single node does not empty the live map (the points show stale when
+// they are). A failure is logged: the map then fills as officers report.
+func (s *Service) restoreLatestPositions(ctx context.Context) {
+	var ps []geo.Position
+	err := s.view(ctx, "latest_positions", func(tx Tx) (err error) {
+		ps, err = tx.LatestPositions(ctx, s.Now().Add(-s.cfg.Map.ExpireAfter))
+		return err
+	})
+	if err != nil {
+		s.log.Warn("restore the live map from the track history; it fills as officers report", "err", err)
+		return
+	}
+	for _, p := range ps {
+		rooms, err := s.memberships.roomsOf(ctx, s, p.User)
+		if err != nil {
+			s.log.Warn("restore a position: the user's rooms", "user", p.User, "err", err)
+			continue
+		}
+		s.tracker.Update(p, rooms)
+	}
+	if len(ps) > 0 {
+		s.log.Info("live map restored from the track history", "positions", len(ps))
+	}
+}
+
 // runSweeper removes expired positions from the map every minute.
 func (s *Service) runSweeper(ctx context.Context) {
 	t := s.cfg.Clock.NewTicker(time.Minute)

@@ -111,6 +111,9 @@ func NewService(store Store, bus Bus, cfg Config) *Service {
 // the sweeper of expired positions) until Close.
 func (s *Service) Start(ctx context.Context) {
 	ctx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
+	if !s.clustered() { // a cluster loads them from Redis (runCluster)
+		s.restoreLatestPositions(ctx)
+	}
 	s.done.Add(2)
 	go func() { defer s.done.Done(); s.runTrackLog(ctx) }()
 	go func() { defer s.done.Done(); s.runSweeper(ctx) }()

@@ -102,6 +102,9 @@ type Tx interface {
 	// Track lists the positions of users with from <= ts <= to, ordered by
 	// user and ts, at most limit per call.
 	Track(ctx context.Context, users []string, from, to time.Time, limit int) ([]geo.Position, error)
+	// LatestPositions returns each user's newest track point at or after
+	// since: the live map after a restart.
+	LatestPositions(ctx context.Context, since time.Time) ([]geo.Position, error)
 
 	CreateAttachment(ctx context.Context, a *chat.Attachment) error
 	AttachmentByID(ctx context.Context, id string) (*chat.Attachment, error)

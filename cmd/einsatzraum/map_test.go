@@ -186,3 +186,25 @@ func TestMapEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestRestartKeepsTheLiveMap: a single node restarted puts the latest
+// positions back on the map from the track history (it once came back
+// with an empty map).
+func TestRestartKeepsTheLiveMap(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ts := startServerIn(t, dir)
+	ts.addUser(t, "lead@polizei.example", "Lea")
+	lead := ts.login(t, "lead@polizei.example")
+	room := ts.call(t, "POST", "/api/v1/rooms", lead, map[string]any{"name": "Lage"}).want(t, 201).str("id")
+	ts.call(t, "POST", "/api/v1/positions", lead, map[string]any{"items": []any{
+		map[string]any{"lat": 53.5457, "lon": 9.9695, "accuracy_m": 5, "ts": time.Now().UTC().Format(time.RFC3339Nano)}}}).want(t, 202)
+	ts.stop(t) // the track writer flushes on the way down
+
+	ts = startServerIn(t, dir)
+	r := ts.call(t, "GET", "/api/v1/rooms/"+room+"/positions", ts.login(t, "lead@polizei.example"), nil).want(t, 200)
+	feats, _ := r.Body["features"].([]any)
+	if len(feats) != 1 {
+		t.Fatalf("positions after the restart: %s", r.Raw)
+	}
+}

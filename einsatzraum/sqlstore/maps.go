@@ -132,6 +132,28 @@ func (t *txn) Track(ctx context.Context, users []string, from, to time.Time, lim
 	return out, closeRows(rows)
 }
 
+func (t *txn) LatestPositions(ctx context.Context, since time.Time) ([]geo.Position, error) {
+	rows, err := t.query(ctx, `SELECT p.user_id, p.ts, p.lat, p.lon, p.accuracy_m, p.heading, p.speed_mps, p.sealed FROM positions p
+		JOIN (SELECT user_id, MAX(ts) AS ts FROM positions WHERE ts >= ? GROUP BY user_id) l ON l.user_id = p.user_id AND l.ts = p.ts`, micros(since))
+	if err != nil {
+		return nil, err
+	}
+	out := []geo.Position{}
+	seen := map[string]bool{} // two points of one user at the same instant: one
+	for rows.Next() {
+		p, err := t.scanPoint(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if !seen[p.User] {
+			seen[p.User] = true
+			out = append(out, p)
+		}
+	}
+	return out, closeRows(rows)
+}
+
 // scanPoint reads a track row: user_id, ts, the clear columns of rows
 // from before sealing, and sealed.
 func (t *txn) scanPoint(row interface{ Scan(...any) error }) (geo.Position, error) {

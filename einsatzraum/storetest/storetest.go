@@ -515,6 +515,20 @@ func testTrack(t *testing.T, s einsatzraum.Store) {
 		if err != nil || len(got) != 10 || got[0].User != "u_a" || got[9].User != "u_b" {
 			t.Errorf("window of both: %d points, %v", len(got), err)
 		}
+		latest, err := x.LatestPositions(ctx, t0)
+		if err != nil {
+			return err
+		}
+		byUser := map[string]geo.Position{}
+		for _, p := range latest {
+			byUser[p.User] = p
+		}
+		if len(latest) != 2 || !byUser["u_a"].TS.Equal(t0.Add(248*time.Second)) || !byUser["u_b"].TS.Equal(t0.Add(249*time.Second)) || byUser["u_b"].Lat != 53.249 {
+			t.Errorf("LatestPositions = %+v", latest)
+		}
+		if latest, err := x.LatestPositions(ctx, t0.Add(249*time.Second)); err != nil || len(latest) != 1 || latest[0].User != "u_b" {
+			t.Errorf("LatestPositions since the last second = %+v, %v", latest, err)
+		}
 		return nil
 	})
 }
