@@ -2,8 +2,10 @@ package einsatzraum
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"syscall"
 
 	"github.com/einsatzraum/einsatzraum/chat"
 )
@@ -36,6 +38,9 @@ func (s *Service) storeAttachment(ctx context.Context, a *Actor, c *Chat, name s
 		return nil, Errorf(KindUnavailable, "no_file_store", "this server keeps no files")
 	}
 	att, err := chat.Ingest(ctx, s.cfg.Files.Blobs, s.cfg.Files.Keys, NewID("att"), r, name, s.cfg.Files.Limits)
+	if errors.Is(err, syscall.ENOSPC) {
+		return nil, &Error{Kind: KindUnavailable, Code: "storage_full", Message: "the server's storage is full; nothing was saved, try again later", Err: err}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,8 @@ type Config struct {
 	// TrustedProxies are the load balancers whose X-Forwarded-For names
 	// the client (for the per-address login limit and the audit log).
 	TrustedProxies Proxies
+	// ReadyChecks are further conditions of /readyz (free disk space).
+	ReadyChecks []func(context.Context) error
 	// MetricsToken, when set, is the bearer token /metrics asks for;
 	// without one /metrics is not served here (see the debug listener).
 	MetricsToken string
@@ -58,6 +60,7 @@ type Server struct {
 	bodyLimit int
 	live      *liveEndpoint // nil without a hub
 	proxies   Proxies
+	ready     []func(context.Context) error
 }
 
 // New builds the app and registers every route.
@@ -85,7 +88,7 @@ func New(cfg Config) *Server {
 		IdleTimeout:           120 * time.Second,
 		ErrorHandler:          errorHandler(cfg.Logger),
 	})
-	s := &Server{app: app, svc: cfg.Service, log: cfg.Logger, maxUpload: cfg.MaxUpload, bodyLimit: cfg.BodyLimit, proxies: cfg.TrustedProxies}
+	s := &Server{app: app, svc: cfg.Service, log: cfg.Logger, maxUpload: cfg.MaxUpload, bodyLimit: cfg.BodyLimit, proxies: cfg.TrustedProxies, ready: cfg.ReadyChecks}
 	app.Use(recoverPanics(cfg.Logger))
 	app.Use(requestMetrics(cfg.Registry))
 	app.Use(securityHeaders(cfg.TLS))
@@ -148,7 +151,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) readyz(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
 	defer cancel()
-	if err := s.svc.Ready(ctx); err != nil {
+	err := s.svc.Ready(ctx)
+	for _, check := range s.ready {
+		if err == nil {
+			err = check(ctx)
+		}
+	}
+	if err != nil {
 		s.log.Warn("not ready", "err", err)
 		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "reason": err.Error()})
 	}

@@ -271,7 +271,8 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	svc.Start(ctx)
 	wctx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 	go catalog.Watch(wctx, cfg.LayerRefresh)
-	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, TrustedProxies: cfg.TrustedProxies, MetricsToken: cfg.MetricsToken, MaxUpload: cfg.MaxUpload, Basemap: cfg.Basemap, TLS: cfg.TLSCert != "",
+	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, TrustedProxies: cfg.TrustedProxies, MetricsToken: cfg.MetricsToken,
+		ReadyChecks: []func(context.Context) error{diskSpaceCheck(cfg.DataDir)}, MaxUpload: cfg.MaxUpload, Basemap: cfg.Basemap, TLS: cfg.TLSCert != "",
 		Live: web.LiveConfig{Hub: hub, MaxFrameBytes: cfg.MaxFrameBytes, PongWait: cfg.PongWait}})
 	s := &server{cfg: cfg, log: log, store: store, bus: b, svc: svc, hub: hub, web: w, layers: catalog, stopWatch: stopWatch,
 		metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})}

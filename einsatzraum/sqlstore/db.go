@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
@@ -95,6 +96,10 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	db := &DB{w: w, r: r, dialect: sqliteDialect, cipher: plainCipher{}}
+	if err := checkIntact(ctx, w, path); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -102,6 +107,34 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	db.writes, db.writeDone = make(chan *writeReq, maxGroup), make(chan struct{})
 	go db.writeLoop()
 	return db, nil
+}
+
+// checkIntact runs SQLite's quick check, so that a damaged database file
+// is reported as such (and not as the migration that first trips over
+// it). It reads every page once: about a second per GB.
+func checkIntact(ctx context.Context, w *sql.DB, path string) error {
+	rows, err := w.QueryContext(ctx, `PRAGMA quick_check`)
+	if err != nil {
+		return fmt.Errorf("the database %s is damaged or not a database (%w); restore it from a backup", path, err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return fmt.Errorf("check the database %s: %w", path, err)
+		}
+		if line != "ok" && len(problems) < 5 {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("the database %s is damaged (%w); restore it from a backup", path, err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("the database %s is damaged (%s); restore it from a backup", path, strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 // restrictFile creates path with mode 0600 if it is missing, and takes
@@ -155,7 +188,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // before it is durable.
 func (db *DB) Tx(ctx context.Context, fn func(einsatzraum.Tx) error) error {
 	if db.writes == nil {
-		return db.run(ctx, db.w, nil, fn)
+		return storageFull(db.run(ctx, db.w, nil, fn))
 	}
 	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
@@ -163,7 +196,18 @@ func (db *DB) Tx(ctx context.Context, fn func(einsatzraum.Tx) error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	return <-req.done
+	return storageFull(<-req.done)
+}
+
+// storageFull turns "the disk is full" from either database into 503
+// storage_full (the client may try again later; nothing was written), and
+// leaves every other error as it is.
+func storageFull(err error) error {
+	if err == nil || !(isSQLiteFull(err) || isPostgresFull(err) || errors.Is(err, syscall.ENOSPC)) {
+		return err
+	}
+	return &einsatzraum.Error{Kind: einsatzraum.KindUnavailable, Code: "storage_full",
+		Message: "the server's storage is full; nothing was saved, try again later", Err: err}
 }
 
 // writeLoop takes Tx calls and commits them in groups until Close.
@@ -258,7 +302,7 @@ func runSafely(fn func(einsatzraum.Tx) error, t einsatzraum.Tx) (err error) {
 
 // View runs fn in a read-only transaction.
 func (db *DB) View(ctx context.Context, fn func(einsatzraum.Tx) error) error {
-	return db.run(ctx, db.r, db.dialect.viewOptions, fn)
+	return storageFull(db.run(ctx, db.r, db.dialect.viewOptions, fn))
 }
 
 func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(einsatzraum.Tx) error) error {

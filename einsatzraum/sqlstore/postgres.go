@@ -103,3 +103,9 @@ func isPostgresUnique(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
+
+// isPostgresFull reports whether err is PostgreSQL's disk_full (53100).
+func isPostgresFull(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "53100"
+}

@@ -3,8 +3,10 @@ package sqlstore
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,5 +112,64 @@ func TestSealedAtRest(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStorageFullIs503: a write into a full database is 503 storage_full
+// (retry later, nothing saved), not an internal error. SQLite's
+// max_page_count makes the database full as a full disk would.
+func TestStorageFullIs503(t *testing.T) {
+	ctx := context.Background()
+	db, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "full.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var pages int
+	if err := db.w.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.ExecContext(ctx, fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
+		t.Fatal(err)
+	}
+	err = db.Tx(ctx, func(x einsatzraum.Tx) error {
+		for i := range 200 {
+			if err := x.CreateUser(ctx, &einsatzraum.User{ID: fmt.Sprint("u_", i), Email: fmt.Sprint(i, "@polizei.example"), Name: strings.Repeat("x", 2000), PasswordHash: "x"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if e := einsatzraum.AsError(err); e == nil || e.Kind != einsatzraum.KindUnavailable || e.Code != "storage_full" {
+		t.Fatalf("write into a full database: %v", err)
+	}
+}
+
+// TestDamagedDatabaseIsNamed: a damaged database file is reported as
+// damaged, with what to do, not as a failed migration.
+func TestDamagedDatabaseIsNamed(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "d.db")
+	db, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 4096; i < len(b); i++ { // every page after the first: garbage
+		b[i] = byte(i * 7)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = OpenSQLite(ctx, path)
+	if err == nil || !strings.Contains(err.Error(), "damaged") || !strings.Contains(err.Error(), "backup") {
+		t.Fatalf("opening a damaged database: %v", err)
 	}
 }
