@@ -502,6 +502,12 @@ func (s *subscription) replay() {
 		if len(evs) == replayPage {
 			continue
 		}
+		// The store holds nothing more: events up to the room's seq at
+		// subscribe time that were not read were purged by the retention,
+		// so the subscription has seen the room up to there.
+		s.mu.Lock()
+		s.lastSeq = max(s.lastSeq, s.memberSeq)
+		s.mu.Unlock()
 		if s.goLive() {
 			return
 		}

@@ -349,3 +349,44 @@ func TestHubClosesDevicesTheBusLostTheWipeOf(t *testing.T) {
 		t.Fatal("the wiped device's connection stayed open")
 	}
 }
+
+// TestHubSubscribedAfterPurge: once the retention purged a room's old
+// events, subscribed still names the room's seq (not 0), and live events
+// follow without a gap being taken for a loss.
+func TestHubSubscribedAfterPurge(t *testing.T) {
+	f := newHubFixture(t, einsatzraum.HubConfig{})
+	last := f.post(t, f.svc, "alt")
+	f.clock.Advance(91 * 24 * time.Hour) // past the audit retention: purged for good
+	if _, err := f.svc.Purge(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, sock := f.connect(t, f.member, 0)
+	seqs, subscribed := sock.untilSubscribed(t)
+	if len(seqs) != 0 || subscribed != last {
+		t.Fatalf("after the purge: replay %v, subscribed at %d; want none and %d", seqs, subscribed, last)
+	}
+	next := f.post(t, f.svc, "neu")
+	if e := sock.nextEvent(t); e.Seq != next {
+		t.Fatalf("live event %d, want %d", e.Seq, next)
+	}
+}
+
+// TestClientIDDoesNotBringBackHiddenMessages: a retry with the client_id
+// of a message past the visible retention is refused, not answered with
+// the hidden message.
+func TestClientIDDoesNotBringBackHiddenMessages(t *testing.T) {
+	f := newHubFixture(t, einsatzraum.HubConfig{})
+	d := chat.Draft{Kind: chat.KindText, Text: "Lage ruhig", ClientID: "phone-42"}
+	first, created, err := f.svc.PostMessage(f.ctx, f.lead, f.chat, d)
+	if err != nil || !created {
+		t.Fatal(err)
+	}
+	again, created, err := f.svc.PostMessage(f.ctx, f.lead, f.chat, d)
+	if err != nil || created || again.ID != first.ID {
+		t.Fatalf("a retry within the retention: %+v created %v, %v", again, created, err)
+	}
+	f.clock.Advance(8 * 24 * time.Hour)
+	if m, _, err := f.svc.PostMessage(f.ctx, f.lead, f.chat, d); codeOf(err) != "client_id_reused" {
+		t.Fatalf("a retry after the visible retention: %+v, %v", m, err)
+	}
+}

@@ -45,6 +45,11 @@ func (s *Service) PostMessage(ctx context.Context, a *Actor, chatID string, d ch
 				if prev.Chat != chatID {
 					return Errorf(KindConflict, "client_id_reused", "this client_id was used for a message in another chat")
 				}
+				if prev.CreatedAt.Before(s.VisibleSince()) {
+					// Past the visible retention the message is hidden from
+					// members, its sender too: a retry must not bring it back.
+					return Errorf(KindConflict, "client_id_reused", "this client_id was used for a message that is no longer shown")
+				}
 				m = prev
 				return nil
 			}
