@@ -180,10 +180,3 @@ func (t *txn) scanPoint(row interface{ Scan(...any) error }) (geo.Position, erro
 	}
 	return p, nil
 }
-
-func nullFloat(f *float64) sql.NullFloat64 {
-	if f == nil {
-		return sql.NullFloat64{}
-	}
-	return sql.NullFloat64{Float64: *f, Valid: true}
-}
