@@ -78,6 +78,9 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := restrictFile(path); err != nil {
 		return nil, err
 	}
+	if err := checkWAL(path); err != nil {
+		return nil, err
+	}
 	// secure_delete: content that is overwritten or deleted (a row sealed
 	// in place, a purged message) is zeroed, not left in free pages.
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=secure_delete(1)"

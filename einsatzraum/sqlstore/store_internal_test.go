@@ -173,3 +173,61 @@ func TestDamagedDatabaseIsNamed(t *testing.T) {
 		t.Fatalf("opening a damaged database: %v", err)
 	}
 }
+
+// TestDamagedWALIsNotDroppedSilently: a crash leaves a write-ahead log
+// whose first frame is damaged while later transactions were committed;
+// SQLite would drop them without a word. Opening refuses, names the
+// frame, and keeps a copy of the log. An intact log opens.
+func TestDamagedWALIsNotDroppedSilently(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	live := filepath.Join(dir, "live.db")
+	db, err := OpenSQLite(ctx, live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 { // five committed transactions, all in the log
+		err := db.Tx(ctx, func(x einsatzraum.Tx) error {
+			return x.CreateUser(ctx, &einsatzraum.User{ID: fmt.Sprint("u_", i), Email: fmt.Sprint(i, "@polizei.example"), Name: "N", PasswordHash: "x"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The state a crash leaves: the database file and its log, copied
+	// while the database is open.
+	crash := func(name string, damage bool) string {
+		path := filepath.Join(dir, name)
+		for _, suffix := range []string{"", "-wal"} {
+			b, err := os.ReadFile(live + suffix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if suffix == "-wal" && damage {
+				b[32+24+100] ^= 0xff // inside the first frame's page
+			}
+			if err := os.WriteFile(path+suffix, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return path
+	}
+	intact, err := OpenSQLite(ctx, crash("intact.db", false))
+	if err != nil {
+		t.Fatalf("an intact log: %v", err)
+	}
+	intact.Close()
+	damaged := crash("damaged.db", true)
+	_, err = OpenSQLite(ctx, damaged)
+	if err == nil || !strings.Contains(err.Error(), "damaged at frame 1") || !strings.Contains(err.Error(), "committed transactions") {
+		t.Fatalf("a damaged log: %v", err)
+	}
+	copies, _ := filepath.Glob(damaged + "-wal.damaged-*")
+	if len(copies) != 1 {
+		t.Fatalf("copies of the damaged log: %v", copies)
+	}
+}
