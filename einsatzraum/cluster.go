@@ -30,6 +30,8 @@ type LatestPositions interface {
 	SaveLatest(ctx context.Context, ps []geo.Position, ttl time.Duration) error
 	// LoadLatest returns the latest positions that have not expired.
 	LoadLatest(ctx context.Context) ([]geo.Position, error)
+	// ForgetLatest deletes the users' latest positions.
+	ForgetLatest(ctx context.Context, users []string) error
 }
 
 // Topics that every node of a cluster follows.
@@ -42,8 +44,9 @@ const (
 )
 
 type sharedPositions struct {
-	Node  string         `json:"node"`
-	Items []geo.Position `json:"items"`
+	Node    string         `json:"node"`
+	Items   []geo.Position `json:"items"`
+	Stopped []string       `json:"stopped,omitempty"` // users who stopped sharing: off the map on every node
 }
 
 type roomMembership struct {
@@ -65,6 +68,12 @@ func (ps *positionShare) add(p geo.Position) {
 	if old, ok := ps.pending[p.User]; !ok || p.TS.After(old.TS) {
 		ps.pending[p.User] = p
 	}
+	ps.mu.Unlock()
+}
+
+func (ps *positionShare) drop(user string) {
+	ps.mu.Lock()
+	delete(ps.pending, user)
 	ps.mu.Unlock()
 }
 
@@ -155,6 +164,9 @@ func (s *Service) applyClusterMessage(ctx context.Context, msg BusMsg) {
 		}
 		if sp.Node != s.cfg.Cluster.Node {
 			s.applyRemotePositions(ctx, sp.Items)
+			for _, u := range sp.Stopped {
+				s.tracker.Forget(u)
+			}
 		}
 	case MembershipTopic:
 		var mc roomMembership
@@ -164,6 +176,23 @@ func (s *Service) applyClusterMessage(ctx context.Context, msg BusMsg) {
 		}
 		if mc.Node != s.cfg.Cluster.Node {
 			s.applyMembership(mc.Room, mc.User, mc.Joined)
+		}
+	}
+}
+
+// shareStop tells the other nodes (and the shared latest positions) that
+// user stopped sharing.
+func (s *Service) shareStop(ctx context.Context, user string) {
+	payload, err := json.Marshal(sharedPositions{Node: s.cfg.Cluster.Node, Stopped: []string{user}})
+	if err != nil {
+		return
+	}
+	if err := s.bus.Publish(ctx, PositionsTopic, payload); err != nil {
+		s.log.Warn("cluster: share a stop of sharing", "err", err)
+	}
+	if s.cfg.Cluster.Latest != nil {
+		if err := s.cfg.Cluster.Latest.ForgetLatest(ctx, []string{user}); err != nil {
+			s.log.Warn("cluster: forget a latest position", "err", err)
 		}
 	}
 }

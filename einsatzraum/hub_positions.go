@@ -12,6 +12,7 @@ import (
 // PositionItem is one member's latest position in a PositionsFrame.
 type PositionItem struct {
 	User      string
+	Name      string
 	Callsign  string
 	Lat, Lon  float64
 	TS        time.Time
@@ -113,7 +114,7 @@ func (pf *positionFanout) frame(ctx context.Context, room string, ps []geo.Posit
 	names := pf.lookup(ctx, ps)
 	items := make([]PositionItem, len(ps))
 	for i, p := range ps {
-		items[i] = PositionItem{User: p.User, Callsign: names[p.User].Callsign, Lat: p.Lat, Lon: p.Lon, TS: p.TS,
+		items[i] = PositionItem{User: p.User, Name: names[p.User].Name, Callsign: names[p.User].Callsign, Lat: p.Lat, Lon: p.Lon, TS: p.TS,
 			AccuracyM: p.AccuracyM, Heading: p.Heading, SpeedMps: p.SpeedMps, StaleAt: p.StaleAt, Stale: pf.hub.svc.tracker.Stale(p)}
 	}
 	return &PositionsFrame{Room: room, Items: items, Removed: removed}

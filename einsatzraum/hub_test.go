@@ -390,3 +390,71 @@ func TestClientIDDoesNotBringBackHiddenMessages(t *testing.T) {
 		t.Fatalf("a retry after the visible retention: %+v, %v", m, err)
 	}
 }
+
+// TestHubPresence: a position that turns stale is sent again as stale
+// within one position interval of the sweep, one that expires is removed,
+// and a member who stops sharing leaves the map at once (a dead phone once
+// stayed blue on the command map until the one-minute sweep).
+func TestHubPresence(t *testing.T) {
+	f := newHubFixture(t, einsatzraum.HubConfig{PositionInterval: 500 * time.Millisecond})
+	f.svc.Start(f.ctx)
+	t.Cleanup(f.svc.Close)
+	_, lead := f.connect(t, f.lead, 0)
+	lead.untilSubscribed(t)
+	report := func() {
+		t.Helper()
+		p := geo.Position{Lat: 53.5457, Lon: 9.9664, AccuracyM: 5, TS: f.clock.Now()}
+		if _, _, err := f.svc.ReportPositions(f.ctx, f.member, []geo.Position{p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// next moves the clock by step until a positions frame about the
+	// member arrives and returns it.
+	next := func(step time.Duration) *einsatzraum.PositionsFrame {
+		t.Helper()
+		for range 2000 {
+			f.clock.Advance(step)
+			select {
+			case fr := <-lead.frames:
+				if pf, ok := fr.(*einsatzraum.PositionsFrame); ok && (len(pf.Items) > 0 || len(pf.Removed) > 0) {
+					return pf
+				}
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		t.Fatal("no positions frame about the member")
+		return nil
+	}
+	report()
+	if pf := next(500 * time.Millisecond); len(pf.Items) != 1 || pf.Items[0].Stale || pf.Items[0].Name != "Max" {
+		t.Fatalf("first frame %+v", pf)
+	}
+	start := f.clock.Now()
+	pf := next(500 * time.Millisecond) // past StaleAfter (5 min): the sweep reports it stale
+	if len(pf.Items) != 1 || !pf.Items[0].Stale {
+		t.Fatalf("after StaleAfter: %+v", pf)
+	}
+	if d := f.clock.Now().Sub(start); d < 5*time.Minute || d > 5*time.Minute+2*time.Second {
+		t.Fatalf("the stale frame came %v after the report, want 5 min + at most a sweep and an interval", d)
+	}
+	pf = next(10 * time.Second) // past ExpireAfter (1 h): removed
+	if len(pf.Removed) != 1 || pf.Removed[0] != f.member.User.ID {
+		t.Fatalf("after ExpireAfter: %+v", pf)
+	}
+	// Sharing again, then stopping: off the map at once.
+	report()
+	next(500 * time.Millisecond)
+	f.svc.StopSharing(f.ctx, f.member)
+	if pf := next(500 * time.Millisecond); len(pf.Removed) != 1 {
+		t.Fatalf("after stopping: %+v", pf)
+	}
+	fs, err := f.svc.Forces(f.ctx, f.lead, f.room, "")
+	if err != nil || len(fs) != 2 {
+		t.Fatalf("forces: %+v, %v", fs, err)
+	}
+	for _, fc := range fs {
+		if fc.State != "offline" {
+			t.Errorf("%s is %s after stopping, want offline", fc.User.Name, fc.State)
+		}
+	}
+}

@@ -123,6 +123,17 @@ func (s *Service) ReportPositions(ctx context.Context, a *Actor, ps []geo.Positi
 	return len(kept), rejected, nil
 }
 
+// StopSharing takes the caller off every room's map at once, on every
+// node (DELETE /positions/me). Their track history stays; the next
+// position they report shares again.
+func (s *Service) StopSharing(ctx context.Context, a *Actor) {
+	s.share.drop(a.User.ID) // a position not yet shared must not bring them back
+	s.tracker.Forget(a.User.ID)
+	if s.clustered() {
+		s.shareStop(ctx, a.User.ID)
+	}
+}
+
 // positionFilter returns the filter of a positions query: every member of
 // the room, or with chatID only the members of that chat (which the
 // caller must read).
@@ -422,17 +433,24 @@ func (s *Service) restoreLatestPositions(ctx context.Context) {
 	}
 }
 
-// runSweeper removes expired positions from the map every minute.
+// sweepInterval is how often expired positions leave the map and stale
+// ones are shown stale: a dead phone never shows live for longer.
+const sweepInterval = time.Second
+
+// runSweeper removes expired positions from the map and reports the ones
+// that turned stale, every sweepInterval.
 func (s *Service) runSweeper(ctx context.Context) {
-	t := s.cfg.Clock.NewTicker(time.Minute)
+	t := s.cfg.Clock.NewTicker(sweepInterval)
 	defer t.Stop()
-	for {
+	for n := 1; ; n++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C():
 			s.tracker.Sweep()
-			s.points.sweep(s.Now())
+			if n%60 == 0 { // once a minute is enough for the rate buckets
+				s.points.sweep(s.Now())
+			}
 		}
 	}
 }

@@ -28,6 +28,7 @@ type Tracker struct {
 	userRooms map[string]map[string]*roomIndex // user -> rooms where they are indexed
 	rooms     map[string]*roomIndex
 	onChange  func(room string, p Position, removed bool)
+	lastSweep time.Time // stale transitions after it are reported by the next Sweep
 }
 
 type roomIndex struct {
@@ -51,7 +52,8 @@ func NewTracker(cfg TrackerConfig) *Tracker {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Tracker{cfg: cfg, latest: map[string]Position{}, userRooms: map[string]map[string]*roomIndex{}, rooms: map[string]*roomIndex{}}
+	return &Tracker{cfg: cfg, latest: map[string]Position{}, userRooms: map[string]map[string]*roomIndex{}, rooms: map[string]*roomIndex{},
+		lastSweep: cfg.Now()}
 }
 
 // OnChange registers fn, called (under the tracker's lock: it must not call
@@ -169,24 +171,56 @@ func (t *Tracker) Rooms(user string) []string {
 }
 
 // Sweep removes positions older than the expiry from every room and
-// returns how many users it removed.
+// returns how many users it removed. Positions that turned stale since the
+// previous Sweep are reported to OnChange once more (not removed), so that
+// the live map shows them stale at once. Call it often (every second): it
+// looks at every user's latest position.
 func (t *Tracker) Sweep() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	cutoff := t.cfg.Now().Add(-t.cfg.ExpireAfter)
+	now := t.cfg.Now()
+	cutoff := now.Add(-t.cfg.ExpireAfter)
 	n := 0
 	for user, p := range t.latest {
 		if !p.TS.Before(cutoff) {
 			continue
 		}
-		for room := range t.userRooms[user] {
-			t.removeLocked(room, user)
-		}
-		delete(t.latest, user)
-		delete(t.userRooms, user)
+		t.forgetLocked(user)
 		n++
 	}
+	if t.onChange != nil {
+		for user, p := range t.latest {
+			at := p.TS.Add(t.cfg.StaleAfter)
+			if p.StaleAt != nil && p.StaleAt.Before(at) {
+				at = *p.StaleAt
+			}
+			if !at.Before(t.lastSweep) && at.Before(now) {
+				for room := range t.userRooms[user] {
+					t.onChange(room, p, false)
+				}
+			}
+		}
+	}
+	t.lastSweep = now
 	return n
+}
+
+// Forget takes the user off every room's map at once (they stopped
+// sharing their position) and reports whether they were on one.
+func (t *Tracker) Forget(user string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, had := t.latest[user]
+	t.forgetLocked(user)
+	return had
+}
+
+func (t *Tracker) forgetLocked(user string) {
+	for room := range t.userRooms[user] {
+		t.removeLocked(room, user)
+	}
+	delete(t.latest, user)
+	delete(t.userRooms, user)
 }
 
 // Latest returns the user's latest position.

@@ -155,6 +155,19 @@ func (s *Server) positions(c *fiber.Ctx) error {
 	return c.JSON(positionFeatures(ps))
 }
 
+func (s *Server) stopSharing(c *fiber.Ctx) error {
+	s.svc.StopSharing(c.UserContext(), actor(c))
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) forces(c *fiber.Ctx) error {
+	fs, err := s.svc.Forces(c.UserContext(), actor(c), c.Params("room"), c.Query("q"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(items(fs))
+}
+
 func (s *Server) positionsExtent(c *fiber.Ctx) error {
 	b, n, err := s.svc.Extent(c.UserContext(), actor(c), c.Params("room"), c.Query("chat"))
 	if err != nil {

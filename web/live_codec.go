@@ -29,6 +29,7 @@ type (
 	}
 	positionWire struct {
 		User      string     `json:"user"`
+		Name      string     `json:"name"`
 		Callsign  string     `json:"callsign"`
 		Lat       float64    `json:"lat"`
 		Lon       float64    `json:"lon"`
@@ -37,6 +38,8 @@ type (
 		Heading   *float64   `json:"heading,omitempty"`
 		SpeedMps  *float64   `json:"speed_mps,omitempty"`
 		Stale     bool       `json:"stale"`
+		State     string     `json:"state"`     // live | stale (API.md, "Presence you can trust")
+		LastSeen  time.Time  `json:"last_seen"` // the time of the position
 		StaleAt   *time.Time `json:"stale_at,omitempty"`
 	}
 	subscribedWire struct {
@@ -67,8 +70,12 @@ func encodeFrame(f einsatzraum.Frame) ([]byte, error) {
 	case *einsatzraum.PositionsFrame:
 		items := make([]positionWire, len(f.Items))
 		for i, p := range f.Items {
-			items[i] = positionWire{User: p.User, Callsign: p.Callsign, Lat: p.Lat, Lon: p.Lon, TS: p.TS, AccuracyM: p.AccuracyM,
-				Heading: p.Heading, SpeedMps: p.SpeedMps, Stale: p.Stale, StaleAt: p.StaleAt}
+			state := "live"
+			if p.Stale {
+				state = "stale"
+			}
+			items[i] = positionWire{User: p.User, Name: p.Name, Callsign: p.Callsign, Lat: p.Lat, Lon: p.Lon, TS: p.TS, AccuracyM: p.AccuracyM,
+				Heading: p.Heading, SpeedMps: p.SpeedMps, Stale: p.Stale, State: state, LastSeen: p.TS, StaleAt: p.StaleAt}
 		}
 		v = positionsWire{Type: "positions", Room: f.Room, Items: items, Removed: f.Removed}
 	case *einsatzraum.SubscribedFrame:

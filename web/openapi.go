@@ -82,6 +82,9 @@ func schemas() obj {
 			"index": integer(), "field": str(), "code": str(), "message": str()})}}, "accepted"),
 		"FeatureCollection": object(obj{"type": strEnum("FeatureCollection"), "features": obj{"type": "array", "items": object(obj{
 			"type": strEnum("Feature"), "id": str(), "geometry": obj{"type": "object"}, "properties": obj{"type": "object"}})}}, "type", "features"),
+		"ForceList": listOf("Force"),
+		"Force": object(obj{"user": ref("UserRef"), "role": strEnum("lead", "member", "observer"), "state": strEnum("live", "stale", "offline"),
+			"last_seen": timestamp(), "lat": num(), "lon": num(), "heading": num(), "speed_mps": num()}, "user", "role", "state"),
 		"Extent": object(obj{"bbox": obj{"type": "array", "items": num(), "minItems": 4, "maxItems": 4}, "count": integer()}, "bbox", "count"),
 		"Attachment": object(obj{"id": str(), "room": str(), "chat": str(), "uploader": str(), "kind": str(), "mime": str(),
 			"size": integer(), "sha256": str(), "name": str(), "thumbnail": obj{"type": "boolean"}, "location": ref("Location"),
@@ -102,6 +105,7 @@ var queryParams = map[string][]string{
 	"GET /chats/{chat}/messages":         {"after_seq", "cursor", "limit"},
 	"GET /rooms/{room}/positions":        {"bbox", "chat"},
 	"GET /rooms/{room}/positions/extent": {"chat"},
+	"GET /rooms/{room}/forces":           {"q"},
 	"GET /rooms/{room}/positions/nearby": {"lat", "lon", "radius_m", "limit"},
 	"GET /rooms/{room}/pois":             {"bbox"},
 	"GET /rooms/{room}/tracks":           {"user", "from", "to"},

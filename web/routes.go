@@ -52,6 +52,8 @@ func (s *Server) apiRoutes() []route {
 
 		{"POST", v1 + "/positions", "Report positions of the caller's device (batch); bad points are listed, good ones kept", false, "PositionReport", 202, "PositionReply", s.reportPositions},
 		{"GET", v1 + "/rooms/{room}/positions", "Live positions of the room's members (bbox, chat)", false, "", 200, "FeatureCollection", s.positions},
+		{"DELETE", v1 + "/positions/me", "Stop sharing: the caller leaves every room's map at once, on every node", false, "", 204, "", s.stopSharing},
+		{"GET", v1 + "/rooms/{room}/forces", "Every member with the state of their position (live, stale, offline), by call sign; q filters by name or call sign", false, "", 200, "ForceList", s.forces},
 		{"GET", v1 + "/rooms/{room}/positions/extent", "Show all forces: the box of all live positions", false, "", 200, "Extent", s.positionsExtent},
 		{"GET", v1 + "/rooms/{room}/positions/nearby", "Live positions within radius_m of lat/lon, nearest first", false, "", 200, "FeatureCollection", s.positionsNearby},
 		{"POST", v1 + "/rooms/{room}/pois", "Put a POI on the room's map (members but observers)", false, "NewPOI", 201, "POI", s.createPOI},

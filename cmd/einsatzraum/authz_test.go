@@ -111,6 +111,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}), expect{401, 202, 202, 202, 202, 202, 202, 202}},
 		{"GET /rooms/{room}/positions", json("GET", r+"/positions", nil), roomRead},
 		{"GET /rooms/{room}/positions/extent", json("GET", r+"/positions/extent", nil), roomRead},
+		{"GET /rooms/{room}/forces", json("GET", r+"/forces?q=a", nil), roomRead},
 		{"GET /rooms/{room}/positions/nearby", json("GET", r+"/positions/nearby?lat=53.55&lon=9.99&radius_m=500", nil), roomRead},
 		{"POST /rooms/{room}/pois", json("POST", r+"/pois", func() any { return map[string]any{"name": "P", "category": "c", "lat": 53.5, "lon": 10} }), roomWrite(201)},
 		{"GET /rooms/{room}/pois", json("GET", r+"/pois", nil), roomRead},
@@ -145,6 +146,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, adminOnly(204)},
 		{"GET /audit/messages", json("GET", "/api/v1/audit/messages?case=AZ-4711&room="+f.room, nil), auditOnly},
 		{"GET /audit/log", json("GET", "/api/v1/audit/log?case=AZ-4711", nil), auditOnly},
+		// After the position queries: it takes the callers off the map.
+		{"DELETE /positions/me", json("DELETE", "/api/v1/positions/me", nil), expect{401, 204, 204, 204, 204, 204, 204, 204}},
 		// Last: it lets the observer into the chat.
 		{"PUT /chats/{chat}/members/{user}", json("PUT", c+"/members/"+observerID, func() any { return map[string]any{"permissions": []string{"read"}} }), manageOnly(200)},
 		{"DELETE /chats/{chat}/members/{user}", func(token string) reply {

@@ -208,3 +208,49 @@ func TestRestartKeepsTheLiveMap(t *testing.T) {
 		t.Fatalf("positions after the restart: %s", r.Raw)
 	}
 }
+
+// TestForcesAndStopSharing: the list of forces shows every member with
+// their state, searchable by call sign; a member who stops sharing leaves
+// the map at once and shows offline; positions frames carry name, state
+// and last_seen.
+func TestForcesAndStopSharing(t *testing.T) {
+	t.Parallel()
+	f := newLiveFixture(t, func(c *serveConfig) { c.Hub.PositionInterval = 100 * time.Millisecond })
+	ts, rp := f.ts, "/api/v1/rooms/"+f.room
+	dash := ts.dialWS(t, f.lead, 0)
+	dash.subscribe(f.room, 0)
+	dash.untilSubscribed()
+	ts.call(t, "POST", "/api/v1/positions", f.member, map[string]any{"items": []any{
+		map[string]any{"lat": 53.5457, "lon": 9.9695, "accuracy_m": 5, "heading": 90, "speed_mps": 1.5, "ts": time.Now().UTC().Format(time.RFC3339Nano)}}}).want(t, 202)
+	for {
+		items := dash.nextOf("positions").items()
+		if len(items) == 1 {
+			if items[0]["name"] != "Max" || items[0]["state"] != "live" || items[0]["last_seen"] == nil || items[0]["heading"] != 90.0 {
+				t.Fatalf("positions item %v", items[0])
+			}
+			break
+		}
+	}
+	forces := ts.call(t, "GET", rp+"/forces", f.lead, nil).want(t, 200).items()
+	states := map[string]string{}
+	for _, fc := range forces {
+		states[fc["user"].(map[string]any)["name"].(string)] = fc["state"].(string)
+	}
+	if len(forces) != 3 || states["Max"] != "live" || states["Lea"] != "offline" || states["Olga"] != "offline" {
+		t.Fatalf("forces %v", forces)
+	}
+	if hits := ts.call(t, "GET", rp+"/forces?q=cs%20ma", f.lead, nil).want(t, 200).items(); len(hits) != 1 {
+		t.Fatalf("search for the call sign: %v", hits)
+	}
+	ts.call(t, "DELETE", "/api/v1/positions/me", f.member, nil).want(t, 204)
+	for {
+		if fr := dash.nextOf("positions"); len(fr.Removed) == 1 && fr.Removed[0] == f.memberID {
+			break
+		}
+	}
+	for _, fc := range ts.call(t, "GET", rp+"/forces", f.lead, nil).want(t, 200).items() {
+		if fc["state"] != "offline" {
+			t.Fatalf("after stopping: %v", fc)
+		}
+	}
+}

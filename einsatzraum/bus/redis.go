@@ -517,6 +517,21 @@ func (r *Redis) SaveLatest(ctx context.Context, ps []geo.Position, ttl time.Dura
 	return nil
 }
 
+// ForgetLatest deletes the users' latest positions (they stopped sharing).
+func (r *Redis) ForgetLatest(ctx context.Context, users []string) error {
+	if len(users) == 0 {
+		return nil
+	}
+	keys := make([]string, len(users))
+	for i, u := range users {
+		keys[i] = r.latestKey(u)
+	}
+	if err := r.client.Del(ctx, keys...).Err(); err != nil {
+		return fmt.Errorf("redis: forget latest positions: %w", err)
+	}
+	return nil
+}
+
 // LoadLatest returns every latest position that has not expired.
 func (r *Redis) LoadLatest(ctx context.Context) ([]geo.Position, error) {
 	var out []geo.Position
