@@ -61,7 +61,21 @@ export interface PositionItem {
   heading?: number;
   speed_mps?: number;
   stale: boolean;
+  state?: 'live' | 'stale';
+  last_seen?: string;
   stale_at?: string;
+}
+
+// Force is a room member in GET /api/v1/rooms/{room}/forces.
+export interface Force {
+  user: { id: string; name: string; callsign?: string };
+  role: string;
+  state: 'live' | 'stale' | 'offline';
+  last_seen?: string;
+  lat?: number;
+  lon?: number;
+  heading?: number;
+  speed_mps?: number;
 }
 
 // Room is a room as GET /api/v1/rooms lists it.

@@ -8,6 +8,8 @@ const texts = {
     cancel: 'Abbrechen', delete: 'Löschen', send: 'Senden', message: 'Nachricht', file: 'Datei', photo: 'Foto aufnehmen', newChat: 'Neuer Chat',
     members: 'Mitglieder', rights: 'Rechte', create: 'Anlegen', noPositions: 'Keine Positionen', stale: 'veraltet', accuracy: 'Genauigkeit',
     location: 'Standort', poi: 'POI', language: 'English', read: 'lesen', write: 'schreiben', manage: 'verwalten', chats: 'Chats',
+    forces: 'Kräfte', searchForces: 'Rufname oder Name suchen', stopSharing: 'Standort nicht mehr teilen', heading: 'Richtung', speed: 'Geschwindigkeit',
+    stateLive: 'aktuell', stateStale: 'veraltet', stateOffline: 'keine Position', lastSeen: 'zuletzt',
   },
   en: {
     title: 'Operation room', login: 'Log in', email: 'Email', password: 'Password', loginFailed: 'Login failed',
@@ -17,6 +19,8 @@ const texts = {
     cancel: 'Cancel', delete: 'Delete', send: 'Send', message: 'Message', file: 'File', photo: 'Take photo', newChat: 'New chat',
     members: 'Members', rights: 'Rights', create: 'Create', noPositions: 'No positions', stale: 'stale', accuracy: 'Accuracy',
     location: 'Location', poi: 'POI', language: 'Deutsch', read: 'read', write: 'write', manage: 'manage', chats: 'Chats',
+    forces: 'Forces', searchForces: 'Search call sign or name', stopSharing: 'Stop sharing my location', heading: 'Heading', speed: 'Speed',
+    stateLive: 'live', stateStale: 'stale', stateOffline: 'no position', lastSeen: 'last seen',
   },
 };
 

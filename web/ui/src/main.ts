@@ -3,7 +3,7 @@
 // officers, POIs and data layers, and the chats beside it.
 import * as maplibregl from './vendor/maplibre-gl.mjs';
 import { Protocol } from 'pmtiles';
-import { Api, ApiError, Live, LiveState, PositionItem, Room } from './api';
+import { Api, ApiError, Force, Live, LiveState, PositionItem, Room } from './api';
 import { currentLang, t, toggleLang } from './i18n';
 
 const api = new Api();
@@ -86,6 +86,10 @@ class RoomView {
   msgList = h('div', { class: 'messages', role: 'log', 'aria-live': 'polite', id: 'messages' });
   tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('chats') });
   memberBox = h('section', { class: 'members', 'aria-label': t('members') });
+  forceList = h('ul', { class: 'force-list', id: 'forces' });
+  forceQuery = h('input', { type: 'search', id: 'force-search', 'aria-label': t('searchForces'), placeholder: t('searchForces') }) as HTMLInputElement;
+  forceBox = h('details', { class: 'forces' }, h('summary', { text: t('forces') }), this.forceQuery, this.forceList);
+  forcesQueued = false;
   layerBox = h('fieldset', { class: 'layers' }, h('legend', { text: t('layers') }));
 
   // A reporter's own stale time (TAK clients send one) greys a marker out
@@ -110,7 +114,9 @@ class RoomView {
       h('button', { id: 'add-poi', class: 'secondary', onclick: () => { this.addingPOI = true; this.hint(t('addPOIHint')); } }, t('addPOI')),
       h('button', { id: 'share-location', class: 'secondary', onclick: () => this.shareLocation() }, t('shareLocation')),
       this.layerBox);
-    const side = h('aside', { class: 'side' }, this.tabs, this.msgList, compose, this.memberBox);
+    this.forceQuery.addEventListener('input', () => this.loadForces());
+    this.forceBox.addEventListener('toggle', () => this.loadForces());
+    const side = h('aside', { class: 'side' }, this.forceBox, this.tabs, this.msgList, compose, this.memberBox);
     const mapEl = h('div', { id: 'map', role: 'application', 'aria-label': t('map') });
     app.replaceChildren(header(this.room.name, this.live), h('main', { class: 'room' }, h('div', { class: 'mapwrap' }, mapEl, toolbar), side));
     this.initMap(mapEl, basemap);
@@ -121,6 +127,7 @@ class RoomView {
       for (const it of items) this.officers.set(it.user, it);
       for (const u of removed) this.officers.delete(u);
       this.queueRender();
+      this.queueForces();
     };
     this.live.start();
     this.live.follow(this.room.id, this.room.seq);
@@ -191,7 +198,9 @@ class RoomView {
         return;
       }
       const body = f.layer.id === 'officers'
-        ? h('div', { class: 'popup-officer' }, h('strong', { text: p.callsign }), h('br'), p.name || '', h('br'), timeOf(p.ts), p.stale ? ` (${t('stale')})` : '', h('br'), `${t('accuracy')}: ${Math.round(p.accuracy_m)} m`)
+        ? h('div', { class: 'popup-officer' }, h('strong', { text: p.callsign }), h('br'), p.name || '', h('br'), timeOf(p.ts), p.stale ? ` (${t('stale')})` : '', h('br'), `${t('accuracy')}: ${Math.round(p.accuracy_m)} m`,
+            p.heading !== undefined && p.heading !== null ? h('div', { text: `${t('heading')}: ${Math.round(p.heading)}°` }) : null,
+            p.speed_mps !== undefined && p.speed_mps !== null ? h('div', { text: `${t('speed')}: ${Math.round(p.speed_mps * 3.6)} km/h` }) : null)
         : h('div', { class: 'popup-poi' }, h('strong', { text: p.name }), h('br'), p.category, h('br'), p.description || '', h('br'),
             h('button', { class: 'danger', id: 'delete-poi', onclick: async () => { await api.req('DELETE', `/api/v1/rooms/${this.room.id}/pois/${p.id}`).catch(alertError); popup.remove(); } }, t('delete')));
       const popup = new maplibregl.Popup().setLngLat((f.geometry as GeoJSON.Point).coordinates as [number, number]).setDOMContent(body).addTo(this.map);
@@ -224,7 +233,7 @@ class RoomView {
       this.renderQueued = false;
       const src = this.map?.getSource<maplibregl.GeoJSONSource>('officers');
       if (src) src.setData({ type: 'FeatureCollection', features: [...this.officers.values()].map(o => ({
-        type: 'Feature', id: undefined, properties: { user: o.user, callsign: o.callsign, name: o.name || '', ts: o.ts, accuracy_m: o.accuracy_m, stale: !!o.stale || (!!o.stale_at && Date.parse(o.stale_at) <= Date.now()) },
+        type: 'Feature', id: undefined, properties: { user: o.user, callsign: o.callsign, name: o.name || '', ts: o.ts, accuracy_m: o.accuracy_m, heading: o.heading ?? null, speed_mps: o.speed_mps ?? null, stale: !!o.stale || (!!o.stale_at && Date.parse(o.stale_at) <= Date.now()) },
         geometry: { type: 'Point', coordinates: [o.lon, o.lat] } })) });
       const ps = this.map?.getSource<maplibregl.GeoJSONSource>('pois');
       if (ps) ps.setData({ type: 'FeatureCollection', features: [...this.pois.values()] });
@@ -257,10 +266,19 @@ class RoomView {
     } catch (err) { alertError(err); }
   }
 
+  // shareLocation starts sharing the device's position, or stops it when
+  // it runs: the officer leaves every room's map at once.
   shareLocation() {
-    if (this.watchID !== null || !navigator.geolocation) return;
     const btn = document.getElementById('share-location');
-    if (btn) btn.textContent = t('sharing');
+    if (this.watchID !== null) {
+      navigator.geolocation.clearWatch(this.watchID);
+      this.watchID = null;
+      if (btn) btn.textContent = t('shareLocation');
+      api.req('DELETE', '/api/v1/positions/me').catch(alertError);
+      return;
+    }
+    if (!navigator.geolocation) return;
+    if (btn) btn.textContent = t('stopSharing');
     this.watchID = navigator.geolocation.watchPosition(p => {
       const c = p.coords;
       const pos: Record<string, unknown> = { lat: c.latitude, lon: c.longitude, accuracy_m: c.accuracy, ts: new Date(p.timestamp || Date.now()).toISOString() };
@@ -268,6 +286,29 @@ class RoomView {
       if (c.speed !== null && !Number.isNaN(c.speed)) pos.speed_mps = c.speed;
       this.live.sendPosition(pos);
     }, () => {}, { enableHighAccuracy: true, maximumAge: 5000 });
+  }
+
+  // queueForces reloads the open list of forces at most every 2 s.
+  queueForces() {
+    if (this.forcesQueued || !(this.forceBox as HTMLDetailsElement).open) return;
+    this.forcesQueued = true;
+    setTimeout(() => { this.forcesQueued = false; this.loadForces(); }, 2000);
+  }
+
+  // loadForces shows every room member with the state of their position,
+  // filtered by the search box; a click flies the map to them.
+  async loadForces() {
+    if (!(this.forceBox as HTMLDetailsElement).open) return;
+    const q = encodeURIComponent(this.forceQuery.value.trim());
+    const forces = (await api.req('GET', `/api/v1/rooms/${this.room.id}/forces?q=${q}`).catch(() => ({ items: [] }))).items as Force[];
+    const label = { live: t('stateLive'), stale: t('stateStale'), offline: t('stateOffline') };
+    this.forceList.replaceChildren(...forces.map(f => {
+      const text = `${f.user.callsign || '–'} · ${f.user.name} · ${label[f.state]}${f.last_seen ? ` (${t('lastSeen')} ${timeOf(f.last_seen)})` : ''}`;
+      return h('li', { class: `force ${f.state}` }, f.lat !== undefined && f.lon !== undefined
+        ? h('button', { class: 'link', onclick: () => this.map.flyTo({ center: [f.lon!, f.lat!], zoom: Math.max(this.map.getZoom(), 15) }) }, text)
+        : text);
+    }));
+    debug.forces = forces.length;
   }
 
   poiDialog(lat: number, lon: number) {

@@ -92,6 +92,18 @@ try {
   await dash.waitForFunction((u) => { const p = window.ez.positions()[u]; return p && Math.abs(p[0] - 9.98765) < 1e-4 && Math.abs(p[1] - 53.54321) < 1e-4; }, me, { timeout: 15000 });
   step('field position reached the dashboard');
   check(await fieldPage.locator('#camera').count() === 1, 'the field view offers the camera');
+
+  // The list of forces finds the officer by call sign; stopping sharing
+  // takes them off the dashboard's map at once and shows them offline.
+  await dash.click('.forces summary');
+  await dash.waitForFunction(() => window.ez.forces >= 30, null, { timeout: 10000 });
+  await dash.fill('#force-search', 'Michel 1');
+  await dash.waitForFunction(() => window.ez.forces >= 1 && window.ez.forces < 5, null, { timeout: 10000 });
+  step('forces list searched');
+  await fieldPage.click('#share-location');
+  await dash.waitForFunction((u) => !window.ez.positions()[u], me, { timeout: 10000 });
+  check((await fieldPage.textContent('#share-location')).length > 0, 'the share button is back');
+  step('stopping sharing took the officer off the map');
   await fieldPage.waitForTimeout(1500);
   await fieldPage.screenshot({ path: shots + '/field.png' });
 
