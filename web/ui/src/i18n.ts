@@ -10,6 +10,8 @@ const texts = {
     location: 'Standort', poi: 'POI', language: 'English', read: 'lesen', write: 'schreiben', manage: 'verwalten', chats: 'Chats',
     forces: 'Kräfte', searchForces: 'Rufname oder Name suchen', stopSharing: 'Standort nicht mehr teilen', heading: 'Richtung', speed: 'Geschwindigkeit',
     stateLive: 'aktuell', stateStale: 'veraltet', stateOffline: 'keine Position', lastSeen: 'zuletzt',
+    confirmDelete: 'Wirklich löschen?', measure: 'Messen', measureHint: 'Zwei Punkte in die Karte klicken', distance: 'Entfernung', bearing: 'Richtung',
+    cat_meeting_point: 'Sammelpunkt', cat_command_post: 'Befehlsstelle', cat_medical: 'Sanität', cat_roadblock: 'Absperrung', cat_hazard: 'Gefahrenstelle', cat_info: 'Information',
   },
   en: {
     title: 'Operation room', login: 'Log in', email: 'Email', password: 'Password', loginFailed: 'Login failed',
@@ -21,6 +23,8 @@ const texts = {
     location: 'Location', poi: 'POI', language: 'Deutsch', read: 'read', write: 'write', manage: 'manage', chats: 'Chats',
     forces: 'Forces', searchForces: 'Search call sign or name', stopSharing: 'Stop sharing my location', heading: 'Heading', speed: 'Speed',
     stateLive: 'live', stateStale: 'stale', stateOffline: 'no position', lastSeen: 'last seen',
+    confirmDelete: 'Really delete?', measure: 'Measure', measureHint: 'Click two points on the map', distance: 'Distance', bearing: 'Bearing',
+    cat_meeting_point: 'Meeting point', cat_command_post: 'Command post', cat_medical: 'Medical', cat_roadblock: 'Roadblock', cat_hazard: 'Hazard', cat_info: 'Information',
   },
 };
 
@@ -33,4 +37,10 @@ export function toggleLang() {
   lang = lang === 'de' ? 'en' : 'de';
   localStorage.setItem('ez.lang', lang);
   document.documentElement.lang = lang;
+}
+
+// category names a POI category in the user's language; unknown ones as they are.
+export function category(c: string): string {
+  const k = `cat_${c}` as Key;
+  return k in texts[lang] ? texts[lang][k] : c;
 }

@@ -4,7 +4,7 @@
 import * as maplibregl from './vendor/maplibre-gl.mjs';
 import { Protocol } from 'pmtiles';
 import { Api, ApiError, Force, Live, LiveState, PositionItem, Room } from './api';
-import { currentLang, t, toggleLang } from './i18n';
+import { category, currentLang, t, toggleLang } from './i18n';
 
 const api = new Api();
 const app = document.getElementById('app')!;
@@ -90,6 +90,9 @@ class RoomView {
   forceQuery = h('input', { type: 'search', id: 'force-search', 'aria-label': t('searchForces'), placeholder: t('searchForces') }) as HTMLInputElement;
   forceBox = h('details', { class: 'forces' }, h('summary', { text: t('forces') }), this.forceQuery, this.forceList);
   forcesQueued = false;
+  dataLayerIDs: string[] = []; // the map layers of the data layers, for popups
+  measuring = false;
+  measureFrom: maplibregl.LngLat | null = null;
   layerBox = h('fieldset', { class: 'layers' }, h('legend', { text: t('layers') }));
 
   // A reporter's own stale time (TAK clients send one) greys a marker out
@@ -113,6 +116,7 @@ class RoomView {
       h('button', { id: 'show-all', onclick: () => this.showAll() }, t('showAll')),
       h('button', { id: 'add-poi', class: 'secondary', onclick: () => { this.addingPOI = true; this.hint(t('addPOIHint')); } }, t('addPOI')),
       h('button', { id: 'share-location', class: 'secondary', onclick: () => this.shareLocation() }, t('shareLocation')),
+      h('button', { id: 'measure', class: 'secondary', onclick: () => this.startMeasure() }, t('measure')),
       this.layerBox);
     this.forceQuery.addEventListener('input', () => this.loadForces());
     this.forceBox.addEventListener('toggle', () => this.loadForces());
@@ -180,6 +184,11 @@ class RoomView {
       this.map.addLayer({ id: 'officers', type: 'circle', source: 'officers', paint: {
         'circle-radius': 7, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2,
         'circle-color': ['case', ['get', 'stale'], '#9aa4ad', '#0a4fa3'] } });
+      // Heading as an arrow ahead of the dot, turned with the map.
+      this.map.addLayer({ id: 'officer-heading', type: 'symbol', source: 'officers', filter: ['!=', ['get', 'heading'], null],
+        layout: { 'text-field': '▲', 'text-font': ['sans-serif'], 'text-size': 11, 'text-rotate': ['get', 'heading'], 'text-rotation-alignment': 'map',
+          'text-offset': [0, -1.1], 'text-allow-overlap': true, 'text-ignore-placement': true },
+        paint: { 'text-color': ['case', ['get', 'stale'], '#9aa4ad', '#0a4fa3'] } });
       this.map.addLayer({ id: 'officer-labels', type: 'symbol', source: 'officers', minzoom: 11, layout: { 'text-field': ['get', 'callsign'], 'text-font': ['sans-serif'], 'text-size': 12, 'text-offset': [0, 1.2], 'text-anchor': 'top', 'text-optional': true }, paint: { 'text-color': ['case', ['get', 'stale'], '#7a8793', '#0b2545'], 'text-halo-color': '#fff', 'text-halo-width': 1.5 } });
       this.updateGrid();
       this.queueRender();
@@ -188,22 +197,37 @@ class RoomView {
     this.map.on('moveend', () => this.updateGrid());
     this.map.on('click', (e: maplibregl.MapMouseEvent) => {
       if (this.addingPOI) { this.addingPOI = false; this.map.getCanvas().style.cursor = ''; this.poiDialog(e.lngLat.lat, e.lngLat.lng); return; }
-      const f = this.map.queryRenderedFeatures(e.point, { layers: ['officers', 'pois', 'photos'] })[0];
+      if (this.measuring) { this.measureClick(e.lngLat); return; }
+      const layerIDs = ['officers', 'pois', 'photos', ...this.dataLayerIDs.filter(id => this.map.getLayer(id))];
+      const f = this.map.queryRenderedFeatures(e.point, { layers: layerIDs })[0];
       if (!f) return;
       const p = f.properties;
+      const at = f.geometry.type === 'Point' ? (f.geometry as GeoJSON.Point).coordinates as [number, number] : [e.lngLat.lng, e.lngLat.lat] as [number, number];
+      if (f.layer.id.startsWith('layer-')) { // a data layer's feature: all it says
+        const rows = Object.entries(p).filter(([, v]) => v !== null && v !== '').slice(0, 30)
+          .map(([k, v]) => h('tr', {}, h('th', { text: k }), h('td', { text: String(v) })));
+        new maplibregl.Popup({ maxWidth: '360px' }).setLngLat(at).setDOMContent(h('div', { class: 'popup-feature' }, h('table', {}, ...rows))).addTo(this.map);
+        debug.featurePopups = (debug.featurePopups || 0) + 1;
+        return;
+      }
       if (f.layer.id === 'photos') {
         const img = h('img', { alt: p.text, style: 'max-width:240px' }) as HTMLImageElement;
         api.blobURL(`/api/v1/attachments/${p.attachment}/thumbnail`).then(u => { img.src = u; });
-        new maplibregl.Popup().setLngLat((f.geometry as GeoJSON.Point).coordinates as [number, number]).setDOMContent(h('div', {}, img, h('br'), p.text)).addTo(this.map);
+        new maplibregl.Popup().setLngLat(at).setDOMContent(h('div', {}, img, h('br'), p.text)).addTo(this.map);
         return;
       }
+      let armed = false; // delete asks first: the first click arms the button
+      const del = h('button', { class: 'danger', id: 'delete-poi', onclick: async () => {
+        if (!armed) { armed = true; del.textContent = t('confirmDelete'); return; }
+        await api.req('DELETE', `/api/v1/rooms/${this.room.id}/pois/${p.id}`).catch(alertError);
+        popup.remove();
+      } }, t('delete'));
       const body = f.layer.id === 'officers'
         ? h('div', { class: 'popup-officer' }, h('strong', { text: p.callsign }), h('br'), p.name || '', h('br'), timeOf(p.ts), p.stale ? ` (${t('stale')})` : '', h('br'), `${t('accuracy')}: ${Math.round(p.accuracy_m)} m`,
             p.heading !== undefined && p.heading !== null ? h('div', { text: `${t('heading')}: ${Math.round(p.heading)}°` }) : null,
             p.speed_mps !== undefined && p.speed_mps !== null ? h('div', { text: `${t('speed')}: ${Math.round(p.speed_mps * 3.6)} km/h` }) : null)
-        : h('div', { class: 'popup-poi' }, h('strong', { text: p.name }), h('br'), p.category, h('br'), p.description || '', h('br'),
-            h('button', { class: 'danger', id: 'delete-poi', onclick: async () => { await api.req('DELETE', `/api/v1/rooms/${this.room.id}/pois/${p.id}`).catch(alertError); popup.remove(); } }, t('delete')));
-      const popup = new maplibregl.Popup().setLngLat((f.geometry as GeoJSON.Point).coordinates as [number, number]).setDOMContent(body).addTo(this.map);
+        : h('div', { class: 'popup-poi' }, h('strong', { text: p.name }), h('br'), category(p.category), h('br'), p.description || '', h('br'), del);
+      const popup = new maplibregl.Popup().setLngLat(at).setDOMContent(body).addTo(this.map);
     });
     for (const layer of ['officers', 'pois', 'photos']) {
       this.map.on('mouseenter', layer, () => { this.map.getCanvas().style.cursor = 'pointer'; });
@@ -249,6 +273,13 @@ class RoomView {
       debug.project = (lon: number, lat: number) => { const p = this.map.project([lon, lat]); return [p.x, p.y]; };
       debug.visibility = (id: string) => this.map.getLayoutProperty(id, 'visibility') ?? 'visible';
       debug.poiIDs = () => [...this.pois.keys()];
+      debug.dataPoint = () => { // the screen position of a rendered data layer point, for the browser test
+        const ids = this.dataLayerIDs.filter(id => id.endsWith('-point') && this.map.getLayer(id));
+        const f = this.map.queryRenderedFeatures({ layers: ids })[0];
+        if (!f) return null;
+        const p = this.map.project((f.geometry as GeoJSON.Point).coordinates as [number, number]);
+        return [p.x, p.y];
+      };
       debug.poiAt = (id: string) => this.pois.get(id)?.geometry.coordinates;
       debug.synthetic = (n: number) => { // load test: n made-up officers around the view
         const c = this.map.getCenter();
@@ -288,6 +319,33 @@ class RoomView {
     }, () => {}, { enableHighAccuracy: true, maximumAge: 5000 });
   }
 
+  // startMeasure waits for two clicks on the map and shows the distance
+  // and bearing between them.
+  startMeasure() {
+    this.measuring = true;
+    this.measureFrom = null;
+    this.hint(t('measureHint'));
+  }
+
+  measureClick(at: maplibregl.LngLat) {
+    if (!this.measureFrom) { this.measureFrom = at; return; }
+    const from = this.measureFrom;
+    this.measuring = false;
+    this.measureFrom = null;
+    this.map.getCanvas().style.cursor = '';
+    const line: GeoJSON.Feature<GeoJSON.LineString> = { type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: [[from.lng, from.lat], [at.lng, at.lat]] } };
+    const src = this.map.getSource<maplibregl.GeoJSONSource>('measure');
+    if (src) src.setData(line);
+    else {
+      this.map.addSource('measure', { type: 'geojson', data: line });
+      this.map.addLayer({ id: 'measure', type: 'line', source: 'measure', paint: { 'line-color': '#d84315', 'line-width': 2, 'line-dasharray': [2, 1] } });
+    }
+    const d = from.distanceTo(at);
+    const text = `${t('distance')}: ${d < 1000 ? `${Math.round(d)} m` : `${(d / 1000).toFixed(2)} km`} · ${t('bearing')}: ${Math.round(bearing(from, at))}°`;
+    new maplibregl.Popup({ closeOnClick: true }).setLngLat(at).setDOMContent(h('div', { id: 'measure-result', text })).addTo(this.map);
+    debug.measured = d;
+  }
+
   // queueForces reloads the open list of forces at most every 2 s.
   queueForces() {
     if (this.forcesQueued || !(this.forceBox as HTMLDetailsElement).open) return;
@@ -313,7 +371,7 @@ class RoomView {
 
   poiDialog(lat: number, lon: number) {
     const name = h('input', { id: 'poi-name', required: true }) as HTMLInputElement;
-    const cat = h('select', { id: 'poi-category' }, ...['meeting_point', 'command_post', 'medical', 'roadblock', 'hazard', 'info'].map(c => h('option', { value: c, text: c }))) as HTMLSelectElement;
+    const cat = h('select', { id: 'poi-category' }, ...['meeting_point', 'command_post', 'medical', 'roadblock', 'hazard', 'info'].map(c => h('option', { value: c, text: category(c) }))) as HTMLSelectElement;
     const desc = h('input', { id: 'poi-description' }) as HTMLInputElement;
     const dlg = h('dialog', { 'aria-label': t('addPOI') }) as HTMLDialogElement;
     dlg.append(h('form', { method: 'dialog', onsubmit: async (e: Event) => {
@@ -348,13 +406,15 @@ class RoomView {
       this.map.addLayer({ id: `${id}-fill`, type: 'fill', source: id, 'source-layer': l.id, filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': color, 'fill-opacity': 0.12 } }, 'pois');
       this.map.addLayer({ id: `${id}-line`, type: 'line', source: id, 'source-layer': l.id, filter: ['!=', ['geometry-type'], 'Point'], paint: { 'line-color': color, 'line-width': 1 } }, 'pois');
       this.map.addLayer({ id: `${id}-point`, type: 'circle', source: id, 'source-layer': l.id, filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 4, 'circle-color': color, 'circle-opacity': 0.8 } }, 'pois');
+      this.dataLayerIDs.push(`${id}-fill`, `${id}-line`, `${id}-point`);
     });
     for (const l of layers) {
       const box = h('input', { type: 'checkbox', id: `toggle-${l.id}`, checked: true, onchange: (e: Event) => {
         const vis = (e.target as HTMLInputElement).checked ? 'visible' : 'none';
         for (const s of ['fill', 'line', 'point']) this.map.setLayoutProperty(`layer-${l.id}-${s}`, 'visibility', vis);
       } });
-      this.layerBox.append(h('div', {}, box, ' ', h('label', { for: `toggle-${l.id}`, text: `${l.name} (${l.count})` })));
+      const swatch = h('span', { class: 'swatch', style: `background:${colors[layers.indexOf(l) % colors.length]}`, 'aria-hidden': 'true' });
+      this.layerBox.append(h('div', {}, box, ' ', swatch, ' ', h('label', { for: `toggle-${l.id}`, text: `${l.name} (${l.count})` })));
     }
     if (this.map.isStyleLoaded() && this.map.getLayer('pois')) add(); else this.map.once('load', add);
   }
@@ -475,6 +535,15 @@ class RoomView {
         break;
     }
   }
+}
+
+// bearing is the initial great-circle bearing from a to b, in degrees
+// clockwise from north.
+function bearing(a: maplibregl.LngLat, b: maplibregl.LngLat): number {
+  const r = Math.PI / 180;
+  const y = Math.sin((b.lng - a.lng) * r) * Math.cos(b.lat * r);
+  const x = Math.cos(a.lat * r) * Math.sin(b.lat * r) - Math.sin(a.lat * r) * Math.cos(b.lat * r) * Math.cos((b.lng - a.lng) * r);
+  return (Math.atan2(y, x) / r + 360) % 360;
 }
 
 function timeOf(ts: string) { return new Date(ts).toLocaleTimeString(currentLang() === 'de' ? 'de-DE' : 'en-GB'); }

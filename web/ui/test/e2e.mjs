@@ -62,9 +62,27 @@ try {
   const [px, py] = await ez(dash, ([lon, lat]) => window.ez.project(lon, lat), at);
   await dash.waitForTimeout(500);
   await dash.mouse.click(box.x + px, box.y + py);
+  await dash.click('#delete-poi'); // the first click asks
+  await dash.waitForTimeout(300);
+  check(await ez(dash, () => window.ez.pois) === poisBefore + 1, 'one click does not delete');
   await dash.click('#delete-poi');
   await dash.waitForFunction((n) => window.ez.pois === n, poisBefore, { timeout: 10000 });
-  step('POI added and deleted');
+  step('POI added and deleted (after asking)');
+
+  // A click on a school shows its properties.
+  const pt = await ez(dash, () => window.ez.dataPoint());
+  check(pt !== null, 'a data layer point is on screen');
+  await dash.mouse.click(box.x + pt[0], box.y + pt[1]);
+  await dash.waitForFunction(() => window.ez.featurePopups >= 1, null, { timeout: 5000 });
+  step('layer feature popup');
+
+  // Measure between two points of the map.
+  await dash.click('#measure');
+  await dash.mouse.click(box.x + box.width - 400, box.y + box.height - 150); // clear of the toolbar
+  await dash.mouse.click(box.x + box.width - 150, box.y + box.height - 150);
+  await dash.waitForSelector('#measure-result', { timeout: 5000 });
+  check(await ez(dash, () => window.ez.measured) > 0, 'a distance was measured');
+  step('distance measured');
 
   // A message sent here arrives in a second browser context.
   const otherCtx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
