@@ -41,12 +41,12 @@ func (r *Retention) defaults() {
 
 // Purged counts what one purge step deleted.
 type Purged struct {
-	Messages, Events, POIs, Positions int
+	Messages, Events, POIs, Positions, Alarms int
 	AttachmentIDs                     []string
 }
 
 func (p Purged) total() int {
-	return p.Messages + p.Events + p.POIs + p.Positions + len(p.AttachmentIDs)
+	return p.Messages + p.Events + p.POIs + p.Positions + p.Alarms + len(p.AttachmentIDs)
 }
 
 func (p *Purged) add(q Purged) {
@@ -54,6 +54,7 @@ func (p *Purged) add(q Purged) {
 	p.Events += q.Events
 	p.POIs += q.POIs
 	p.Positions += q.Positions
+	p.Alarms += q.Alarms
 	p.AttachmentIDs = append(p.AttachmentIDs, q.AttachmentIDs...)
 }
 

@@ -102,6 +102,12 @@ type Tx interface {
 	// Track lists the positions of users with from <= ts <= to, ordered by
 	// user and ts, at most limit per call.
 	Track(ctx context.Context, users []string, from, to time.Time, limit int) ([]geo.Position, error)
+	// PutAlarm inserts an alarm or replaces its state and content.
+	PutAlarm(ctx context.Context, a *Alarm) error
+	AlarmByID(ctx context.Context, id string) (*Alarm, error)
+	// Alarms lists a room's alarms created at or after since, newest
+	// first; state "" for all.
+	Alarms(ctx context.Context, roomID, state string, since time.Time) ([]Alarm, error)
 	// LatestPositions returns each user's newest track point at or after
 	// since: the live map after a restart.
 	LatestPositions(ctx context.Context, since time.Time) ([]geo.Position, error)

@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"RollbackKeepsNothing", testRollback},
 		{"POIs", testPOIs},
 		{"TrackHistory", testTrack},
+		{"Alarms", testAlarms},
 		{"RetentionAndAudit", testRetentionAndAudit},
 	}
 	for _, tc := range tests {
@@ -660,5 +661,45 @@ func testRetentionAndAudit(t *testing.T, s einsatzraum.Store) {
 			t.Errorf("the purge touched the audit log: %d entries, want 6", len(es))
 		}
 		return err
+	})
+}
+
+func testAlarms(t *testing.T, s einsatzraum.Store) {
+	ctx := context.Background()
+	mustUsers(t, s, "u_a")
+	mustRoom(t, s, "rm_al", map[string]einsatzraum.RoomRole{"u_a": einsatzraum.RoleMember})
+	lat, lon := 53.5, 9.9
+	old := &einsatzraum.Alarm{ID: "al_old", Room: "rm_al", User: "u_a", Kind: "emergency", State: "open", Acks: []einsatzraum.AlarmAck{}, CreatedAt: t0, UpdatedAt: t0}
+	al := &einsatzraum.Alarm{ID: "al_1", Room: "rm_al", User: "u_a", Kind: "emergency", State: "open", Lat: &lat, Lon: &lon, Text: "Hilfe",
+		Acks: []einsatzraum.AlarmAck{}, CreatedAt: t0.Add(time.Hour), UpdatedAt: t0.Add(time.Hour)}
+	tx(t, s, func(x einsatzraum.Tx) error {
+		if err := x.PutAlarm(ctx, old); err != nil {
+			return err
+		}
+		return x.PutAlarm(ctx, al)
+	})
+	al.Acks = append(al.Acks, einsatzraum.AlarmAck{User: "u_a", At: t0.Add(2 * time.Hour)})
+	al.State, al.UpdatedAt = "cancelled", t0.Add(2*time.Hour)
+	tx(t, s, func(x einsatzraum.Tx) error { return x.PutAlarm(ctx, al) })
+	view(t, s, func(x einsatzraum.Tx) error {
+		got, err := x.AlarmByID(ctx, "al_1")
+		if err != nil {
+			return err
+		}
+		if got.State != "cancelled" || got.Text != "Hilfe" || got.Lat == nil || *got.Lat != 53.5 || len(got.Acks) != 1 || !got.UpdatedAt.Equal(t0.Add(2*time.Hour)) {
+			t.Errorf("AlarmByID = %+v", got)
+		}
+		open, err := x.Alarms(ctx, "rm_al", "open", t0)
+		if err != nil || len(open) != 1 || open[0].ID != "al_old" {
+			t.Errorf("open alarms = %+v, %v", open, err)
+		}
+		all, err := x.Alarms(ctx, "rm_al", "", t0.Add(time.Minute))
+		if err != nil || len(all) != 1 || all[0].ID != "al_1" {
+			t.Errorf("alarms since t0+1m = %+v, %v", all, err)
+		}
+		if _, err := x.AlarmByID(ctx, "al_none"); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("AlarmByID(missing) = %v", err)
+		}
+		return nil
 	})
 }
