@@ -42,7 +42,7 @@ func (r *Retention) defaults() {
 // Purged counts what one purge step deleted.
 type Purged struct {
 	Messages, Events, POIs, Positions, Alarms int
-	AttachmentIDs                     []string
+	AttachmentIDs                             []string
 }
 
 func (p Purged) total() int {
