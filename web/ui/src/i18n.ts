@@ -11,6 +11,8 @@ const texts = {
     forces: 'Kräfte', searchForces: 'Rufname oder Name suchen', stopSharing: 'Standort nicht mehr teilen', heading: 'Richtung', speed: 'Geschwindigkeit',
     stateLive: 'aktuell', stateStale: 'veraltet', stateOffline: 'keine Position', lastSeen: 'zuletzt',
     confirmDelete: 'Wirklich löschen?', measure: 'Messen', measureHint: 'Zwei Punkte in die Karte klicken', distance: 'Entfernung', bearing: 'Richtung',
+    emergency: 'NOTRUF', officerDown: 'Beamter am Boden', since: 'seit', alarmNoPosition: 'ohne Position', takenOnBy: 'übernommen von',
+    showOnMap: 'Zeigen', takeOn: 'Übernehmen', cancelAlarm: 'Aufheben', holdToSend: 'gedrückt halten', alarmSent: 'Notruf gesendet',
     cat_meeting_point: 'Sammelpunkt', cat_command_post: 'Befehlsstelle', cat_medical: 'Sanität', cat_roadblock: 'Absperrung', cat_hazard: 'Gefahrenstelle', cat_info: 'Information',
   },
   en: {
@@ -24,6 +26,8 @@ const texts = {
     forces: 'Forces', searchForces: 'Search call sign or name', stopSharing: 'Stop sharing my location', heading: 'Heading', speed: 'Speed',
     stateLive: 'live', stateStale: 'stale', stateOffline: 'no position', lastSeen: 'last seen',
     confirmDelete: 'Really delete?', measure: 'Measure', measureHint: 'Click two points on the map', distance: 'Distance', bearing: 'Bearing',
+    emergency: 'EMERGENCY', officerDown: 'Officer down', since: 'since', alarmNoPosition: 'no position', takenOnBy: 'taken on by',
+    showOnMap: 'Show', takeOn: 'Take on', cancelAlarm: 'Cancel', holdToSend: 'hold to send', alarmSent: 'Emergency sent',
     cat_meeting_point: 'Meeting point', cat_command_post: 'Command post', cat_medical: 'Medical', cat_roadblock: 'Roadblock', cat_hazard: 'Hazard', cat_info: 'Information',
   },
 };

@@ -5,6 +5,7 @@ import * as maplibregl from './vendor/maplibre-gl.mjs';
 import { Protocol } from 'pmtiles';
 import { Api, ApiError, Force, Live, LiveState, PositionItem, Room } from './api';
 import { category, currentLang, t, toggleLang } from './i18n';
+import { Alarm, AlarmBoard, holdButton } from './alarms';
 
 const api = new Api();
 const app = document.getElementById('app')!;
@@ -90,6 +91,14 @@ class RoomView {
   forceQuery = h('input', { type: 'search', id: 'force-search', 'aria-label': t('searchForces'), placeholder: t('searchForces') }) as HTMLInputElement;
   forceBox = h('details', { class: 'forces' }, h('summary', { text: t('forces') }), this.forceQuery, this.forceList);
   forcesQueued = false;
+  me = '';
+  alarmBoard!: AlarmBoard;
+  pendingAlarms: GeoJSON.FeatureCollection = emptyFC();
+  pulse = setInterval(() => { // an open alarm's marker pulses
+    if (!this.map?.getLayer('alarms')) return;
+    const r = 10 + 8 * Math.abs(Math.sin(Date.now() / 400));
+    this.map.setPaintProperty('alarms', 'circle-radius', r);
+  }, 100);
   dataLayerIDs: string[] = []; // the map layers of the data layers, for popups
   measuring = false;
   measureFrom: maplibregl.LngLat | null = null;
@@ -103,6 +112,10 @@ class RoomView {
 
   async open() {
     const basemap = await api.req('GET', '/api/v1/config').then(c => c.basemap).catch(() => false);
+    this.me = (await api.req('GET', '/api/v1/me').catch(() => ({ id: '' }))).id;
+    this.alarmBoard = new AlarmBoard(api, () => this.me, (a: Alarm) => a.user === this.me || this.room.my_role === 'lead', (u: string) => this.nameOf(u));
+    this.alarmBoard.onShow = (a: Alarm) => this.map.flyTo({ center: [a.lon!, a.lat!], zoom: Math.max(this.map.getZoom(), 16) });
+    this.alarmBoard.onChange = (open: Alarm[]) => this.alarmsChanged(open);
     const text = h('input', { type: 'text', id: 'compose-text', 'aria-label': t('message'), placeholder: t('message') }) as HTMLInputElement;
     const fileIn = h('input', { type: 'file', id: 'compose-file', 'aria-label': t('file'), accept: 'image/*,application/pdf,audio/*,video/*', hidden: true }) as HTMLInputElement;
     const camIn = h('input', { type: 'file', id: 'compose-camera', 'aria-label': t('photo'), accept: 'image/*', capture: 'environment', hidden: true }) as HTMLInputElement;
@@ -118,11 +131,19 @@ class RoomView {
       h('button', { id: 'share-location', class: 'secondary', onclick: () => this.shareLocation() }, t('shareLocation')),
       h('button', { id: 'measure', class: 'secondary', onclick: () => this.startMeasure() }, t('measure')),
       this.layerBox);
+    if (field && this.room.my_role !== 'observer') { // the emergency button: held 1.5 s, so a pocket cannot press it
+      toolbar.prepend(holdButton(t('emergency'), 1500, () => {
+        api.req('POST', `/api/v1/rooms/${this.room.id}/alarms`, { kind: 'emergency' })
+          .then((a: Alarm) => { this.alarmBoard.set(a); debug.alarmSent = a.id; })
+          .catch(alertError);
+      }));
+    }
     this.forceQuery.addEventListener('input', () => this.loadForces());
     this.forceBox.addEventListener('toggle', () => this.loadForces());
     const side = h('aside', { class: 'side' }, this.forceBox, this.tabs, this.msgList, compose, this.memberBox);
     const mapEl = h('div', { id: 'map', role: 'application', 'aria-label': t('map') });
-    app.replaceChildren(header(this.room.name, this.live), h('main', { class: 'room' }, h('div', { class: 'mapwrap' }, mapEl, toolbar), side));
+    app.replaceChildren(header(this.room.name, this.live), this.alarmBoard.el, h('main', { class: 'room' }, h('div', { class: 'mapwrap' }, mapEl, toolbar), side));
+    this.alarmBoard.el.hidden = true;
     this.initMap(mapEl, basemap);
 
     this.live.onEvent = (room, _seq, ev) => { if (room === this.room.id) this.onEvent(ev); };
@@ -135,11 +156,38 @@ class RoomView {
     };
     this.live.start();
     this.live.follow(this.room.id, this.room.seq);
-    await Promise.all([this.loadChats(), this.loadPOIs(), this.loadLayers()]);
+    await Promise.all([this.loadChats(), this.loadPOIs(), this.loadLayers(), this.loadAlarms()]);
+  }
+
+  // loadAlarms puts the room's open alarms on the board (the live ones
+  // arrive as events).
+  async loadAlarms() {
+    const open = (await api.req('GET', `/api/v1/rooms/${this.room.id}/alarms?state=open`)).items as Alarm[];
+    for (const a of open) this.alarmBoard.set(a);
+  }
+
+  // nameOf is a member's call sign, else their name.
+  nameOf(user: string): string {
+    const m = this.members.find(m => m.user.id === user);
+    return m ? (m.user.callsign || m.user.name) : user;
+  }
+
+  // alarmsChanged shows the open alarms on the map (pulsing) and counts
+  // them in the tab title.
+  alarmsChanged(open: Alarm[]) {
+    document.title = open.length ? `(${open.length}) ${t('emergency')} · ${this.room.name}` : this.room.name;
+    debug.alarms = open.length;
+    const fc: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: open.filter(a => a.lat !== undefined).map(a => ({
+      type: 'Feature', properties: { id: a.id, acked: a.acks.length > 0 }, geometry: { type: 'Point', coordinates: [a.lon!, a.lat!] } })) };
+    this.map?.getSource<maplibregl.GeoJSONSource>('alarms')?.setData(fc);
+    this.pendingAlarms = fc;
   }
 
   close() {
     clearInterval(this.staleTimer);
+    clearInterval(this.pulse);
+    this.alarmBoard?.stop();
+    document.title = t('title');
     this.live.stop();
     if (this.watchID !== null) navigator.geolocation.clearWatch(this.watchID);
     this.map?.remove();
@@ -178,6 +226,9 @@ class RoomView {
     this.map.addControl(new maplibregl.NavigationControl(), 'top-right');
     this.map.addControl(new maplibregl.ScaleControl({}), 'bottom-left');
     this.map.on('load', () => {
+      this.map.addSource('alarms', { type: 'geojson', data: this.pendingAlarms });
+      this.map.addLayer({ id: 'alarms', type: 'circle', source: 'alarms', paint: { 'circle-radius': 12, 'circle-color': '#d50000', 'circle-opacity': 0.35,
+        'circle-stroke-color': '#d50000', 'circle-stroke-width': 3 } });
       this.map.addLayer({ id: 'photos', type: 'circle', source: 'photos', paint: { 'circle-radius': 6, 'circle-color': '#f9a825', 'circle-stroke-color': '#5d4037', 'circle-stroke-width': 2 } });
       this.map.addLayer({ id: 'pois', type: 'circle', source: 'pois', paint: { 'circle-radius': 8, 'circle-color': '#c2185b', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
       this.map.addLayer({ id: 'poi-labels', type: 'symbol', source: 'pois', layout: { 'text-field': ['get', 'name'], 'text-font': ['sans-serif'], 'text-size': 13, 'text-offset': [0, 1.3], 'text-anchor': 'top' }, paint: { 'text-color': '#6a0f32', 'text-halo-color': '#fff', 'text-halo-width': 1.5 } });
@@ -530,6 +581,7 @@ class RoomView {
       case 'message.created': this.appendMessage(ev.message); break;
       case 'poi.created': this.pois.set(ev.poi.id, { type: 'Feature', id: ev.poi.id, properties: ev.poi, geometry: { type: 'Point', coordinates: [ev.poi.lon, ev.poi.lat] } }); this.queueRender(); break;
       case 'poi.deleted': this.pois.delete(ev.poi); this.queueRender(); break;
+      case 'alarm.raised': case 'alarm.acked': case 'alarm.cancelled': this.alarmBoard.set(ev.alarm); break;
       case 'chat.created': case 'chat.member.updated': case 'chat.member.removed': case 'member.updated': case 'member.removed':
         this.loadChats().then(() => this.renderMembers()).catch(() => {});
         break;

@@ -111,6 +111,30 @@ try {
   step('field position reached the dashboard');
   check(await fieldPage.locator('#camera').count() === 1, 'the field view offers the camera');
 
+  // The emergency button: a short tap sends nothing, holding it raises an
+  // alarm that takes over the dashboard until someone takes it on.
+  const btn = await fieldPage.locator('#emergency').boundingBox();
+  await fieldPage.mouse.move(btn.x + btn.width / 2, btn.y + btn.height / 2);
+  await fieldPage.mouse.down();
+  await fieldPage.waitForTimeout(300);
+  await fieldPage.mouse.up();
+  await fieldPage.waitForTimeout(1600);
+  check(!(await ez(fieldPage, () => window.ez.alarmSent)), 'a short tap raised no alarm');
+  await fieldPage.mouse.down();
+  await fieldPage.waitForTimeout(1800);
+  await fieldPage.mouse.up();
+  await fieldPage.waitForFunction(() => !!window.ez.alarmSent, null, { timeout: 5000 });
+  await dash.waitForFunction(() => window.ez.alarms === 1, null, { timeout: 10000 });
+  check((await dash.title()).startsWith('(1)'), 'the tab title counts the alarm');
+  check(await dash.locator('.alarm.unacked').count() === 1, 'the alarm shows, not yet taken on');
+  await dash.screenshot({ path: shots + '/alarm.png' });
+  await dash.locator('[id^=alarm-ack-]').click();
+  await dash.waitForSelector('.alarm.acked', { timeout: 10000 });
+  await fieldPage.waitForSelector('.alarm.acked', { timeout: 10000 }); // the raiser sees it was taken on
+  await fieldPage.locator('[id^=alarm-cancel-]').click();
+  await dash.waitForFunction(() => window.ez.alarms === 0, null, { timeout: 10000 });
+  step('emergency raised by holding, taken on, cancelled');
+
   // The list of forces finds the officer by call sign; stopping sharing
   // takes them off the dashboard's map at once and shows them offline.
   await dash.click('.forces summary');
