@@ -95,24 +95,30 @@ func (s *Service) RaiseAlarm(ctx context.Context, a *Actor, roomID string, in Ne
 	if err := checkText("text", in.Text, 0, maxAlarmText); err != nil {
 		return nil, false, err
 	}
+	// A second press returns the open alarm and counts nothing; a new
+	// alarm counts against the caller's budget in the room.
 	var al *Alarm
-	created := false
+	err := s.view(ctx, "raise_alarm_check", func(tx Tx) (err error) {
+		if _, err := requireRoom(ctx, tx, a, roomID, ActEditMap); err != nil {
+			return err
+		}
+		al, err = openAlarmOf(ctx, tx, roomID, a.User.ID, kind, s.VisibleSince())
+		return err
+	})
+	if err != nil || al != nil {
+		return al, false, err
+	}
 	if err := s.limitAlarms(ctx, a, roomID); err != nil {
 		return nil, false, err
 	}
-	err := s.update(ctx, "raise_alarm", func(w *write) error {
+	created := false
+	err = s.update(ctx, "raise_alarm", func(w *write) error {
 		if _, err := requireRoom(ctx, w, a, roomID, ActEditMap); err != nil {
 			return err
 		}
-		open, err := w.Alarms(ctx, roomID, AlarmOpen, w.now.Add(-s.cfg.Retention.Visible))
-		if err != nil {
-			return err
-		}
-		for i := range open {
-			if open[i].User == a.User.ID && open[i].Kind == kind {
-				al = &open[i]
-				return nil
-			}
+		var err error
+		if al, err = openAlarmOf(ctx, w, roomID, a.User.ID, kind, s.VisibleSince()); err != nil || al != nil {
+			return err // raised meanwhile
 		}
 		al = &Alarm{ID: NewID("al"), Room: roomID, User: a.User.ID, Kind: kind, State: AlarmOpen, Lat: in.Lat, Lon: in.Lon,
 			Text: strings.TrimSpace(in.Text), Acks: []AlarmAck{}, CreatedAt: w.now, UpdatedAt: w.now}
@@ -130,6 +136,20 @@ func (s *Service) RaiseAlarm(ctx context.Context, a *Actor, roomID string, in Ne
 		return al, created, err
 	}
 	return al, true, nil
+}
+
+// openAlarmOf returns the user's open alarm of kind in the room, or nil.
+func openAlarmOf(ctx context.Context, tx Tx, roomID, userID, kind string, since time.Time) (*Alarm, error) {
+	open, err := tx.Alarms(ctx, roomID, AlarmOpen, since)
+	if err != nil {
+		return nil, err
+	}
+	for i := range open {
+		if open[i].User == userID && open[i].Kind == kind {
+			return &open[i], nil
+		}
+	}
+	return nil, nil
 }
 
 // limitAlarms counts an alarm against the caller's budget in the room.

@@ -64,6 +64,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 	newPOI := func() string {
 		return ts.call(t, "POST", "/api/v1/rooms/"+f.room+"/pois", f.lead, map[string]any{"name": "P", "category": "c", "lat": 53.5, "lon": 10}).want(t, 201).str("id")
 	}
+	newAlarm := func() string { // the member's open alarm (a second raise returns it)
+		return ts.call(t, "POST", "/api/v1/rooms/"+f.room+"/alarms", f.member, map[string]any{"kind": "emergency"}).str("id")
+	}
 	n := 0
 	unique := func() int { n++; return n }
 	r, c := "/api/v1/rooms/"+f.room, "/api/v1/chats/"+f.chat
@@ -112,6 +115,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /rooms/{room}/positions", json("GET", r+"/positions", nil), roomRead},
 		{"GET /rooms/{room}/positions/extent", json("GET", r+"/positions/extent", nil), roomRead},
 		{"GET /rooms/{room}/forces", json("GET", r+"/forces?q=a", nil), roomRead},
+		{"POST /rooms/{room}/alarms", json("POST", r+"/alarms", func() any { return map[string]any{"kind": "officer_down", "lat": 53.5, "lon": 10} }), roomWrite(201)},
+		{"GET /rooms/{room}/alarms", json("GET", r+"/alarms?state=open", nil), roomRead},
+		{"POST /alarms/{alarm}/ack", func(token string) reply { return ts.call(t, "POST", "/api/v1/alarms/"+newAlarm()+"/ack", token, nil) }, roomRead},
+		{"POST /alarms/{alarm}/cancel", func(token string) reply {
+			return ts.call(t, "POST", "/api/v1/alarms/"+newAlarm()+"/cancel", token, nil)
+		}, expect{401, 404, 404, 404, 404, 403, 200, 200}},
 		{"GET /rooms/{room}/positions/nearby", json("GET", r+"/positions/nearby?lat=53.55&lon=9.99&radius_m=500", nil), roomRead},
 		{"POST /rooms/{room}/pois", json("POST", r+"/pois", func() any { return map[string]any{"name": "P", "category": "c", "lat": 53.5, "lon": 10} }), roomWrite(201)},
 		{"GET /rooms/{room}/pois", json("GET", r+"/pois", nil), roomRead},
