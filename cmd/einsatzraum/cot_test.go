@@ -438,3 +438,60 @@ func TestCoTSlowClientIsCutOff(t *testing.T) {
 		t.Error("the slow TAK client is still connected")
 	}
 }
+
+// atakEmergency is ATAK's emergency beacon ("911 Alert"), or its cancel.
+func atakEmergency(uid, callsign string, lat, lon float64, at time.Time, cancel bool) string {
+	typ, em := "b-a-o-tbl", `<emergency type="911 Alert">`+callsign+`</emergency>`
+	if cancel {
+		typ, em = "b-a-o-can", `<emergency cancel="true">`+callsign+`</emergency>`
+	}
+	return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><event version="2.0" uid="` + uid + `-9-1-1" type="` + typ + `" time="` + cotTime(at) +
+		`" start="` + cotTime(at) + `" stale="` + cotTime(at.Add(10*time.Second)) + `" how="h-e"><point lat="` + fmt.Sprint(lat) + `" lon="` + fmt.Sprint(lon) +
+		`" hae="19.2" ce="9999999.0" le="9999999.0"/><detail><link uid="` + uid + `" type="a-f-G-U-C" relation="p-p"/><contact callsign="` + callsign + `-Alert"/>` + em + `</detail></event>`
+}
+
+// TestCoTEmergency: an ATAK user's emergency beacon raises an alarm that a
+// dashboard socket gets within a second; another TAK client gets it as a
+// 911 beacon; the cancel cancels it everywhere.
+func TestCoTEmergency(t *testing.T) {
+	t.Parallel()
+	f := newCoTFixture(t)
+	dash := f.ts.dialWS(t, f.lead, 0)
+	dash.subscribe(f.room, 0)
+	dash.untilSubscribed()
+	now := time.Now()
+	tak := dialTAK(t, f.addr, f.pool, "ANDROID-0000aaaa")
+	tak.send(atakSA(tak.uid, "HOPE", 53.5511, 9.9937, now, now.Add(time.Minute), cotAuth(f.member, f.room, f.chat)))
+	other := dialTAK(t, f.addr, f.pool, "ANDROID-0000bbbb")
+	other.send(atakSA(other.uid, "LEA", 53.55, 9.99, now, now.Add(time.Minute), cotAuth(f.lead, f.room, f.chat)))
+	waitPosition(t, dash, f.memberID)
+
+	start := time.Now()
+	tak.send(atakEmergency(tak.uid, "HOPE", 53.5512, 9.9938, time.Now(), false))
+	for {
+		ev := dash.nextOf("event")
+		if eventType(ev) == "alarm.raised" {
+			al := ev.Event["alarm"].(map[string]any)
+			if al["user"] != f.memberID || al["lat"] != 53.5512 || al["state"] != "open" {
+				t.Fatalf("alarm from TAK: %v", al)
+			}
+			break
+		}
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the TAK emergency took %v to reach the dashboard", d)
+	}
+	if b := other.next("b-a-o-tbl", "einsatzraum.alarm."); b.Detail == nil || b.Detail.Emergency == nil || b.Detail.Emergency.Type != "911 Alert" {
+		t.Fatalf("the other TAK client got %+v", b)
+	}
+	tak.send(atakEmergency(tak.uid, "HOPE", 53.5512, 9.9938, time.Now(), true))
+	for {
+		if ev := dash.nextOf("event"); eventType(ev) == "alarm.cancelled" {
+			break
+		}
+	}
+	other.next("b-a-o-can", "einsatzraum.alarm.")
+	if open := f.ts.call(t, "GET", "/api/v1/rooms/"+f.room+"/alarms?state=open", f.lead, nil).want(t, 200).items(); len(open) != 0 {
+		t.Fatalf("open alarms after the cancel: %v", open)
+	}
+}

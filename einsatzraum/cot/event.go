@@ -55,6 +55,16 @@ type Detail struct {
 	AckRequest *AckRequest `xml:"ackrequest,omitempty"`
 	Usericon   *Usericon   `xml:"usericon,omitempty"`
 	Color      *Color      `xml:"color,omitempty"`
+	Emergency  *Emergency  `xml:"emergency,omitempty"`
+}
+
+// Emergency is ATAK's emergency beacon detail: its type ("911 Alert",
+// "Ring The Bell", "Troops In Contact", ...), cancel="true" on the event
+// that ends it, and the sender's call sign as text.
+type Emergency struct {
+	Type   string `xml:"type,attr,omitempty"`
+	Cancel string `xml:"cancel,attr,omitempty"`
+	Text   string `xml:",chardata"`
 }
 
 // Auth is Einsatzraum's own detail element, which a TAK client sends in its

@@ -79,9 +79,47 @@ func (s *session) handle(ctx context.Context, ev *Event) {
 	case ev.Type == "b-t-f":
 		m.WithLabelValues("chat").Inc()
 		s.geoChat(ctx, ev)
+	case strings.HasPrefix(ev.Type, "b-a-o-"):
+		m.WithLabelValues("emergency").Inc()
+		s.emergency(ctx, ev)
 	default:
 		m.WithLabelValues("ignored").Inc()
 		s.g.log.Debug("cot: event not taken", "uid", s.uid, "event_uid", ev.UID, "type", ev.Type)
+	}
+}
+
+// emergency turns ATAK's emergency beacon into an alarm of the room: any
+// b-a-o-* raises one at the event's point (911, ring the bell, troops in
+// contact, ...), b-a-o-can (or cancel="true") cancels the user's open
+// alarms there.
+func (s *session) emergency(ctx context.Context, ev *Event) {
+	svc := s.g.cfg.Service
+	if ev.Type == "b-a-o-can" || (ev.Detail != nil && ev.Detail.Emergency != nil && ev.Detail.Emergency.Cancel == "true") {
+		open, err := svc.Alarms(ctx, s.actor, s.room, einsatzraum.AlarmOpen)
+		if err != nil {
+			s.g.log.Warn("cot: list alarms to cancel", "uid", s.uid, "err", err)
+			return
+		}
+		for _, al := range open {
+			if al.User == s.actor.User.ID {
+				if _, err := svc.CancelAlarm(ctx, s.actor, al.ID); err != nil {
+					s.g.log.Warn("cot: cancel alarm", "uid", s.uid, "alarm", al.ID, "err", err)
+				}
+			}
+		}
+		return
+	}
+	in := einsatzraum.NewAlarm{Kind: einsatzraum.AlarmEmergency}
+	if lat, err := ParseNumber("lat", ev.Point.Lat); err == nil {
+		if lon, err := ParseNumber("lon", ev.Point.Lon); err == nil && !(lat == 0 && lon == 0) {
+			in.Lat, in.Lon = &lat, &lon
+		}
+	}
+	if ev.Detail != nil && ev.Detail.Emergency != nil {
+		in.Text = strings.TrimSpace(ev.Detail.Emergency.Type)
+	}
+	if _, _, err := svc.RaiseAlarm(ctx, s.actor, s.room, in); err != nil {
+		s.g.log.Warn("cot: raise alarm", "uid", s.uid, "err", err)
 	}
 }
 
@@ -297,9 +335,10 @@ type cotFrame struct {
 
 // roomEvent is the part of a room event's data the gateway reads.
 type roomEvent struct {
-	Message *chat.Message   `json:"message"`
-	POI     json.RawMessage `json:"poi"`
-	User    string          `json:"user"`
+	Alarm   *einsatzraum.Alarm `json:"alarm"`
+	Message *chat.Message      `json:"message"`
+	POI     json.RawMessage    `json:"poi"`
+	User    string             `json:"user"`
 }
 
 // encodeFrame translates a hub frame into its shared CoT form. Frames TAK
@@ -354,6 +393,15 @@ func (g *Gateway) encodeFrame(f einsatzraum.Frame) (*cotFrame, error) {
 			cf.gone, cf.goneType = []string{poiUID(id)}, poiType
 		case einsatzraum.EventMemberRemoved:
 			cf.leftUser = ev.User
+		case einsatzraum.EventAlarmRaised, einsatzraum.EventAlarmCancelled:
+			if ev.Alarm == nil {
+				return cf, nil
+			}
+			it, err := encodeItem(alarmEvent(ev.Alarm, f.Event.Type == einsatzraum.EventAlarmCancelled, now), "")
+			if err != nil {
+				return nil, err
+			}
+			cf.items = append(cf.items, it)
 		}
 	}
 	return cf, nil
@@ -419,6 +467,22 @@ func (s *session) staleNow(uid, typ string, now time.Time) cotItem {
 	ev := &Event{UID: uid, Type: typ, How: "h-g-i-g-o", Time: FormatTime(now), Start: FormatTime(now), Stale: FormatTime(now), Point: pt}
 	it, _ := encodeItem(ev, "") // a stale-now event has nothing that fails to encode
 	return it
+}
+
+// alarmEvent is an alarm as ATAK's emergency beacon (b-a-o-tbl, 911) at
+// the alarm's position, or its cancellation (b-a-o-can, stale at once).
+func alarmEvent(al *einsatzraum.Alarm, cancelled bool, now time.Time) *Event {
+	pt := unknownPoint()
+	if al.Lat != nil && al.Lon != nil {
+		pt = mapPoint(*al.Lat, *al.Lon, Unknown)
+	}
+	typ, stale, em := "b-a-o-tbl", now.Add(time.Hour), &Emergency{Type: "911 Alert", Text: al.Text}
+	if cancelled {
+		typ, stale, em = "b-a-o-can", now, &Emergency{Cancel: "true", Text: al.Text}
+	}
+	at := FormatTime(now)
+	return &Event{UID: "einsatzraum.alarm." + al.ID, Type: typ, How: "h-e", Time: at, Start: at, Stale: FormatTime(stale), Point: pt,
+		Detail: &Detail{Link: &Link{UID: userUID(al.User), Type: memberType, Relation: "p-p"}, Contact: &Contact{Callsign: "Alarm"}, Emergency: em}}
 }
 
 // poiMarker is a POI as a red spot marker that stays for a year.
