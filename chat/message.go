@@ -57,7 +57,18 @@ type Draft struct {
 	POI        *Ref      `json:"poi,omitempty"`
 	Attachment *Ref      `json:"attachment,omitempty"`
 	ClientID   string    `json:"client_id,omitempty"`
+	// Priority is normal (""), urgent or flash; AckRequired asks every
+	// member to take note (an order).
+	Priority    string `json:"priority,omitempty"`
+	AckRequired bool   `json:"ack_required,omitempty"`
 }
+
+// Message priorities.
+const (
+	PriorityNormal = "normal"
+	PriorityUrgent = "urgent"
+	PriorityFlash  = "flash"
+)
 
 // Message is a stored message. Seq is the room event sequence number of its
 // message.created event, so messages of a chat sort by Seq.
@@ -73,7 +84,11 @@ type Message struct {
 	POI        *Ref      `json:"poi,omitempty"`
 	Attachment *Ref      `json:"attachment,omitempty"`
 	ClientID   string    `json:"client_id,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
+	// Priority is normal, urgent or flash; AckRequired: members are asked
+	// to take note.
+	Priority    string    `json:"priority,omitempty"`
+	AckRequired bool      `json:"ack_required,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // Validate checks a draft against the rules of its kind: a text message has
@@ -89,6 +104,11 @@ func (d *Draft) Validate() error {
 	}
 	if len(d.ClientID) > MaxClientIDBytes {
 		return invalid("invalid_client_id", fmt.Sprintf("client_id must be at most %d bytes", MaxClientIDBytes))
+	}
+	switch d.Priority {
+	case "", PriorityNormal, PriorityUrgent, PriorityFlash:
+	default:
+		return invalid("invalid_priority", "priority must be normal, urgent or flash")
 	}
 	switch d.Kind {
 	case KindText:

@@ -64,6 +64,7 @@ func (s *Service) PostMessage(ctx context.Context, a *Actor, chatID string, d ch
 		m = &chat.Message{
 			ID: NewID("msg"), Room: c.Room, Chat: chatID, Seq: seq, Sender: a.User.Ref(), Kind: d.Kind,
 			Text: d.Text, Location: d.Location, POI: d.POI, Attachment: d.Attachment, ClientID: d.ClientID, CreatedAt: w.now,
+			Priority: d.Priority, AckRequired: d.AckRequired,
 		}
 		if err := w.InsertMessage(ctx, m); err != nil {
 			return err

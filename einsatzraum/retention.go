@@ -41,16 +41,17 @@ func (r *Retention) defaults() {
 
 // Purged counts what one purge step deleted.
 type Purged struct {
-	Messages, Events, POIs, Positions, Alarms int
-	AttachmentIDs                             []string
+	Messages, Acks, Events, POIs, Positions, Alarms int
+	AttachmentIDs                                   []string
 }
 
 func (p Purged) total() int {
-	return p.Messages + p.Events + p.POIs + p.Positions + p.Alarms + len(p.AttachmentIDs)
+	return p.Messages + p.Acks + p.Events + p.POIs + p.Positions + p.Alarms + len(p.AttachmentIDs)
 }
 
 func (p *Purged) add(q Purged) {
 	p.Messages += q.Messages
+	p.Acks += q.Acks
 	p.Events += q.Events
 	p.POIs += q.POIs
 	p.Positions += q.Positions

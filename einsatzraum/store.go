@@ -86,6 +86,12 @@ type Tx interface {
 	// InsertMessage stores m; ErrConflict when (sender, client_id) exists.
 	InsertMessage(ctx context.Context, m *chat.Message) error
 	MessageByClientID(ctx context.Context, senderID, clientID string) (*chat.Message, error)
+	MessageByID(ctx context.Context, id string) (*chat.Message, error)
+	// PutMessageAck records that userID took note of a message; it reports
+	// false when they had already.
+	PutMessageAck(ctx context.Context, messageID, userID string, at time.Time) (bool, error)
+	// MessageAcks lists who took note of a message, in order.
+	MessageAcks(ctx context.Context, messageID string) ([]MessageAck, error)
 	// Messages lists chatID's messages with seq > afterSeq created at or
 	// after since, oldest first.
 	Messages(ctx context.Context, chatID string, afterSeq int64, since time.Time, limit int) ([]chat.Message, error)

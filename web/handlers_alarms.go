@@ -47,3 +47,19 @@ func (s *Server) cancelAlarm(c *fiber.Ctx) error {
 	}
 	return c.JSON(al)
 }
+
+func (s *Server) ackMessage(c *fiber.Ctx) error {
+	st, err := s.svc.AckMessage(c.UserContext(), actor(c), c.Params("message"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(st)
+}
+
+func (s *Server) messageAcks(c *fiber.Ctx) error {
+	st, err := s.svc.MessageAcks(c.UserContext(), actor(c), c.Params("message"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(st)
+}

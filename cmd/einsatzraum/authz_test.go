@@ -64,6 +64,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	newPOI := func() string {
 		return ts.call(t, "POST", "/api/v1/rooms/"+f.room+"/pois", f.lead, map[string]any{"name": "P", "category": "c", "lat": 53.5, "lon": 10}).want(t, 201).str("id")
 	}
+	order := ts.call(t, "POST", "/api/v1/chats/"+f.chat+"/messages", f.lead, map[string]any{"kind": "text", "text": "Befehl", "priority": "urgent", "ack_required": true}).want(t, 201).str("id")
 	newAlarm := func() string { // the member's open alarm (a second raise returns it)
 		return ts.call(t, "POST", "/api/v1/rooms/"+f.room+"/alarms", f.member, map[string]any{"kind": "emergency"}).str("id")
 	}
@@ -115,6 +116,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /rooms/{room}/positions", json("GET", r+"/positions", nil), roomRead},
 		{"GET /rooms/{room}/positions/extent", json("GET", r+"/positions/extent", nil), roomRead},
 		{"GET /rooms/{room}/forces", json("GET", r+"/forces?q=a", nil), roomRead},
+		{"POST /messages/{message}/ack", json("POST", "/api/v1/messages/"+order+"/ack", nil), chatRead},
+		{"GET /messages/{message}/acks", json("GET", "/api/v1/messages/"+order+"/acks", nil), chatRead},
 		{"POST /rooms/{room}/alarms", json("POST", r+"/alarms", func() any { return map[string]any{"kind": "officer_down", "lat": 53.5, "lon": 10} }), roomWrite(201)},
 		{"GET /rooms/{room}/alarms", json("GET", r+"/alarms?state=open", nil), roomRead},
 		{"POST /alarms/{alarm}/ack", func(token string) reply { return ts.call(t, "POST", "/api/v1/alarms/"+newAlarm()+"/ack", token, nil) }, roomRead},

@@ -13,14 +13,16 @@ import (
 
 // messageBody is what the body column holds: the kind's fields.
 type messageBody struct {
-	Text       string         `json:"text,omitempty"`
-	Location   *chat.Location `json:"location,omitempty"`
-	POI        *chat.Ref      `json:"poi,omitempty"`
-	Attachment *chat.Ref      `json:"attachment,omitempty"`
+	Text        string         `json:"text,omitempty"`
+	Location    *chat.Location `json:"location,omitempty"`
+	POI         *chat.Ref      `json:"poi,omitempty"`
+	Attachment  *chat.Ref      `json:"attachment,omitempty"`
+	Priority    string         `json:"priority,omitempty"`
+	AckRequired bool           `json:"ack_required,omitempty"`
 }
 
 func (t *txn) InsertMessage(ctx context.Context, m *chat.Message) error {
-	body, err := json.Marshal(messageBody{Text: m.Text, Location: m.Location, POI: m.POI, Attachment: m.Attachment})
+	body, err := json.Marshal(messageBody{Text: m.Text, Location: m.Location, POI: m.POI, Attachment: m.Attachment, Priority: m.Priority, AckRequired: m.AckRequired})
 	if err != nil {
 		return fmt.Errorf("encode message body: %w", err)
 	}
@@ -55,6 +57,7 @@ func (t *txn) scanMessage(row interface{ Scan(...any) error }) (*chat.Message, e
 		return nil, fmt.Errorf("decode body of message %s: %w", m.ID, err)
 	}
 	m.Text, m.Location, m.POI, m.Attachment = b.Text, b.Location, b.POI, b.Attachment
+	m.Priority, m.AckRequired = b.Priority, b.AckRequired
 	m.ClientID = clientID.String
 	m.CreatedAt = fromMicros(created)
 	return &m, nil
@@ -120,3 +123,36 @@ func (t *txn) EventsAfter(ctx context.Context, roomID string, afterSeq int64, li
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+func (t *txn) MessageByID(ctx context.Context, id string) (*chat.Message, error) {
+	return t.scanMessage(t.queryRow(ctx, messageSelect+`WHERE m.id = ?`, id))
+}
+
+func (t *txn) PutMessageAck(ctx context.Context, messageID, userID string, at time.Time) (bool, error) {
+	res, err := t.exec(ctx, `INSERT INTO message_acks (message_id, user_id, at) VALUES (?, ?, ?) ON CONFLICT (message_id, user_id) DO NOTHING`,
+		messageID, userID, micros(at))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func (t *txn) MessageAcks(ctx context.Context, messageID string) ([]einsatzraum.MessageAck, error) {
+	rows, err := t.query(ctx, `SELECT user_id, at FROM message_acks WHERE message_id = ? ORDER BY at, user_id`, messageID)
+	if err != nil {
+		return nil, err
+	}
+	out := []einsatzraum.MessageAck{}
+	for rows.Next() {
+		var a einsatzraum.MessageAck
+		var at int64
+		if err := rows.Scan(&a.User, &at); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		a.At = fromMicros(at)
+		out = append(out, a)
+	}
+	return out, closeRows(rows)
+}

@@ -33,6 +33,7 @@ func (t *txn) PurgeBefore(ctx context.Context, cutoff time.Time, limit int) (ein
 		n *int
 		q string
 	}{
+		{&p.Acks, `DELETE FROM message_acks WHERE message_id IN (SELECT id FROM messages WHERE created_at < ? LIMIT ?)`},
 		{&p.Messages, `DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE created_at < ? LIMIT ?)`},
 		{&p.Events, `DELETE FROM events WHERE (room_id, seq) IN (SELECT room_id, seq FROM events WHERE created_at < ? LIMIT ?)`},
 		{&p.POIs, `DELETE FROM pois WHERE id IN (SELECT id FROM pois WHERE created_at < ? LIMIT ?)`},

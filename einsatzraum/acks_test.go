@@ -1,0 +1,58 @@
+package einsatzraum_test
+
+import (
+	"testing"
+
+	"github.com/einsatzraum/einsatzraum/chat"
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
+)
+
+// TestOrdersAreAcknowledged: an urgent order asks the chat to take note;
+// the list says who has and who has not; an ack reaches the chat live,
+// once; someone outside the chat cannot ack or see the list.
+func TestOrdersAreAcknowledged(t *testing.T) {
+	f := newHubFixture(t, einsatzraum.HubConfig{})
+	_, lead := f.connect(t, f.lead, 0)
+	lead.untilSubscribed(t)
+	m, _, err := f.svc.PostMessage(f.ctx, f.lead, f.chat, chat.Draft{Kind: chat.KindText, Text: "Zugriff 14:00", Priority: chat.PriorityUrgent, AckRequired: true})
+	if err != nil || m.Priority != "urgent" || !m.AckRequired {
+		t.Fatalf("post: %+v %v", m, err)
+	}
+	if _, _, err := f.svc.PostMessage(f.ctx, f.lead, f.chat, chat.Draft{Kind: chat.KindText, Text: "x", Priority: "panic"}); codeOf(err) != "invalid_priority" {
+		t.Fatalf("a bad priority: %v", err)
+	}
+	st, err := f.svc.MessageAcks(f.ctx, f.lead, m.ID)
+	if err != nil || len(st.Acked) != 0 || len(st.Pending) != 1 || st.Pending[0] != f.member.User.ID {
+		t.Fatalf("before: %+v %v", st, err)
+	}
+	for range 2 {
+		if st, err = f.svc.AckMessage(f.ctx, f.member, m.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(st.Acked) != 1 || st.Acked[0].User != f.member.User.ID || len(st.Pending) != 0 {
+		t.Fatalf("after: %+v", st)
+	}
+	acks := 0
+	for e := lead.nextEvent(t); ; e = lead.nextEvent(t) {
+		if e.Type == einsatzraum.EventMessageAcked {
+			acks++
+		}
+		if e.Type == einsatzraum.EventMessageCreated && e.Seq > m.Seq {
+			break // a marker after the acks
+		}
+		if acks == 1 {
+			f.post(t, f.svc, "Marker")
+		}
+	}
+	if acks != 1 {
+		t.Fatalf("%d message.acked events, want 1", acks)
+	}
+	stranger, err := f.svc.CreateUser(f.ctx, nil, einsatzraum.NewUser{Email: "s@polizei.example", Name: "S", Password: "correct-horse-battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.AckMessage(f.ctx, &einsatzraum.Actor{User: stranger}, m.ID); codeOf(err) != "message_not_found" {
+		t.Fatalf("a stranger's ack: %v", err)
+	}
+}
