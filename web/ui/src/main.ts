@@ -91,6 +91,10 @@ class RoomView {
   forceQuery = h('input', { type: 'search', id: 'force-search', 'aria-label': t('searchForces'), placeholder: t('searchForces') }) as HTMLInputElement;
   forceBox = h('details', { class: 'forces' }, h('summary', { text: t('forces') }), this.forceQuery, this.forceList);
   forcesQueued = false;
+  prio!: HTMLSelectElement;
+  askAck!: HTMLInputElement;
+  pendingBox = h('details', { class: 'pending-acks', id: 'pending-acks' }, h('summary', { text: t('pendingAcks') }));
+  unseen = 0; // urgent messages, alarms and mentions while the page was not looked at
   me = '';
   alarmBoard!: AlarmBoard;
   pendingAlarms: GeoJSON.FeatureCollection = emptyFC();
@@ -120,8 +124,12 @@ class RoomView {
     const fileIn = h('input', { type: 'file', id: 'compose-file', 'aria-label': t('file'), accept: 'image/*,application/pdf,audio/*,video/*', hidden: true }) as HTMLInputElement;
     const camIn = h('input', { type: 'file', id: 'compose-camera', 'aria-label': t('photo'), accept: 'image/*', capture: 'environment', hidden: true }) as HTMLInputElement;
     for (const inp of [fileIn, camIn]) inp.addEventListener('change', () => { const f = inp.files?.[0]; if (f) this.sendFile(f); inp.value = ''; });
+    this.prio = h('select', { id: 'compose-priority', 'aria-label': t('priority') },
+      h('option', { value: 'normal', text: t('prioNormal') }), h('option', { value: 'urgent', text: t('prioUrgent') }), h('option', { value: 'flash', text: t('prioFlash') })) as HTMLSelectElement;
+    this.askAck = h('input', { type: 'checkbox', id: 'compose-ack' }) as HTMLInputElement;
     const compose = h('form', { class: 'compose', onsubmit: (e: Event) => { e.preventDefault(); const v = text.value.trim(); if (v) { this.sendText(v); text.value = ''; } } },
       text, fileIn, camIn,
+      field ? null : h('span', { class: 'order' }, this.prio, ' ', this.askAck, h('label', { for: 'compose-ack', text: t('askAck') })),
       h('button', { type: 'button', class: 'secondary', id: 'attach', onclick: () => fileIn.click() }, t('file')),
       field ? h('button', { type: 'button', class: 'secondary', id: 'camera', onclick: () => camIn.click() }, t('photo')) : null,
       h('button', { type: 'submit', id: 'send' }, t('send')));
@@ -140,7 +148,10 @@ class RoomView {
     }
     this.forceQuery.addEventListener('input', () => this.loadForces());
     this.forceBox.addEventListener('toggle', () => this.loadForces());
-    const side = h('aside', { class: 'side' }, this.forceBox, this.tabs, this.msgList, compose, this.memberBox);
+    const notifyBtn = 'Notification' in window && Notification.permission === 'default'
+      ? h('button', { class: 'secondary', id: 'notify-on', onclick: () => { Notification.requestPermission().then(() => notifyBtn?.remove()); } }, t('notifyOn')) : null;
+    const side = h('aside', { class: 'side' }, this.forceBox, field ? null : this.pendingBox, this.tabs, this.msgList, compose, this.memberBox, notifyBtn);
+    window.addEventListener('focus', () => { this.unseen = 0; document.title = this.room.name; });
     const mapEl = h('div', { id: 'map', role: 'application', 'aria-label': t('map') });
     app.replaceChildren(header(this.room.name, this.live), this.alarmBoard.el, h('main', { class: 'room' }, h('div', { class: 'mapwrap' }, mapEl, toolbar), side));
     this.alarmBoard.el.hidden = true;
@@ -526,8 +537,8 @@ class RoomView {
 
   appendMessage(m: any) {
     if (!this.chat || m.chat !== this.chat.id || this.msgList.querySelector(`[data-id="${m.id}"]`)) return;
-    const el = h('article', { class: 'msg', 'data-id': m.id, 'data-kind': m.kind },
-      h('div', { class: 'who', text: `${m.sender.callsign || m.sender.name} · ${timeOf(m.created_at)}` }));
+    const el = h('article', { class: `msg ${m.priority && m.priority !== 'normal' ? `prio-${m.priority}` : ''}`, 'data-id': m.id, 'data-kind': m.kind },
+      h('div', { class: 'who', text: `${m.sender.callsign || m.sender.name} · ${timeOf(m.created_at)}${m.priority === 'urgent' ? ` · ${t('prioUrgent')}` : m.priority === 'flash' ? ` · ${t('prioFlash')}` : ''}` }));
     const fly = (lon: number, lat: number) => this.map.flyTo({ center: [lon, lat], zoom: Math.max(this.map.getZoom(), 15) });
     if (m.text) el.append(h('div', { class: 'text', text: m.text }));
     if (m.kind === 'location' && m.location) el.append(h('button', { class: 'secondary', onclick: () => fly(m.location.lon, m.location.lat) }, `${t('location')}: ${m.location.lat.toFixed(5)}, ${m.location.lon.toFixed(5)}`));
@@ -557,14 +568,76 @@ class RoomView {
         el.append(h('button', { class: 'secondary', onclick: () => api.blobURL(base).then(u => window.open(u, '_blank')) }, `${t('file')}: ${m.text || 'PDF'}`));
       }
     }
+    if (m.ack_required) el.append(this.ackControl(m));
     this.msgList.append(el);
     this.msgList.scrollTop = this.msgList.scrollHeight;
     debug.messages = this.msgList.children.length;
   }
 
+  // ackControl is an order's acknowledgement line: the sender sees how
+  // many took note (the list on click), everyone else a button to take
+  // note.
+  ackControl(m: any): HTMLElement {
+    const box = h('div', { class: 'acks', 'data-acks': m.id });
+    const mine = m.sender.id === this.me;
+    const show = async () => {
+      const st = await api.req('GET', `/api/v1/messages/${m.id}/acks`).catch(() => null);
+      if (!st) return;
+      const acked = st.acked.length, all = acked + st.pending.length;
+      if (mine) {
+        const list = h('div', { class: 'ack-list', hidden: true },
+          ...st.acked.map((k: any) => h('div', { text: `✓ ${this.nameOf(k.user)} ${timeOf(k.at)}` })),
+          ...st.pending.map((u: string) => h('div', { text: `… ${this.nameOf(u)}` })));
+        box.replaceChildren(h('button', { class: 'link ack-count', onclick: () => { list.hidden = !list.hidden; } }, `${t('acks')}: ${acked}/${all}`), list);
+        this.renderPending();
+      } else if (st.acked.some((k: any) => k.user === this.me)) {
+        box.replaceChildren(h('span', { class: 'ack-done', text: `✓ ${t('acked')}` }));
+      } else {
+        box.replaceChildren(h('button', { class: 'ack-it', onclick: async () => { await api.req('POST', `/api/v1/messages/${m.id}/ack`).catch(alertError); show(); } }, t('ackIt')));
+      }
+    };
+    (box as any).refresh = show;
+    show();
+    return box;
+  }
+
+  // renderPending lists the caller's orders in the open chat that not
+  // everyone has acknowledged yet.
+  async renderPending() {
+    const boxes = [...this.msgList.querySelectorAll<HTMLElement>('[data-acks]')];
+    const rows: HTMLElement[] = [];
+    for (const b of boxes) {
+      const count = b.querySelector('.ack-count');
+      if (!count) continue;
+      const [done, all] = (count.textContent || '').split(': ')[1]?.split('/').map(Number) ?? [0, 0];
+      if (done < all) {
+        const text = b.closest('article')?.querySelector('.text')?.textContent || '';
+        rows.push(h('div', { class: 'pending-row', text: `${done}/${all} · ${text}` }));
+      }
+    }
+    this.pendingBox.replaceChildren(h('summary', { text: `${t('pendingAcks')} (${rows.length})` }), ...(rows.length ? rows : [h('div', { text: t('noPending') })]));
+    debug.pendingAcks = rows.length;
+  }
+
+  // notify draws attention to something outside what is being looked at:
+  // a sound, a count in the tab title, a vibration, and a system
+  // notification when the user allowed them.
+  notify(title: string, body: string) {
+    if (document.visibilityState === 'visible' && document.hasFocus()) return;
+    this.unseen++;
+    document.title = `(${this.unseen}) ${this.room.name}`;
+    navigator.vibrate?.([200, 100, 200]);
+    if ('Notification' in window && Notification.permission === 'granted') new Notification(title, { body, tag: 'einsatzraum' });
+    debug.notified = (debug.notified || 0) + 1;
+  }
+
   async sendText(text: string) {
     if (!this.chat) return;
-    try { this.appendMessage(await api.req('POST', `/api/v1/chats/${this.chat.id}/messages`, { kind: 'text', text, client_id: crypto.randomUUID() })); }
+    const order = this.prio ? { priority: this.prio.value, ack_required: this.askAck.checked } : {};
+    try {
+      this.appendMessage(await api.req('POST', `/api/v1/chats/${this.chat.id}/messages`, { kind: 'text', text, client_id: crypto.randomUUID(), ...order }));
+      if (this.prio) { this.prio.value = 'normal'; this.askAck.checked = false; }
+    }
     catch (err) { alertError(err); }
   }
 
@@ -578,10 +651,23 @@ class RoomView {
 
   onEvent(ev: any) {
     switch (ev.type) {
-      case 'message.created': this.appendMessage(ev.message); break;
+      case 'message.created':
+        this.appendMessage(ev.message);
+        if (ev.message.sender.id !== this.me && (ev.message.priority === 'urgent' || ev.message.priority === 'flash' || (ev.message.mentions || []).includes(this.me))) {
+          this.notify(`${ev.message.sender.callsign || ev.message.sender.name}: ${ev.message.priority === 'flash' ? t('prioFlash') : t('prioUrgent')}`, ev.message.text || '');
+        }
+        break;
+      case 'message.acked': {
+        const box = this.msgList.querySelector<HTMLElement>(`[data-acks="${ev.message}"]`);
+        (box as any)?.refresh?.();
+        break;
+      }
       case 'poi.created': this.pois.set(ev.poi.id, { type: 'Feature', id: ev.poi.id, properties: ev.poi, geometry: { type: 'Point', coordinates: [ev.poi.lon, ev.poi.lat] } }); this.queueRender(); break;
       case 'poi.deleted': this.pois.delete(ev.poi); this.queueRender(); break;
-      case 'alarm.raised': case 'alarm.acked': case 'alarm.cancelled': this.alarmBoard.set(ev.alarm); break;
+      case 'alarm.raised': case 'alarm.acked': case 'alarm.cancelled':
+        this.alarmBoard.set(ev.alarm);
+        if (ev.type === 'alarm.raised' && ev.alarm.user !== this.me) this.notify(`${t('emergency')}: ${this.nameOf(ev.alarm.user)}`, ev.alarm.text || '');
+        break;
       case 'chat.created': case 'chat.member.updated': case 'chat.member.removed': case 'member.updated': case 'member.removed':
         this.loadChats().then(() => this.renderMembers()).catch(() => {});
         break;

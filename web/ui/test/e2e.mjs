@@ -94,6 +94,17 @@ try {
   await other.waitForFunction((t) => [...document.querySelectorAll('.msg .text')].some((e) => e.textContent === t), text, { timeout: 10000 });
   step('message arrived in the second context');
 
+  // An urgent order asking for acknowledgement: the sender sees 0 of N
+  // and the order in the pending list.
+  await dash.fill('#compose-text', 'Zugriff 14:00, bitte quittieren');
+  await dash.selectOption('#compose-priority', 'urgent');
+  await dash.check('#compose-ack');
+  await dash.click('#send');
+  await dash.waitForSelector('.msg.prio-urgent .ack-count', { timeout: 10000 });
+  check(/: 0\/\d+/.test(await dash.textContent('.msg.prio-urgent .ack-count')), 'the order shows 0 of N acknowledged');
+  await dash.waitForFunction(() => window.ez.pendingAcks === 1, null, { timeout: 5000 });
+  step('urgent order sent, acknowledgements pending');
+
   // Upload a photo: it shows as a thumbnail here and there.
   await dash.setInputFiles('#compose-file', { name: 'lage.jpg', mimeType: 'image/jpeg', buffer: tinyJPEG });
   await dash.waitForFunction(() => [...document.querySelectorAll('.msg[data-kind=photo] img')].some((i) => i.src.startsWith('blob:') && i.naturalWidth > 0), null, { timeout: 15000 });
