@@ -34,6 +34,9 @@ type Attachment struct {
 	Name      string    `json:"name"`
 	Thumbnail bool      `json:"thumbnail"`
 	Location  *Location `json:"location,omitempty"` // from the photo's EXIF GPS
+	// BlobID names the stored bytes when another attachment holds them
+	// (a broadcast stores its file once); "" means the attachment's own.
+	BlobID    string    `json:"-"`
 	CreatedAt time.Time `json:"created_at"`
 	ThumbSize int64     `json:"-"` // plaintext size of the thumbnail
 }
@@ -219,4 +222,13 @@ func orient(img image.Image, o int) image.Image {
 		}
 	}
 	return dst
+}
+
+// Blob is the ID under which the attachment's bytes are stored (its
+// thumbnail under ThumbnailID of it).
+func (a *Attachment) Blob() string {
+	if a.BlobID != "" {
+		return a.BlobID
+	}
+	return a.ID
 }

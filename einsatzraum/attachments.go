@@ -106,12 +106,12 @@ func (s *Service) OpenAttachment(ctx context.Context, a *Actor, id string, thumb
 	if err != nil {
 		return nil, err
 	}
-	blobID, size := att.ID, att.Size
+	blobID, size := att.Blob(), att.Size
 	if thumbnail {
 		if !att.Thumbnail {
 			return nil, Errorf(KindNotFound, "no_thumbnail", "this attachment has no thumbnail")
 		}
-		blobID, size = chat.ThumbnailID(att.ID), att.ThumbSize
+		blobID, size = chat.ThumbnailID(att.Blob()), att.ThumbSize
 	}
 	b, err := s.cfg.Files.Blobs.Open(ctx, blobID)
 	if err != nil {

@@ -42,7 +42,9 @@ func (r *Retention) defaults() {
 // Purged counts what one purge step deleted.
 type Purged struct {
 	Messages, Acks, Events, POIs, Positions, Alarms int
-	AttachmentIDs                                   []string
+	// AttachmentIDs are the blobs of the purged attachments (a broadcast's
+	// shared blob may appear more than once; deleting is idempotent).
+	AttachmentIDs []string
 }
 
 func (p Purged) total() int {

@@ -162,3 +162,48 @@ func parseRange(h string, size int64) (start, end int64, ok bool) {
 		return s, e, true
 	}
 }
+
+// broadcast sends one message to many chats: JSON {chats, text, priority,
+// ack_required}, or multipart with the fields chats (comma separated),
+// text, priority, ack_required first and then the file (stored once).
+func (s *Server) broadcast(c *fiber.Ctx) error {
+	var in struct {
+		Chats       []string `json:"chats"`
+		Text        string   `json:"text"`
+		Priority    string   `json:"priority"`
+		AckRequired bool     `json:"ack_required"`
+	}
+	var ms []chat.Message
+	var err error
+	if !strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
+		if err := decodeJSON(c, &in); err != nil {
+			return err
+		}
+		ms, err = s.svc.Broadcast(c.UserContext(), actor(c), einsatzraum.Broadcast{Chats: in.Chats, Text: in.Text, Priority: in.Priority, AckRequired: in.AckRequired})
+		if err != nil {
+			return err
+		}
+		return c.Status(fiber.StatusCreated).JSON(items(ms))
+	}
+	fields := map[string]string{}
+	sent := false
+	b := func() einsatzraum.Broadcast {
+		return einsatzraum.Broadcast{Chats: strings.Split(fields["chats"], ","), Text: fields["text"], Priority: fields["priority"], AckRequired: fields["ack_required"] == "true"}
+	}
+	err = readMultipart(c, s.maxUpload, fields, func(filename string, r io.Reader) (err error) {
+		in := b()
+		in.FileName, in.File = filename, r
+		ms, err = s.svc.Broadcast(c.UserContext(), actor(c), in)
+		sent = true
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !sent {
+		if ms, err = s.svc.Broadcast(c.UserContext(), actor(c), b()); err != nil {
+			return err
+		}
+	}
+	return c.Status(fiber.StatusCreated).JSON(items(ms))
+}

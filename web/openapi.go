@@ -75,6 +75,8 @@ func schemas() obj {
 			"kind": str(), "text": str(), "location": ref("Location"), "poi": ref("IDRef"), "attachment": ref("IDRef"),
 			"client_id": str(), "priority": strEnum("normal", "urgent", "flash"), "ack_required": obj{"type": "boolean"},
 			"created_at": timestamp()}, "id", "room", "chat", "seq", "sender", "kind", "created_at"),
+		"NewBroadcast": object(obj{"chats": obj{"type": "array", "items": str()}, "text": str(), "priority": strEnum("normal", "urgent", "flash"),
+			"ack_required": obj{"type": "boolean"}}, "chats"),
 		"AckState": object(obj{"acked": obj{"type": "array", "items": object(obj{"user": str(), "at": timestamp()}, "user", "at")},
 			"pending": obj{"type": "array", "items": str()}}, "acked", "pending"),
 		"AuditLog": object(obj{"items": obj{"type": "array", "items": object(obj{"id": obj{"type": "integer"}, "at": timestamp(),

@@ -116,6 +116,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /rooms/{room}/positions", json("GET", r+"/positions", nil), roomRead},
 		{"GET /rooms/{room}/positions/extent", json("GET", r+"/positions/extent", nil), roomRead},
 		{"GET /rooms/{room}/forces", json("GET", r+"/forces?q=a", nil), roomRead},
+		{"POST /broadcasts", json("POST", "/api/v1/broadcasts", func() any { return map[string]any{"chats": []string{f.chat}, "text": "an alle"} }),
+			expect{401, 404, 404, 201, 404, 404, 201, 201}},
 		{"POST /messages/{message}/ack", json("POST", "/api/v1/messages/"+order+"/ack", nil), chatRead},
 		{"GET /messages/{message}/acks", json("GET", "/api/v1/messages/"+order+"/acks", nil), chatRead},
 		{"POST /rooms/{room}/alarms", json("POST", r+"/alarms", func() any { return map[string]any{"kind": "officer_down", "lat": 53.5, "lon": 10} }), roomWrite(201)},

@@ -306,3 +306,80 @@ func TestAttachmentsEndToEnd(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestBroadcast: one photo to three chats in one call is stored once and
+// downloadable in each chat by its members only; a data administrator
+// broadcasts without reading; a target the caller may not write to sends
+// nothing; the audit log names every target.
+func TestBroadcast(t *testing.T) {
+	t.Parallel()
+	f := newLiveFixture(t)
+	ts := f.ts
+	rp := "/api/v1/rooms/" + f.room
+	chats := []string{f.chat}
+	for _, name := range []string{"Abschnitt Nord", "Abschnitt Süd"} {
+		chats = append(chats, ts.call(t, "POST", rp+"/chats", f.lead, map[string]any{"name": name}).want(t, 201).str("id"))
+	}
+	photo := exifJPEG(t, 64, 32, 1, 53.55, 9.99)
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("chats", strings.Join(chats, ","))
+	_ = mw.WriteField("text", "Gesuchte Person, Foto anbei")
+	_ = mw.WriteField("priority", "urgent")
+	fw, _ := mw.CreateFormFile("file", "gesucht.jpg")
+	_, _ = fw.Write(photo)
+	_ = mw.Close()
+	req, _ := http.NewRequest("POST", ts.URL+"/api/v1/broadcasts", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+f.lead)
+	r := ts.do(t, req).want(t, 201)
+	ms := r.items()
+	if len(ms) != 3 {
+		t.Fatalf("broadcast reply %s", r.Raw)
+	}
+	for i, m := range ms {
+		if m["chat"] != chats[i] || m["kind"] != "photo" || m["priority"] != "urgent" {
+			t.Errorf("message %d: %v", i, m)
+		}
+	}
+	// The member reads only the first chat: its file, not the others'.
+	first := ms[0]["attachment"].(map[string]any)["id"].(string)
+	second := ms[1]["attachment"].(map[string]any)["id"].(string)
+	if resp, got := ts.get(t, "/api/v1/attachments/"+first, f.member, nil); resp.StatusCode != 200 || !bytes.Equal(got, photo) {
+		t.Fatalf("the member's download: %d, %d bytes", resp.StatusCode, len(got))
+	}
+	if resp, _ := ts.get(t, "/api/v1/attachments/"+second, f.member, nil); resp.StatusCode != 404 {
+		t.Fatalf("another chat's copy: %d, want 404", resp.StatusCode)
+	}
+	if resp, got := ts.get(t, "/api/v1/attachments/"+second, f.lead, nil); resp.StatusCode != 200 || !bytes.Equal(got, photo) {
+		t.Fatalf("the lead's download of the second copy: %d", resp.StatusCode)
+	}
+	blobs := 0
+	_ = filepath.Walk(filepath.Join(ts.Data, "blobs"), func(_ string, fi os.FileInfo, _ error) error {
+		if fi != nil && !fi.IsDir() {
+			blobs++
+		}
+		return nil
+	})
+	if blobs != 2 { // the photo and its thumbnail, once
+		t.Fatalf("%d blob files for one broadcast photo, want 2", blobs)
+	}
+	// A chat the member does not write to: nothing is sent.
+	ts.call(t, "POST", "/api/v1/broadcasts", f.member, map[string]any{"chats": chats, "text": "x"}).want(t, 404)
+	if n := len(ts.call(t, "GET", "/api/v1/chats/"+f.chat+"/messages", f.lead, nil).want(t, 200).items()); n != 1 {
+		t.Fatalf("%d messages in the first chat after the refused broadcast, want 1", n)
+	}
+	// A data administrator broadcasts text without being a member.
+	ts.addUser(t, "daten@polizei.example", "Dana", "data_admin")
+	ts.call(t, "POST", "/api/v1/broadcasts", ts.login(t, "daten@polizei.example"), map[string]any{"chats": chats[1:], "text": "Lagebild 12 Uhr"}).want(t, 201)
+	ts.addUser(t, "auditor@polizei.example", "Aude", "auditor")
+	var targets []string
+	for _, e := range ts.call(t, "GET", "/api/v1/audit/log?case=AZ-1&limit=500", ts.login(t, "auditor@polizei.example"), nil).want(t, 200).items() {
+		if e["action"] == "broadcast" {
+			targets = append(targets, e["target"].(string))
+		}
+	}
+	if len(targets) != 2 || targets[0] != strings.Join(chats, ",") {
+		t.Fatalf("broadcast audit entries: %v", targets)
+	}
+}

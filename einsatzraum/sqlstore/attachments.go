@@ -23,9 +23,13 @@ func (t *txn) CreateAttachment(ctx context.Context, a *chat.Attachment) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO attachments (id, room_id, chat_id, uploader, kind, mime, size, sha256, name, thumb_size, lat, lon, sealed, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)`,
-		a.ID, a.Room, a.Chat, a.Uploader, string(a.Kind), a.MIME, a.Size, t.sealText(a.SHA256), t.seal([]byte(a.Name)), thumb, sealed, micros(a.CreatedAt))
+	var blob sql.NullString
+	if a.BlobID != "" {
+		blob = sql.NullString{String: a.BlobID, Valid: true}
+	}
+	_, err = t.exec(ctx, `INSERT INTO attachments (id, room_id, chat_id, uploader, kind, mime, size, sha256, name, thumb_size, lat, lon, sealed, blob_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?)`,
+		a.ID, a.Room, a.Chat, a.Uploader, string(a.Kind), a.MIME, a.Size, t.sealText(a.SHA256), t.seal([]byte(a.Name)), thumb, sealed, blob, micros(a.CreatedAt))
 	return err
 }
 
@@ -35,14 +39,16 @@ func (t *txn) AttachmentByID(ctx context.Context, id string) (*chat.Attachment, 
 	var thumb, created int64
 	var lat, lon sql.NullFloat64
 	var sealed []byte
-	err := t.queryRow(ctx, `SELECT id, room_id, chat_id, uploader, kind, mime, size, sha256, name, thumb_size, lat, lon, sealed, created_at FROM attachments WHERE id = ?`, id).
-		Scan(&a.ID, &a.Room, &a.Chat, &a.Uploader, &a.Kind, &a.MIME, &a.Size, &a.SHA256, &name, &thumb, &lat, &lon, &sealed, &created)
+	var blob sql.NullString
+	err := t.queryRow(ctx, `SELECT id, room_id, chat_id, uploader, kind, mime, size, sha256, name, thumb_size, lat, lon, sealed, blob_id, created_at FROM attachments WHERE id = ?`, id).
+		Scan(&a.ID, &a.Room, &a.Chat, &a.Uploader, &a.Kind, &a.MIME, &a.Size, &a.SHA256, &name, &thumb, &lat, &lon, &sealed, &blob, &created)
 	if err != nil {
 		return nil, one(err)
 	}
 	if a.SHA256, err = t.openText(a.SHA256); err != nil {
 		return nil, err
 	}
+	a.BlobID = blob.String
 	plain, err := t.open(name)
 	if err != nil {
 		return nil, err

@@ -14,7 +14,7 @@ import (
 func (t *txn) PurgeBefore(ctx context.Context, cutoff time.Time, limit int) (einsatzraum.Purged, error) {
 	var p einsatzraum.Purged
 	c := micros(cutoff)
-	rows, err := t.query(ctx, `DELETE FROM attachments WHERE id IN (SELECT id FROM attachments WHERE created_at < ? LIMIT ?) RETURNING id`, c, limit)
+	rows, err := t.query(ctx, `DELETE FROM attachments WHERE id IN (SELECT id FROM attachments WHERE created_at < ? LIMIT ?) RETURNING COALESCE(blob_id, id)`, c, limit)
 	if err != nil {
 		return p, err
 	}
