@@ -65,7 +65,7 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	fs.IntVar(&cfg.DialWorkers, "dial-workers", 32, "concurrent logins and socket dials")
 	fs.StringVar(&cfg.Debug, "server-debug", "", "the server's --debug-listen URL (http://127.0.0.1:6060): memory is read there after a GC, which makes it exact")
 	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "the server's --metrics-token, to read /metrics on its own address when --server-debug is not given")
-	fs.StringVar(&cfg.Mode, "mode", "messages", "messages: post chat messages at --rate; officers: every user reports a position every --interval over its socket and --dashboards sockets watch the rooms")
+	fs.StringVar(&cfg.Mode, "mode", "messages", "messages: post chat messages at --rate; alarms: raise (and cancel) alarms at --rate, measured to every member's socket; officers: every user reports a position every --interval over its socket and --dashboards sockets watch the rooms")
 	fs.DurationVar(&cfg.Interval, "interval", 5*time.Second, "officers mode: how often each officer reports")
 	fs.IntVar(&cfg.WSOfficers, "ws-officers", -1, "officers mode: how many officers report over a socket; the rest POST /api/v1/positions (-1: all; a process has at most `ulimit -n` sockets)")
 	fs.StringVar(&cfg.CoT, "cot", "", "officers mode: officers report as TAK clients (streaming CoT XML over TLS) to this --cot-listen address instead of WebSockets")
@@ -103,6 +103,19 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("loadtest: %d deliveries lost, %d duplicated", rep.Lost, rep.Duplicates)
 	}
 	return nil
+}
+
+// raiseAndCancel raises an alarm whose text carries the send time, then
+// cancels it (so the sender may raise again).
+func (lt *loadtest) raiseAndCancel(ctx context.Context, i int, room, token string) error {
+	var al struct {
+		ID string `json:"id"`
+	}
+	text := fmt.Sprintf("%d Lasttest Alarm %d", time.Now().UnixNano(), i)
+	if err := lt.call(ctx, "POST", lt.node(i+1)+"/api/v1/rooms/"+room+"/alarms", token, map[string]any{"kind": "emergency", "text": text}, &al); err != nil {
+		return err
+	}
+	return lt.call(ctx, "POST", lt.node(i+1)+"/api/v1/alarms/"+al.ID+"/cancel", token, nil, nil)
 }
 
 type loadtest struct {
@@ -397,6 +410,10 @@ func (lt *loadtest) read(c *websocket.Conn) {
 				Text     string `json:"text"`
 				ClientID string `json:"client_id"`
 			} `json:"message"`
+			Alarm struct {
+				ID   string `json:"id"`
+				Text string `json:"text"`
+			} `json:"alarm"`
 		} `json:"event"`
 	}
 	seen := map[string]bool{} // client_ids this socket got
@@ -406,18 +423,27 @@ func (lt *loadtest) read(c *websocket.Conn) {
 			return
 		}
 		now := time.Now()
-		if json.Unmarshal(data, &f) != nil || f.Type != "event" || f.Event.Type != "message.created" {
+		f.Event.Alarm.ID, f.Event.Alarm.Text = "", ""
+		if json.Unmarshal(data, &f) != nil || f.Type != "event" {
 			continue
 		}
-		sentNs, err := strconv.ParseInt(strings.Fields(f.Event.Message.Text + " 0")[0], 10, 64)
+		text, key := f.Event.Message.Text, f.Event.Message.ClientID
+		switch f.Event.Type {
+		case "message.created":
+		case "alarm.raised": // alarms mode: raise to every socket of the room
+			text, key = f.Event.Alarm.Text, f.Event.Alarm.ID
+		default:
+			continue
+		}
+		sentNs, err := strconv.ParseInt(strings.Fields(text + " 0")[0], 10, 64)
 		if err != nil {
 			continue
 		}
 		lt.received.Add(1)
-		if seen[f.Event.Message.ClientID] {
+		if seen[key] {
 			lt.dups.Add(1)
 		}
-		seen[f.Event.Message.ClientID] = true
+		seen[key] = true
 		lt.latMu.Lock()
 		lt.latencies = append(lt.latencies, now.Sub(time.Unix(0, sentNs)))
 		lt.latMu.Unlock()
@@ -438,6 +464,15 @@ func (lt *loadtest) send(ctx context.Context) {
 				sender := lt.state.Users[rs.Members[(i/len(lt.state.Rooms))%len(rs.Members)]]
 				clientID := fmt.Sprintf("lt-%d-%d", time.Now().UnixNano(), i)
 				lt.expected.Add(int64(len(rs.Members)))
+				if lt.cfg.Mode == "alarms" {
+					if err := lt.raiseAndCancel(ctx, i, rs.ID, sender.Token); err != nil {
+						lt.expected.Add(-int64(len(rs.Members)))
+						lt.failedSends.Add(1)
+						continue
+					}
+					lt.sent.Add(1)
+					continue
+				}
 				text := fmt.Sprintf("%d Lasttest Nachricht %d", time.Now().UnixNano(), i)
 				err := lt.call(ctx, "POST", lt.node(i+1)+"/api/v1/chats/"+rs.Chat+"/messages", sender.Token, map[string]any{"kind": "text", "text": text, "client_id": clientID}, nil)
 				if err != nil {
