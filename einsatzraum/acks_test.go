@@ -21,17 +21,32 @@ func TestOrdersAreAcknowledged(t *testing.T) {
 	if _, _, err := f.svc.PostMessage(f.ctx, f.lead, f.chat, chat.Draft{Kind: chat.KindText, Text: "x", Priority: "panic"}); codeOf(err) != "invalid_priority" {
 		t.Fatalf("a bad priority: %v", err)
 	}
+	// A second member in the chat: two acks are pending.
+	u2, err := f.svc.CreateUser(f.ctx, nil, einsatzraum.NewUser{Email: "zwei@polizei.example", Name: "Zwei", Password: "correct-horse-battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := &einsatzraum.Actor{User: u2}
+	if _, err := f.svc.PutMember(f.ctx, f.lead, f.room, u2.ID, einsatzraum.RoleMember); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.PutChatMember(f.ctx, f.lead, f.chat, u2.ID, chat.Read); err != nil {
+		t.Fatal(err)
+	}
 	st, err := f.svc.MessageAcks(f.ctx, f.lead, m.ID)
-	if err != nil || len(st.Acked) != 0 || len(st.Pending) != 1 || st.Pending[0] != f.member.User.ID {
+	if err != nil || len(st.Acked) != 0 || len(st.Pending) != 2 {
 		t.Fatalf("before: %+v %v", st, err)
+	}
+	if st, err = f.svc.AckMessage(f.ctx, second, m.ID); err != nil || len(st.Acked) != 1 || len(st.Pending) != 1 || st.Pending[0] != f.member.User.ID {
+		t.Fatalf("after the second member: %+v %v", st, err)
 	}
 	for range 2 {
 		if st, err = f.svc.AckMessage(f.ctx, f.member, m.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if len(st.Acked) != 1 || st.Acked[0].User != f.member.User.ID || len(st.Pending) != 0 {
-		t.Fatalf("after: %+v", st)
+	if len(st.Acked) != 2 || st.Acked[1].User != f.member.User.ID || len(st.Pending) != 0 {
+		t.Fatalf("after both: %+v", st)
 	}
 	acks := 0
 	for e := lead.nextEvent(t); ; e = lead.nextEvent(t) {
@@ -41,12 +56,12 @@ func TestOrdersAreAcknowledged(t *testing.T) {
 		if e.Type == einsatzraum.EventMessageCreated && e.Seq > m.Seq {
 			break // a marker after the acks
 		}
-		if acks == 1 {
+		if acks == 2 {
 			f.post(t, f.svc, "Marker")
 		}
 	}
-	if acks != 1 {
-		t.Fatalf("%d message.acked events, want 1", acks)
+	if acks != 2 {
+		t.Fatalf("%d message.acked events, want 2 (one per member)", acks)
 	}
 	stranger, err := f.svc.CreateUser(f.ctx, nil, einsatzraum.NewUser{Email: "s@polizei.example", Name: "S", Password: "correct-horse-battery"})
 	if err != nil {

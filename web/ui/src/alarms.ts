@@ -84,22 +84,7 @@ export class AlarmBoard {
     return card;
   }
 
-  // beep sounds a short two-tone signal, made here (nothing is loaded).
-  private beep() {
-    try {
-      this.audio ??= new AudioContext();
-      const now = this.audio.currentTime;
-      for (const [i, f] of [880, 660].entries()) {
-        const o = this.audio.createOscillator();
-        const g = this.audio.createGain();
-        o.frequency.value = f;
-        g.gain.value = 0.15;
-        o.connect(g).connect(this.audio.destination);
-        o.start(now + i * 0.25);
-        o.stop(now + i * 0.25 + 0.2);
-      }
-    } catch { /* no audio: the banner still shows */ }
-  }
+  private beep() { this.audio = tone(this.audio, [880, 660]); }
 
   stop() {
     if (this.beeper !== null) clearInterval(this.beeper);
@@ -126,4 +111,26 @@ export function holdButton(label: string, ms: number, fire: () => void): HTMLBut
   for (const ev of ['pointerup', 'pointerleave', 'pointercancel']) b.addEventListener(ev, cancel);
   b.addEventListener('contextmenu', (e) => e.preventDefault());
   return b;
+}
+
+// tone plays short beeps of the given frequencies one after the other,
+// made in the browser (nothing is loaded); it returns the audio context to
+// reuse. Without audio it does nothing.
+export function tone(audio: AudioContext | null, freqs: number[]): AudioContext | null {
+  try {
+    audio ??= new AudioContext();
+    const now = audio.currentTime;
+    for (const [i, f] of freqs.entries()) {
+      const o = audio.createOscillator();
+      const g = audio.createGain();
+      o.frequency.value = f;
+      g.gain.value = 0.15;
+      o.connect(g).connect(audio.destination);
+      o.start(now + i * 0.25);
+      o.stop(now + i * 0.25 + 0.2);
+    }
+    return audio;
+  } catch {
+    return audio;
+  }
 }

@@ -5,7 +5,7 @@ import * as maplibregl from './vendor/maplibre-gl.mjs';
 import { Protocol } from 'pmtiles';
 import { Api, ApiError, Force, Live, LiveState, PositionItem, Room } from './api';
 import { category, currentLang, t, toggleLang } from './i18n';
-import { Alarm, AlarmBoard, holdButton } from './alarms';
+import { Alarm, AlarmBoard, holdButton, tone } from './alarms';
 
 const api = new Api();
 const app = document.getElementById('app')!;
@@ -95,6 +95,7 @@ class RoomView {
   askAck!: HTMLInputElement;
   pendingBox = h('details', { class: 'pending-acks', id: 'pending-acks' }, h('summary', { text: t('pendingAcks') }));
   unseen = 0; // urgent messages, alarms and mentions while the page was not looked at
+  audio: AudioContext | null = null;
   me = '';
   alarmBoard!: AlarmBoard;
   pendingAlarms: GeoJSON.FeatureCollection = emptyFC();
@@ -622,8 +623,9 @@ class RoomView {
   // notify draws attention to something outside what is being looked at:
   // a sound, a count in the tab title, a vibration, and a system
   // notification when the user allowed them.
-  notify(title: string, body: string) {
-    if (document.visibilityState === 'visible' && document.hasFocus()) return;
+  notify(title: string, body: string, elsewhere = false) {
+    if (!elsewhere && document.visibilityState === 'visible' && document.hasFocus()) return;
+    this.audio = tone(this.audio, [988]);
     this.unseen++;
     document.title = `(${this.unseen}) ${this.room.name}`;
     navigator.vibrate?.([200, 100, 200]);
@@ -654,7 +656,8 @@ class RoomView {
       case 'message.created':
         this.appendMessage(ev.message);
         if (ev.message.sender.id !== this.me && (ev.message.priority === 'urgent' || ev.message.priority === 'flash' || (ev.message.mentions || []).includes(this.me))) {
-          this.notify(`${ev.message.sender.callsign || ev.message.sender.name}: ${ev.message.priority === 'flash' ? t('prioFlash') : t('prioUrgent')}`, ev.message.text || '');
+          this.notify(`${ev.message.sender.callsign || ev.message.sender.name}: ${ev.message.priority === 'flash' ? t('prioFlash') : t('prioUrgent')}`, ev.message.text || '',
+            ev.message.chat !== this.chat?.id); // in a chat not open here: tell even while the page is looked at
         }
         break;
       case 'message.acked': {
