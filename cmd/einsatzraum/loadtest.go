@@ -305,9 +305,16 @@ func (lt *loadtest) prepare(ctx context.Context) error {
 				return err
 			}
 		}
+		// A chat is created with at most 1000 members; the rest are added.
+		const atCreation = 1000
 		var c struct{ ID string }
-		if err := lt.call(ctx, "POST", "/api/v1/rooms/"+room.ID+"/chats", lead.Token, map[string]any{"name": "Lage", "members": ids}, &c); err != nil {
+		if err := lt.call(ctx, "POST", "/api/v1/rooms/"+room.ID+"/chats", lead.Token, map[string]any{"name": "Lage", "members": ids[:min(len(ids), atCreation)]}, &c); err != nil {
 			return err
+		}
+		for _, id := range ids[min(len(ids), atCreation):] {
+			if err := lt.call(ctx, "PUT", "/api/v1/chats/"+c.ID+"/members/"+id, lead.Token, map[string]any{"permissions": []string{"read", "write"}}, nil); err != nil {
+				return err
+			}
 		}
 		rs.Chat = c.ID
 		if n := done.Add(1); n%50 == 0 || int(n) == lt.cfg.Rooms {
