@@ -71,3 +71,25 @@ func TestOrdersAreAcknowledged(t *testing.T) {
 		t.Fatalf("a stranger's ack: %v", err)
 	}
 }
+
+// TestMessagesNewestFirst: a chat opens on its newest messages and pages
+// back with before_seq (a chat of 510 once opened on its oldest 500).
+func TestMessagesNewestFirst(t *testing.T) {
+	f := newHubFixture(t, einsatzraum.HubConfig{})
+	var seqs []int64
+	for i := range 12 {
+		seqs = append(seqs, f.post(t, f.svc, "Nachricht "+string(rune('A'+i))))
+	}
+	page, err := f.svc.MessagesNewestFirst(f.ctx, f.member, f.chat, 0, 5)
+	if err != nil || len(page) != 5 || page[0].Seq != seqs[11] || page[4].Seq != seqs[7] {
+		t.Fatalf("newest page: %d, %v", len(page), err)
+	}
+	older, err := f.svc.MessagesNewestFirst(f.ctx, f.member, f.chat, page[4].Seq, 5)
+	if err != nil || len(older) != 5 || older[0].Seq != seqs[6] || older[4].Seq != seqs[2] {
+		t.Fatalf("older page: %+v, %v", older, err)
+	}
+	last, err := f.svc.MessagesNewestFirst(f.ctx, f.member, f.chat, older[4].Seq, 5)
+	if err != nil || len(last) != 2 || last[1].Seq != seqs[0] {
+		t.Fatalf("last page: %d, %v", len(last), err)
+	}
+}

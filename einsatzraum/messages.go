@@ -97,6 +97,26 @@ func (s *Service) Messages(ctx context.Context, a *Actor, chatID string, afterSe
 	return ms, err
 }
 
+// MessagesNewestFirst returns a chat's messages newest first: the newest
+// limit ones, or with beforeSeq > 0 those older than it (scrolling back).
+// Messages past the visible retention are hidden.
+func (s *Service) MessagesNewestFirst(ctx context.Context, a *Actor, chatID string, beforeSeq int64, limit int) ([]chat.Message, error) {
+	if beforeSeq < 0 {
+		return nil, Errorf(KindInvalid, "invalid_before_seq", "before_seq must be >= 0")
+	}
+	limit = clampLimit(limit)
+	var ms []chat.Message
+	err := s.view(ctx, "messages_desc", func(tx Tx) error {
+		if _, err := requireChat(ctx, tx, a, chatID, ActReadChat); err != nil {
+			return err
+		}
+		var err error
+		ms, err = tx.MessagesBefore(ctx, chatID, beforeSeq, s.VisibleSince(), limit)
+		return err
+	})
+	return ms, err
+}
+
 func clampLimit(limit int) int {
 	switch {
 	case limit <= 0:

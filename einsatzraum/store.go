@@ -87,6 +87,9 @@ type Tx interface {
 	InsertMessage(ctx context.Context, m *chat.Message) error
 	MessageByClientID(ctx context.Context, senderID, clientID string) (*chat.Message, error)
 	MessageByID(ctx context.Context, id string) (*chat.Message, error)
+	// MessagesBefore lists a chat's messages with seq < beforeSeq (0: all)
+	// created at or after since, newest first.
+	MessagesBefore(ctx context.Context, chatID string, beforeSeq int64, since time.Time, limit int) ([]chat.Message, error)
 	// PutMessageAck records that userID took note of a message; it reports
 	// false when they had already.
 	PutMessageAck(ctx context.Context, messageID, userID string, at time.Time) (bool, error)

@@ -143,6 +143,24 @@ func (s *Server) postMessage(c *fiber.Ctx) error {
 // messages pages by seq: after_seq (or the opaque cursor of the previous
 // page) and limit. next_cursor is set when the page was full.
 func (s *Server) messages(c *fiber.Ctx) error {
+	if c.Query("order") == "desc" { // newest first: the newest limit, or those before before_seq
+		before, err := queryInt(c, "before_seq", 0)
+		if err != nil {
+			return err
+		}
+		limit, err := queryLimit(c)
+		if err != nil {
+			return err
+		}
+		ms, err := s.svc.MessagesNewestFirst(c.UserContext(), actor(c), c.Params("chat"), before, limit)
+		if err != nil {
+			return err
+		}
+		return c.JSON(page(ms, limit, messageSeq))
+	}
+	if o := c.Query("order"); o != "" && o != "asc" {
+		return einsatzraum.Errorf(einsatzraum.KindInvalid, "invalid_order", "order must be asc or desc")
+	}
 	after, err := queryInt(c, "after_seq", 0)
 	if err != nil {
 		return err

@@ -113,7 +113,7 @@ var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 
 // queryParams names the query parameters of the routes that take some.
 var queryParams = map[string][]string{
-	"GET /chats/{chat}/messages":         {"after_seq", "cursor", "limit"},
+	"GET /chats/{chat}/messages":         {"after_seq", "cursor", "limit", "order", "before_seq"},
 	"GET /rooms/{room}/positions":        {"bbox", "chat"},
 	"GET /rooms/{room}/positions/extent": {"chat"},
 	"GET /rooms/{room}/forces":           {"q"},

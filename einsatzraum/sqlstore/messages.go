@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/einsatzraum/einsatzraum/chat"
@@ -123,6 +124,17 @@ func (t *txn) EventsAfter(ctx context.Context, roomID string, afterSeq int64, li
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+func (t *txn) MessagesBefore(ctx context.Context, chatID string, beforeSeq int64, since time.Time, limit int) ([]chat.Message, error) {
+	if beforeSeq <= 0 {
+		beforeSeq = math.MaxInt64
+	}
+	rows, err := t.query(ctx, messageSelect+`WHERE m.chat_id = ? AND m.seq < ? AND m.created_at >= ? ORDER BY m.seq DESC LIMIT ?`, chatID, beforeSeq, micros(since), limit)
+	if err != nil {
+		return nil, err
+	}
+	return t.scanMessages(rows)
+}
 
 func (t *txn) MessageByID(ctx context.Context, id string) (*chat.Message, error) {
 	return t.scanMessage(t.queryRow(ctx, messageSelect+`WHERE m.id = ?`, id))

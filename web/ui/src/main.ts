@@ -84,13 +84,15 @@ class RoomView {
   addingPOI = false;
   watchID: number | null = null;
   renderQueued = false;
-  msgList = h('div', { class: 'messages', role: 'log', 'aria-live': 'polite', id: 'messages' });
+  msgList = h('div', { class: 'messages', role: 'log', 'aria-live': 'polite', id: 'messages', onscroll: () => { if (this.msgList.scrollTop < 40) this.loadOlder(); } });
   tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('chats') });
   memberBox = h('section', { class: 'members', 'aria-label': t('members') });
   forceList = h('ul', { class: 'force-list', id: 'forces' });
   forceQuery = h('input', { type: 'search', id: 'force-search', 'aria-label': t('searchForces'), placeholder: t('searchForces') }) as HTMLInputElement;
   forceBox = h('details', { class: 'forces' }, h('summary', { text: t('forces') }), this.forceQuery, this.forceList);
   forcesQueued = false;
+  olderCursor = '';
+  loadingOlder = false;
   prio!: HTMLSelectElement;
   askAck!: HTMLInputElement;
   pendingBox = h('details', { class: 'pending-acks', id: 'pending-acks' }, h('summary', { text: t('pendingAcks') }));
@@ -494,10 +496,14 @@ class RoomView {
   async openChat(c: any) {
     this.chat = c;
     for (const b of this.tabs.querySelectorAll('button[role=tab]')) b.setAttribute('aria-selected', String(b.textContent === c.name));
-    const r = await api.req('GET', `/api/v1/chats/${c.id}/messages?limit=500`);
+    // The newest messages first; older ones load when the list is
+    // scrolled to its top.
+    const r = await api.req('GET', `/api/v1/chats/${c.id}/messages?order=desc&limit=100`);
     this.msgList.replaceChildren();
     debug.messages = 0;
-    for (const m of r.items) this.appendMessage(m);
+    for (const m of [...r.items].reverse()) this.appendMessage(m);
+    this.olderCursor = r.next_cursor || '';
+    this.msgList.scrollTop = this.msgList.scrollHeight;
     await this.renderMembers();
   }
 
@@ -536,7 +542,21 @@ class RoomView {
     dlg.showModal();
   }
 
-  appendMessage(m: any) {
+  // loadOlder prepends the next older page of the open chat, keeping the
+  // reader's place in the list.
+  async loadOlder() {
+    if (!this.chat || !this.olderCursor || this.loadingOlder) return;
+    this.loadingOlder = true;
+    try {
+      const r = await api.req('GET', `/api/v1/chats/${this.chat.id}/messages?order=desc&limit=100&before_seq=${this.olderCursor}`);
+      const height = this.msgList.scrollHeight;
+      for (const m of r.items) this.appendMessage(m, true);
+      this.msgList.scrollTop = this.msgList.scrollHeight - height;
+      this.olderCursor = r.next_cursor || '';
+    } finally { this.loadingOlder = false; }
+  }
+
+  appendMessage(m: any, prepend = false) {
     if (!this.chat || m.chat !== this.chat.id || this.msgList.querySelector(`[data-id="${m.id}"]`)) return;
     const el = h('article', { class: `msg ${m.priority && m.priority !== 'normal' ? `prio-${m.priority}` : ''}`, 'data-id': m.id, 'data-kind': m.kind },
       h('div', { class: 'who', text: `${m.sender.callsign || m.sender.name} · ${timeOf(m.created_at)}${m.priority === 'urgent' ? ` · ${t('prioUrgent')}` : m.priority === 'flash' ? ` · ${t('prioFlash')}` : ''}` }));
@@ -570,8 +590,13 @@ class RoomView {
       }
     }
     if (m.ack_required) el.append(this.ackControl(m));
-    this.msgList.append(el);
-    this.msgList.scrollTop = this.msgList.scrollHeight;
+    if (prepend) {
+      this.msgList.prepend(el);
+    } else {
+      const atBottom = this.msgList.scrollHeight - this.msgList.scrollTop - this.msgList.clientHeight < 80;
+      this.msgList.append(el);
+      if (atBottom || m.sender?.id === this.me) this.msgList.scrollTop = this.msgList.scrollHeight;
+    }
     debug.messages = this.msgList.children.length;
   }
 
