@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -43,6 +44,7 @@ func decodeBytes(body []byte, v any) error {
 		return einsatzraum.Errorf(einsatzraum.KindInvalid, "malformed_json", "the request body must be a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields() // a field we do not know is a client's mistake, not something to drop silently
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
@@ -70,6 +72,9 @@ func jsonError(err error) error {
 		return einsatzraum.Errorf(einsatzraum.KindInvalid, "malformed_json", "malformed JSON at byte %d: %v", syntaxErr.Offset, err)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return einsatzraum.Errorf(einsatzraum.KindInvalid, "malformed_json", "the JSON body ends too early")
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return einsatzraum.Errorf(einsatzraum.KindInvalid, "unknown_field", "unknown field %s", name)
 	}
 	return einsatzraum.Errorf(einsatzraum.KindInvalid, "malformed_json", "malformed JSON: %v", err)
 }

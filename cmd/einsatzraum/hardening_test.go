@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -16,4 +17,16 @@ func TestHostileEXIFUpload(t *testing.T) {
 		t.Fatalf("hostile JPEG answered %d: %s", r.Status, r.Raw)
 	}
 	f.ts.call(t, "GET", "/api/v1/me", f.member, nil).want(t, 200)
+}
+
+// TestUnknownFieldsAreRefused: a field the server does not know is a 400
+// naming it, not something dropped in silence.
+func TestUnknownFieldsAreRefused(t *testing.T) {
+	t.Parallel()
+	f := newLiveFixture(t)
+	r := f.ts.call(t, "POST", "/api/v1/chats/"+f.chat+"/messages", f.member, map[string]any{"kind": "text", "text": "x", "reaction": "👍"}).want(t, 400, "unknown_field")
+	if !strings.Contains(string(r.Raw), "reaction") {
+		t.Fatalf("the error does not name the field: %s", r.Raw)
+	}
+	f.ts.call(t, "POST", "/api/v1/chats/"+f.chat+"/messages", f.member, map[string]any{"kind": "text", "text": "x", "priority": "urgent"}).want(t, 201)
 }
