@@ -40,7 +40,23 @@ type Location struct {
 // Ref points at another object (a POI or an attachment) by ID.
 type Ref struct {
 	ID string `json:"id"`
+	// What a message tells of its attachment, so that a phone can warn
+	// before it downloads a 500 MB video (filled by the server).
+	MIME string `json:"mime,omitempty"`
+	Size int64  `json:"size,omitempty"`
+	Name string `json:"name,omitempty"`
 }
+
+// Quote is what a reply shows of the message it answers.
+type Quote struct {
+	ID     string  `json:"id"`
+	Sender UserRef `json:"sender"`
+	Text   string  `json:"text,omitempty"` // the start of its text
+	Kind   Kind    `json:"kind"`
+}
+
+// MaxMentions bounds the users one message mentions.
+const MaxMentions = 50
 
 // UserRef names a user the way clients show them.
 type UserRef struct {
@@ -61,6 +77,10 @@ type Draft struct {
 	// member to take note (an order).
 	Priority    string `json:"priority,omitempty"`
 	AckRequired bool   `json:"ack_required,omitempty"`
+	// ReplyTo is the ID of the message of the same chat this one answers;
+	// Mentions are users of the chat it names.
+	ReplyTo  string   `json:"reply_to,omitempty"`
+	Mentions []string `json:"mentions,omitempty"`
 }
 
 // Message priorities.
@@ -88,6 +108,8 @@ type Message struct {
 	// to take note.
 	Priority    string    `json:"priority,omitempty"`
 	AckRequired bool      `json:"ack_required,omitempty"`
+	ReplyTo     *Quote    `json:"reply_to,omitempty"`
+	Mentions    []string  `json:"mentions,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 }
 
@@ -109,6 +131,9 @@ func (d *Draft) Validate() error {
 	case "", PriorityNormal, PriorityUrgent, PriorityFlash:
 	default:
 		return invalid("invalid_priority", "priority must be normal, urgent or flash")
+	}
+	if len(d.Mentions) > MaxMentions {
+		return invalid("too_many_mentions", fmt.Sprintf("at most %d mentions", MaxMentions))
 	}
 	switch d.Kind {
 	case KindText:

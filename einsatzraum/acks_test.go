@@ -93,3 +93,31 @@ func TestMessagesNewestFirst(t *testing.T) {
 		t.Fatalf("last page: %d, %v", len(last), err)
 	}
 }
+
+// TestRepliesAndMentions: a reply carries a quote of the message it
+// answers (of the same chat only); mentions name members of the chat.
+func TestRepliesAndMentions(t *testing.T) {
+	f := newHubFixture(t, einsatzraum.HubConfig{})
+	first, _, err := f.svc.PostMessage(f.ctx, f.lead, f.chat, chat.Draft{Kind: chat.KindText, Text: "Wer übernimmt Abschnitt Nord?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _, err := f.svc.PostMessage(f.ctx, f.member, f.chat, chat.Draft{Kind: chat.KindText, Text: "Ich", ReplyTo: first.ID, Mentions: []string{f.lead.User.ID, f.lead.User.ID}})
+	if err != nil || r.ReplyTo == nil || r.ReplyTo.ID != first.ID || r.ReplyTo.Text != first.Text || r.ReplyTo.Sender.ID != f.lead.User.ID || len(r.Mentions) != 1 {
+		t.Fatalf("reply: %+v %v", r, err)
+	}
+	if _, _, err := f.svc.PostMessage(f.ctx, f.member, f.chat, chat.Draft{Kind: chat.KindText, Text: "x", ReplyTo: "msg_nope"}); codeOf(err) != "unknown_reply_to" {
+		t.Fatalf("a reply to nothing: %v", err)
+	}
+	stranger, err := f.svc.CreateUser(f.ctx, nil, einsatzraum.NewUser{Email: "fremd@polizei.example", Name: "Fremd", Password: "correct-horse-battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.PostMessage(f.ctx, f.member, f.chat, chat.Draft{Kind: chat.KindText, Text: "x", Mentions: []string{stranger.ID}}); codeOf(err) != "unknown_mention" {
+		t.Fatalf("a mention of a stranger: %v", err)
+	}
+	ms, err := f.svc.MessagesNewestFirst(f.ctx, f.lead, f.chat, 0, 1)
+	if err != nil || ms[0].ReplyTo == nil || ms[0].Mentions[0] != f.lead.User.ID {
+		t.Fatalf("the reply as stored: %+v %v", ms, err)
+	}
+}

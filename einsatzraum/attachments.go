@@ -161,7 +161,7 @@ func (s *Service) Inject(ctx context.Context, a *Actor, chatID, caption, name st
 			return err
 		}
 		m = &chat.Message{ID: NewID("msg"), Room: c.Room, Chat: c.ID, Seq: seq, Sender: a.User.Ref(), Kind: kind,
-			Text: caption, Attachment: &chat.Ref{ID: att.ID}, Location: att.Location, CreatedAt: w.now}
+			Text: caption, Attachment: &chat.Ref{ID: att.ID, MIME: att.MIME, Size: att.Size, Name: att.Name}, Location: att.Location, CreatedAt: w.now}
 		if err := w.InsertMessage(ctx, m); err != nil {
 			return err
 		}

@@ -96,7 +96,7 @@ func (s *Service) Broadcast(ctx context.Context, a *Actor, b Broadcast) ([]chat.
 					}
 					att = &cp
 				}
-				m.Attachment, m.Location = &chat.Ref{ID: att.ID}, att.Location
+				m.Attachment, m.Location = &chat.Ref{ID: att.ID, MIME: att.MIME, Size: att.Size, Name: att.Name}, att.Location
 			}
 			seq, err := w.NextSeq(ctx, c.Room)
 			if err != nil {

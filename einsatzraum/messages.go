@@ -38,6 +38,15 @@ func (s *Service) PostMessage(ctx context.Context, a *Actor, chatID string, d ch
 			if d.Location == nil && att.Location != nil {
 				d.Location = att.Location // the photo's EXIF position puts it on the map
 			}
+			d.Attachment = &chat.Ref{ID: att.ID, MIME: att.MIME, Size: att.Size, Name: att.Name}
+		}
+		quote, err := s.replyQuote(ctx, w, chatID, d.ReplyTo)
+		if err != nil {
+			return err
+		}
+		mentions, err := chatMentions(ctx, w, chatID, d.Mentions)
+		if err != nil {
+			return err
 		}
 		if d.ClientID != "" {
 			prev, err := w.MessageByClientID(ctx, a.User.ID, d.ClientID)
@@ -64,7 +73,7 @@ func (s *Service) PostMessage(ctx context.Context, a *Actor, chatID string, d ch
 		m = &chat.Message{
 			ID: NewID("msg"), Room: c.Room, Chat: chatID, Seq: seq, Sender: a.User.Ref(), Kind: d.Kind,
 			Text: d.Text, Location: d.Location, POI: d.POI, Attachment: d.Attachment, ClientID: d.ClientID, CreatedAt: w.now,
-			Priority: d.Priority, AckRequired: d.AckRequired,
+			Priority: d.Priority, AckRequired: d.AckRequired, ReplyTo: quote, Mentions: mentions,
 		}
 		if err := w.InsertMessage(ctx, m); err != nil {
 			return err
@@ -125,4 +134,49 @@ func clampLimit(limit int) int {
 		return MaxPageSize
 	}
 	return limit
+}
+
+// replyQuote returns what a reply shows of the message it answers: one of
+// the same chat, still visible. Errors: 400 unknown_reply_to.
+func (s *Service) replyQuote(ctx context.Context, tx Tx, chatID, replyTo string) (*chat.Quote, error) {
+	if replyTo == "" {
+		return nil, nil
+	}
+	m, err := tx.MessageByID(ctx, replyTo)
+	if err != nil || m.Chat != chatID || m.CreatedAt.Before(s.VisibleSince()) {
+		return nil, Errorf(KindInvalid, "unknown_reply_to", "reply_to %q is not a message of this chat", replyTo)
+	}
+	text := m.Text
+	if r := []rune(text); len(r) > 140 {
+		text = string(r[:140]) + "…"
+	}
+	return &chat.Quote{ID: m.ID, Sender: m.Sender, Text: text, Kind: m.Kind}, nil
+}
+
+// chatMentions checks that every mentioned user is a member of the chat
+// and returns them without repeats. Errors: 400 unknown_mention.
+func chatMentions(ctx context.Context, tx Tx, chatID string, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	members, err := tx.ChatMembers(ctx, chatID)
+	if err != nil {
+		return nil, err
+	}
+	in := make(map[string]bool, len(members))
+	for _, m := range members {
+		in[m.User.ID] = true
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if !in[id] {
+			return nil, Errorf(KindInvalid, "unknown_mention", "mentioned user %q is not in this chat", id)
+		}
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }

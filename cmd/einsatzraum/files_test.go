@@ -338,7 +338,9 @@ func TestBroadcast(t *testing.T) {
 		t.Fatalf("broadcast reply %s", r.Raw)
 	}
 	for i, m := range ms {
-		if m["chat"] != chats[i] || m["kind"] != "photo" || m["priority"] != "urgent" {
+		att, _ := m["attachment"].(map[string]any)
+		if m["chat"] != chats[i] || m["kind"] != "photo" || m["priority"] != "urgent" ||
+			att["mime"] != "image/jpeg" || att["size"] != float64(len(photo)) || att["name"] != "gesucht.jpg" {
 			t.Errorf("message %d: %v", i, m)
 		}
 	}

@@ -20,10 +20,13 @@ type messageBody struct {
 	Attachment  *chat.Ref      `json:"attachment,omitempty"`
 	Priority    string         `json:"priority,omitempty"`
 	AckRequired bool           `json:"ack_required,omitempty"`
+	ReplyTo     *chat.Quote    `json:"reply_to,omitempty"`
+	Mentions    []string       `json:"mentions,omitempty"`
 }
 
 func (t *txn) InsertMessage(ctx context.Context, m *chat.Message) error {
-	body, err := json.Marshal(messageBody{Text: m.Text, Location: m.Location, POI: m.POI, Attachment: m.Attachment, Priority: m.Priority, AckRequired: m.AckRequired})
+	body, err := json.Marshal(messageBody{Text: m.Text, Location: m.Location, POI: m.POI, Attachment: m.Attachment, Priority: m.Priority, AckRequired: m.AckRequired,
+		ReplyTo: m.ReplyTo, Mentions: m.Mentions})
 	if err != nil {
 		return fmt.Errorf("encode message body: %w", err)
 	}
@@ -58,7 +61,7 @@ func (t *txn) scanMessage(row interface{ Scan(...any) error }) (*chat.Message, e
 		return nil, fmt.Errorf("decode body of message %s: %w", m.ID, err)
 	}
 	m.Text, m.Location, m.POI, m.Attachment = b.Text, b.Location, b.POI, b.Attachment
-	m.Priority, m.AckRequired = b.Priority, b.AckRequired
+	m.Priority, m.AckRequired, m.ReplyTo, m.Mentions = b.Priority, b.AckRequired, b.ReplyTo, b.Mentions
 	m.ClientID = clientID.String
 	m.CreatedAt = fromMicros(created)
 	return &m, nil

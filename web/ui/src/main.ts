@@ -91,6 +91,9 @@ class RoomView {
   forceQuery = h('input', { type: 'search', id: 'force-search', 'aria-label': t('searchForces'), placeholder: t('searchForces') }) as HTMLInputElement;
   forceBox = h('details', { class: 'forces' }, h('summary', { text: t('forces') }), this.forceQuery, this.forceList);
   forcesQueued = false;
+  chatMembers: any[] = [];
+  replyTo: any = null;
+  replyChip = h('div', { class: 'reply-chip', id: 'reply-chip', hidden: true });
   olderCursor = '';
   loadingOlder = false;
   prio!: HTMLSelectElement;
@@ -153,7 +156,7 @@ class RoomView {
     this.forceBox.addEventListener('toggle', () => this.loadForces());
     const notifyBtn = 'Notification' in window && Notification.permission === 'default'
       ? h('button', { class: 'secondary', id: 'notify-on', onclick: () => { Notification.requestPermission().then(() => notifyBtn?.remove()); } }, t('notifyOn')) : null;
-    const side = h('aside', { class: 'side' }, this.forceBox, field ? null : this.pendingBox, this.tabs, this.msgList, compose, this.memberBox, notifyBtn);
+    const side = h('aside', { class: 'side' }, this.forceBox, field ? null : this.pendingBox, this.tabs, this.msgList, this.replyChip, compose, this.memberBox, notifyBtn);
     window.addEventListener('focus', () => { this.unseen = 0; document.title = this.room.name; });
     const mapEl = h('div', { id: 'map', role: 'application', 'aria-label': t('map') });
     app.replaceChildren(header(this.room.name, this.live), this.alarmBoard.el, h('main', { class: 'room' }, h('div', { class: 'mapwrap' }, mapEl, toolbar), side));
@@ -510,6 +513,7 @@ class RoomView {
   async renderMembers() {
     if (!this.chat) return;
     const ms = (await api.req('GET', `/api/v1/chats/${this.chat.id}/members`)).items as any[];
+    this.chatMembers = ms;
     const mine = this.chat.my_permissions || [];
     const canManage = mine.includes('manage');
     const rows = ms.map(m => h('tr', {}, h('td', { text: `${m.user.callsign || ''} ${m.user.name}` }),
@@ -542,6 +546,15 @@ class RoomView {
     dlg.showModal();
   }
 
+  // setReply marks the message the next one answers (null: none).
+  setReply(m: any) {
+    this.replyTo = m;
+    this.replyChip.hidden = !m;
+    if (m) this.replyChip.replaceChildren(`${t('replyTo')} ${m.sender.callsign || m.sender.name}: ${(m.text || m.kind).slice(0, 60)} `,
+      h('button', { class: 'link', 'aria-label': t('cancel'), onclick: () => this.setReply(null) }, '✕'));
+    document.getElementById('compose-text')?.focus();
+  }
+
   // loadOlder prepends the next older page of the open chat, keeping the
   // reader's place in the list.
   async loadOlder() {
@@ -561,6 +574,8 @@ class RoomView {
     const el = h('article', { class: `msg ${m.priority && m.priority !== 'normal' ? `prio-${m.priority}` : ''}`, 'data-id': m.id, 'data-kind': m.kind },
       h('div', { class: 'who', text: `${m.sender.callsign || m.sender.name} · ${timeOf(m.created_at)}${m.priority === 'urgent' ? ` · ${t('prioUrgent')}` : m.priority === 'flash' ? ` · ${t('prioFlash')}` : ''}` }));
     const fly = (lon: number, lat: number) => this.map.flyTo({ center: [lon, lat], zoom: Math.max(this.map.getZoom(), 15) });
+    if (m.reply_to) el.append(h('blockquote', { class: 'quote', text: `${m.reply_to.sender.callsign || m.reply_to.sender.name}: ${m.reply_to.text || m.reply_to.kind}` }));
+    if ((m.mentions || []).includes(this.me)) el.classList.add('mentioned');
     if (m.text) el.append(h('div', { class: 'text', text: m.text }));
     if (m.kind === 'location' && m.location) el.append(h('button', { class: 'secondary', onclick: () => fly(m.location.lon, m.location.lat) }, `${t('location')}: ${m.location.lat.toFixed(5)}, ${m.location.lon.toFixed(5)}`));
     if (m.kind === 'poi' && m.poi) {
@@ -590,6 +605,7 @@ class RoomView {
       }
     }
     if (m.ack_required) el.append(this.ackControl(m));
+    el.append(h('button', { class: 'link reply', 'aria-label': t('reply'), onclick: () => this.setReply(m) }, `↩ ${t('reply')}`));
     if (prepend) {
       this.msgList.prepend(el);
     } else {
@@ -660,7 +676,12 @@ class RoomView {
 
   async sendText(text: string) {
     if (!this.chat) return;
-    const order = this.prio ? { priority: this.prio.value, ack_required: this.askAck.checked } : {};
+    const order: Record<string, unknown> = this.prio ? { priority: this.prio.value, ack_required: this.askAck.checked } : {};
+    if (this.replyTo) order.reply_to = this.replyTo.id;
+    // @Callsign or @Name of a chat member mentions them.
+    const mentions = this.chatMembers.filter(m => [m.user.callsign, m.user.name].some((n: string) => n && text.includes(`@${n}`))).map(m => m.user.id);
+    if (mentions.length) order.mentions = mentions;
+    this.setReply(null);
     try {
       this.appendMessage(await api.req('POST', `/api/v1/chats/${this.chat.id}/messages`, { kind: 'text', text, client_id: crypto.randomUUID(), ...order }));
       if (this.prio) { this.prio.value = 'normal'; this.askAck.checked = false; }

@@ -105,6 +105,14 @@ try {
   await dash.waitForFunction(() => window.ez.pendingAcks === 1, null, { timeout: 5000 });
   step('urgent order sent, acknowledgements pending');
 
+  // A reply quotes the message it answers.
+  await dash.locator('.msg.prio-urgent button.reply').click();
+  check(await dash.isVisible('#reply-chip'), 'the reply chip shows');
+  await dash.fill('#compose-text', 'Verstanden, Zugriff um 14:00');
+  await dash.click('#send');
+  await dash.waitForFunction(() => [...document.querySelectorAll('.msg blockquote.quote')].some((q) => q.textContent.includes('bitte quittieren')), null, { timeout: 10000 });
+  step('reply with a quote');
+
   // Upload a photo: it shows as a thumbnail here and there.
   await dash.setInputFiles('#compose-file', { name: 'lage.jpg', mimeType: 'image/jpeg', buffer: tinyJPEG });
   await dash.waitForFunction(() => [...document.querySelectorAll('.msg[data-kind=photo] img')].some((i) => i.src.startsWith('blob:') && i.naturalWidth > 0), null, { timeout: 15000 });
