@@ -47,6 +47,14 @@ type Ref struct {
 	Name string `json:"name,omitempty"`
 }
 
+// Version is an earlier state of an edited or deleted message.
+type Version struct {
+	Text       string    `json:"text,omitempty"`
+	Attachment *Ref      `json:"attachment,omitempty"`
+	Location   *Location `json:"location,omitempty"`
+	Until      time.Time `json:"until"` // when it was replaced
+}
+
 // Quote is what a reply shows of the message it answers.
 type Quote struct {
 	ID     string  `json:"id"`
@@ -106,11 +114,16 @@ type Message struct {
 	ClientID   string    `json:"client_id,omitempty"`
 	// Priority is normal, urgent or flash; AckRequired: members are asked
 	// to take note.
-	Priority    string    `json:"priority,omitempty"`
-	AckRequired bool      `json:"ack_required,omitempty"`
-	ReplyTo     *Quote    `json:"reply_to,omitempty"`
-	Mentions    []string  `json:"mentions,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
+	Priority    string     `json:"priority,omitempty"`
+	AckRequired bool       `json:"ack_required,omitempty"`
+	ReplyTo     *Quote     `json:"reply_to,omitempty"`
+	Mentions    []string   `json:"mentions,omitempty"`
+	EditedAt    *time.Time `json:"edited_at,omitempty"`
+	Deleted     bool       `json:"deleted,omitempty"`
+	// Versions are the earlier texts of an edited or deleted message, for
+	// auditors only (members never get them).
+	Versions  []Version `json:"versions,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Validate checks a draft against the rules of its kind: a text message has

@@ -121,3 +121,45 @@ func TestRepliesAndMentions(t *testing.T) {
 		t.Fatalf("the reply as stored: %+v %v", ms, err)
 	}
 }
+
+// TestEditAndDelete: a sender edits their message (members see the new
+// text, marked edited; message.updated), a manager deletes it (members
+// see that it was deleted; message.deleted); auditors find every version.
+func TestEditAndDelete(t *testing.T) {
+	f := newHubFixture(t, einsatzraum.HubConfig{})
+	_, watch := f.connect(t, f.lead, 0)
+	watch.untilSubscribed(t)
+	m, _, err := f.svc.PostMessage(f.ctx, f.member, f.chat, chat.Draft{Kind: chat.KindText, Text: "Treffpunkt Hafenstraße"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.EditMessage(f.ctx, f.lead, m.ID, "x"); codeOf(err) != "not_sender" {
+		t.Fatalf("someone else's edit: %v", err)
+	}
+	e, err := f.svc.EditMessage(f.ctx, f.member, m.ID, "Treffpunkt Baumwall")
+	if err != nil || e.Text != "Treffpunkt Baumwall" || e.EditedAt == nil || len(e.Versions) != 0 {
+		t.Fatalf("edit: %+v %v", e, err)
+	}
+	if err := f.svc.DeleteMessage(f.ctx, f.lead, m.ID); err != nil { // the lead manages the chat
+		t.Fatal(err)
+	}
+	types := map[string]bool{}
+	for !types[einsatzraum.EventMessageDeleted] {
+		types[watch.nextEvent(t).Type] = true
+	}
+	if !types[einsatzraum.EventMessageUpdated] {
+		t.Fatalf("events %v, want message.updated before message.deleted", types)
+	}
+	ms, err := f.svc.MessagesNewestFirst(f.ctx, f.member, f.chat, 0, 1)
+	if err != nil || !ms[0].Deleted || ms[0].Text != "" || len(ms[0].Versions) != 0 {
+		t.Fatalf("members see %+v, %v", ms, err)
+	}
+	aud, err := f.svc.CreateUser(f.ctx, nil, einsatzraum.NewUser{Email: "aud@polizei.example", Name: "Aud", Password: "correct-horse-battery", Roles: []einsatzraum.GlobalRole{einsatzraum.RoleAuditor}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := f.svc.AuditMessages(f.ctx, &einsatzraum.Actor{User: aud}, einsatzraum.AuditQuery{Case: "AZ 1/26", Room: f.room, Text: "hafenstraße"})
+	if err != nil || len(found) != 1 || len(found[0].Versions) != 2 || found[0].Versions[0].Text != "Treffpunkt Hafenstraße" || found[0].Versions[1].Text != "Treffpunkt Baumwall" {
+		t.Fatalf("the auditor finds %+v, %v", found, err)
+	}
+}

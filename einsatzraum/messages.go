@@ -59,7 +59,7 @@ func (s *Service) PostMessage(ctx context.Context, a *Actor, chatID string, d ch
 					// members, its sender too: a retry must not bring it back.
 					return Errorf(KindConflict, "client_id_reused", "this client_id was used for a message that is no longer shown")
 				}
-				m = prev
+				m = forMembers(prev)
 				return nil
 			}
 			if !errors.Is(err, ErrNotFound) {
@@ -103,6 +103,7 @@ func (s *Service) Messages(ctx context.Context, a *Actor, chatID string, afterSe
 		ms, err = tx.Messages(ctx, chatID, afterSeq, s.VisibleSince(), limit)
 		return err
 	})
+	stripVersions(ms)
 	return ms, err
 }
 
@@ -123,6 +124,7 @@ func (s *Service) MessagesNewestFirst(ctx context.Context, a *Actor, chatID stri
 		ms, err = tx.MessagesBefore(ctx, chatID, beforeSeq, s.VisibleSince(), limit)
 		return err
 	})
+	stripVersions(ms)
 	return ms, err
 }
 

@@ -204,7 +204,7 @@ func (s *Service) AuditMessages(ctx context.Context, a *Actor, q AuditQuery) ([]
 				return err
 			}
 			for _, m := range page {
-				if len(out) < limit && (needle == "" || strings.Contains(strings.ToLower(m.Text), needle)) {
+				if len(out) < limit && (needle == "" || matches(m, needle)) {
 					out = append(out, m)
 				}
 			}
@@ -219,6 +219,20 @@ func (s *Service) AuditMessages(ctx context.Context, a *Actor, q AuditQuery) ([]
 		return nil, err
 	}
 	return out, nil
+}
+
+// matches reports whether a message's text, or one of its earlier
+// versions (edited, deleted), contains needle (lower case).
+func matches(m chat.Message, needle string) bool {
+	if strings.Contains(strings.ToLower(m.Text), needle) {
+		return true
+	}
+	for _, v := range m.Versions {
+		if strings.Contains(strings.ToLower(v.Text), needle) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkCase validates a case reference: 3 to 100 characters, one line.

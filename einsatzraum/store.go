@@ -87,6 +87,8 @@ type Tx interface {
 	InsertMessage(ctx context.Context, m *chat.Message) error
 	MessageByClientID(ctx context.Context, senderID, clientID string) (*chat.Message, error)
 	MessageByID(ctx context.Context, id string) (*chat.Message, error)
+	// UpdateMessage rewrites a message's content (edit, delete).
+	UpdateMessage(ctx context.Context, m *chat.Message) error
 	// MessagesBefore lists a chat's messages with seq < beforeSeq (0: all)
 	// created at or after since, newest first.
 	MessagesBefore(ctx context.Context, chatID string, beforeSeq int64, since time.Time, limit int) ([]chat.Message, error)

@@ -63,3 +63,24 @@ func (s *Server) messageAcks(c *fiber.Ctx) error {
 	}
 	return c.JSON(st)
 }
+
+func (s *Server) editMessage(c *fiber.Ctx) error {
+	var in struct {
+		Text string `json:"text"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	m, err := s.svc.EditMessage(c.UserContext(), actor(c), c.Params("message"), in.Text)
+	if err != nil {
+		return err
+	}
+	return c.JSON(m)
+}
+
+func (s *Server) deleteMessage(c *fiber.Ctx) error {
+	if err := s.svc.DeleteMessage(c.UserContext(), actor(c), c.Params("message")); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}

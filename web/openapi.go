@@ -77,6 +77,7 @@ func schemas() obj {
 			"client_id": str(), "priority": strEnum("normal", "urgent", "flash"), "ack_required": obj{"type": "boolean"},
 			"reply_to": object(obj{"id": str(), "sender": ref("UserRef"), "text": str(), "kind": str()}, "id"),
 			"mentions": obj{"type": "array", "items": str()}, "created_at": timestamp()}, "id", "room", "chat", "seq", "sender", "kind", "created_at"),
+		"EditMessage": object(obj{"text": str()}, "text"),
 		"NewBroadcast": object(obj{"chats": obj{"type": "array", "items": str()}, "text": str(), "priority": strEnum("normal", "urgent", "flash"),
 			"ack_required": obj{"type": "boolean"}}, "chats"),
 		"AckState": object(obj{"acked": obj{"type": "array", "items": object(obj{"user": str(), "at": timestamp()}, "user", "at")},

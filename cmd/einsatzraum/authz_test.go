@@ -118,6 +118,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /rooms/{room}/forces", json("GET", r+"/forces?q=a", nil), roomRead},
 		{"POST /broadcasts", json("POST", "/api/v1/broadcasts", func() any { return map[string]any{"chats": []string{f.chat}, "text": "an alle"} }),
 			expect{401, 404, 404, 201, 404, 404, 201, 201}},
+		{"PATCH /messages/{message}", func(token string) reply {
+			m := ts.call(t, "POST", "/api/v1/chats/"+f.chat+"/messages", f.member, map[string]any{"kind": "text", "text": "vorher"}).want(t, 201).str("id")
+			return ts.call(t, "PATCH", "/api/v1/messages/"+m, token, map[string]any{"text": "nachher"})
+		}, expect{401, 404, 404, 404, 404, 404, 200, 403}},
+		{"DELETE /messages/{message}", func(token string) reply {
+			m := ts.call(t, "POST", "/api/v1/chats/"+f.chat+"/messages", f.member, map[string]any{"kind": "text", "text": "weg"}).want(t, 201).str("id")
+			return ts.call(t, "DELETE", "/api/v1/messages/"+m, token, nil)
+		}, expect{401, 404, 404, 404, 404, 404, 204, 204}},
 		{"POST /messages/{message}/ack", json("POST", "/api/v1/messages/"+order+"/ack", nil), chatRead},
 		{"GET /messages/{message}/acks", json("GET", "/api/v1/messages/"+order+"/acks", nil), chatRead},
 		{"POST /rooms/{room}/alarms", json("POST", r+"/alarms", func() any { return map[string]any{"kind": "officer_down", "lat": 53.5, "lon": 10} }), roomWrite(201)},

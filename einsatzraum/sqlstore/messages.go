@@ -22,11 +22,18 @@ type messageBody struct {
 	AckRequired bool           `json:"ack_required,omitempty"`
 	ReplyTo     *chat.Quote    `json:"reply_to,omitempty"`
 	Mentions    []string       `json:"mentions,omitempty"`
+	EditedAt    *time.Time     `json:"edited_at,omitempty"`
+	Deleted     bool           `json:"deleted,omitempty"`
+	Versions    []chat.Version `json:"versions,omitempty"`
+}
+
+func bodyOf(m *chat.Message) messageBody {
+	return messageBody{Text: m.Text, Location: m.Location, POI: m.POI, Attachment: m.Attachment, Priority: m.Priority, AckRequired: m.AckRequired,
+		ReplyTo: m.ReplyTo, Mentions: m.Mentions, EditedAt: m.EditedAt, Deleted: m.Deleted, Versions: m.Versions}
 }
 
 func (t *txn) InsertMessage(ctx context.Context, m *chat.Message) error {
-	body, err := json.Marshal(messageBody{Text: m.Text, Location: m.Location, POI: m.POI, Attachment: m.Attachment, Priority: m.Priority, AckRequired: m.AckRequired,
-		ReplyTo: m.ReplyTo, Mentions: m.Mentions})
+	body, err := json.Marshal(bodyOf(m))
 	if err != nil {
 		return fmt.Errorf("encode message body: %w", err)
 	}
@@ -62,6 +69,7 @@ func (t *txn) scanMessage(row interface{ Scan(...any) error }) (*chat.Message, e
 	}
 	m.Text, m.Location, m.POI, m.Attachment = b.Text, b.Location, b.POI, b.Attachment
 	m.Priority, m.AckRequired, m.ReplyTo, m.Mentions = b.Priority, b.AckRequired, b.ReplyTo, b.Mentions
+	m.EditedAt, m.Deleted, m.Versions = b.EditedAt, b.Deleted, b.Versions
 	m.ClientID = clientID.String
 	m.CreatedAt = fromMicros(created)
 	return &m, nil
@@ -170,4 +178,12 @@ func (t *txn) MessageAcks(ctx context.Context, messageID string) ([]einsatzraum.
 		out = append(out, a)
 	}
 	return out, closeRows(rows)
+}
+
+func (t *txn) UpdateMessage(ctx context.Context, m *chat.Message) error {
+	body, err := json.Marshal(bodyOf(m))
+	if err != nil {
+		return fmt.Errorf("encode message body: %w", err)
+	}
+	return t.execOne(ctx, `UPDATE messages SET body = ? WHERE id = ?`, t.seal(body), m.ID)
 }

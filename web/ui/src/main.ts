@@ -576,7 +576,13 @@ class RoomView {
     const fly = (lon: number, lat: number) => this.map.flyTo({ center: [lon, lat], zoom: Math.max(this.map.getZoom(), 15) });
     if (m.reply_to) el.append(h('blockquote', { class: 'quote', text: `${m.reply_to.sender.callsign || m.reply_to.sender.name}: ${m.reply_to.text || m.reply_to.kind}` }));
     if ((m.mentions || []).includes(this.me)) el.classList.add('mentioned');
+    if (m.deleted) {
+      el.append(h('div', { class: 'text deleted', text: t('deleted') }));
+      if (prepend) this.msgList.prepend(el); else this.msgList.append(el);
+      return;
+    }
     if (m.text) el.append(h('div', { class: 'text', text: m.text }));
+    if (m.edited_at) el.append(h('span', { class: 'edited', text: `(${t('edited')})` }));
     if (m.kind === 'location' && m.location) el.append(h('button', { class: 'secondary', onclick: () => fly(m.location.lon, m.location.lat) }, `${t('location')}: ${m.location.lat.toFixed(5)}, ${m.location.lon.toFixed(5)}`));
     if (m.kind === 'poi' && m.poi) {
       const p = this.pois.get(m.poi.id);
@@ -606,6 +612,18 @@ class RoomView {
     }
     if (m.ack_required) el.append(this.ackControl(m));
     el.append(h('button', { class: 'link reply', 'aria-label': t('reply'), onclick: () => this.setReply(m) }, `↩ ${t('reply')}`));
+    if (m.sender?.id === this.me) {
+      if (m.kind === 'text') el.append(' ', h('button', { class: 'link msg-action', onclick: () => {
+        const text = window.prompt(t('edit'), m.text || '');
+        if (text && text.trim() && text !== m.text) api.req('PATCH', `/api/v1/messages/${m.id}`, { text }).catch(alertError);
+      } }, t('edit')));
+      let armed = false; // deleting asks first
+      const del: HTMLElement = h('button', { class: 'link msg-action', onclick: () => {
+        if (!armed) { armed = true; del.textContent = t('confirmDelete'); return; }
+        api.req('DELETE', `/api/v1/messages/${m.id}`).catch(alertError);
+      } }, t('delete'));
+      el.append(' ', del);
+    }
     if (prepend) {
       this.msgList.prepend(el);
     } else {
@@ -706,6 +724,18 @@ class RoomView {
             ev.message.chat !== this.chat?.id); // in a chat not open here: tell even while the page is looked at
         }
         break;
+      case 'message.updated': {
+        const el = this.msgList.querySelector(`[data-id="${ev.message.id}"]`);
+        const text = el?.querySelector('.text');
+        if (text) text.textContent = ev.message.text;
+        if (el && !el.querySelector('.edited')) text?.after(h('span', { class: 'edited', text: `(${t('edited')})` }));
+        break;
+      }
+      case 'message.deleted': {
+        const el = this.msgList.querySelector(`[data-id="${ev.message}"]`);
+        if (el) el.replaceChildren(el.querySelector('.who') || '', h('div', { class: 'text deleted', text: t('deleted') }));
+        break;
+      }
       case 'message.acked': {
         const box = this.msgList.querySelector<HTMLElement>(`[data-acks="${ev.message}"]`);
         (box as any)?.refresh?.();

@@ -113,6 +113,14 @@ try {
   await dash.waitForFunction(() => [...document.querySelectorAll('.msg blockquote.quote')].some((q) => q.textContent.includes('bitte quittieren')), null, { timeout: 10000 });
   step('reply with a quote');
 
+  // Deleting one's own message asks first; every reader sees it deleted.
+  const reply = dash.locator('.msg', { hasText: 'Verstanden, Zugriff um 14:00' }).last();
+  const delButton = reply.locator('button.msg-action').last(); // edit, then delete
+  await delButton.click();
+  await delButton.click();
+  await other.waitForFunction(() => [...document.querySelectorAll('.msg .text.deleted')].length >= 1, null, { timeout: 10000 });
+  step('message deleted for every reader');
+
   // Upload a photo: it shows as a thumbnail here and there.
   await dash.setInputFiles('#compose-file', { name: 'lage.jpg', mimeType: 'image/jpeg', buffer: tinyJPEG });
   await dash.waitForFunction(() => [...document.querySelectorAll('.msg[data-kind=photo] img')].some((i) => i.src.startsWith('blob:') && i.naturalWidth > 0), null, { timeout: 15000 });
