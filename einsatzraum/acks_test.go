@@ -2,6 +2,7 @@ package einsatzraum_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/einsatzraum/einsatzraum/chat"
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
@@ -40,6 +41,7 @@ func TestOrdersAreAcknowledged(t *testing.T) {
 	if st, err = f.svc.AckMessage(f.ctx, second, m.ID); err != nil || len(st.Acked) != 1 || len(st.Pending) != 1 || st.Pending[0] != f.member.User.ID {
 		t.Fatalf("after the second member: %+v %v", st, err)
 	}
+	f.clock.Advance(time.Second) // acks are listed in the order they came
 	for range 2 {
 		if st, err = f.svc.AckMessage(f.ctx, f.member, m.ID); err != nil {
 			t.Fatal(err)

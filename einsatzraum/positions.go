@@ -388,7 +388,8 @@ func (s *Service) runTrackLog(ctx context.Context) {
 		if len(ps) == 0 {
 			return
 		}
-		err := s.update(context.WithoutCancel(ctx), "insert_positions", func(w *write) error { return w.InsertPositions(ctx, ps, w.now) })
+		wctx := context.WithoutCancel(ctx) // the last flush runs after ctx ended: it must still write
+		err := s.update(wctx, "insert_positions", func(w *write) error { return w.InsertPositions(wctx, ps, w.now) })
 		if err != nil {
 			s.log.Error("write track history", "positions", len(ps), "err", err)
 		}
