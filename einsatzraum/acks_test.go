@@ -165,3 +165,44 @@ func TestEditAndDelete(t *testing.T) {
 		t.Fatalf("the auditor finds %+v, %v", found, err)
 	}
 }
+
+// TestReadMarkers: the chat list counts others' unread messages after the
+// caller's marker; the marker moves only forward; the chat learns of it
+// (chat.read), and the markers say who read how far.
+func TestReadMarkers(t *testing.T) {
+	f := newHubFixture(t, einsatzraum.HubConfig{})
+	_, watch := f.connect(t, f.lead, 0)
+	watch.untilSubscribed(t)
+	var seqs []int64
+	for range 3 {
+		seqs = append(seqs, f.post(t, f.svc, "Lage"))
+	}
+	unread := func() int {
+		cs, err := f.svc.Chats(f.ctx, f.member, f.room)
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("chats: %+v %v", cs, err)
+		}
+		return cs[0].Unread
+	}
+	if n := unread(); n != 3 {
+		t.Fatalf("unread %d, want 3", n)
+	}
+	if err := f.svc.MarkRead(f.ctx, f.member, f.chat, seqs[1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.MarkRead(f.ctx, f.member, f.chat, seqs[0]); err != nil { // backwards: no change
+		t.Fatal(err)
+	}
+	if n := unread(); n != 1 {
+		t.Fatalf("unread %d after reading two, want 1", n)
+	}
+	if err := f.svc.MarkRead(f.ctx, f.member, f.chat, 1<<40); codeOf(err) != "invalid_seq" {
+		t.Fatalf("a marker past the room: %v", err)
+	}
+	for watch.nextEvent(t).Type != einsatzraum.EventChatRead { // the chat learns of the marker
+	}
+	ms, err := f.svc.ReadMarkers(f.ctx, f.lead, f.chat)
+	if err != nil || len(ms) != 1 || ms[0].User != f.member.User.ID || ms[0].Seq != seqs[1] {
+		t.Fatalf("markers %+v %v", ms, err)
+	}
+}

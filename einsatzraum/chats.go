@@ -86,8 +86,15 @@ func (s *Service) Chats(ctx context.Context, a *Actor, roomID string) ([]Chat, e
 			return err
 		}
 		var err error
-		cs, err = tx.ChatsOfUser(ctx, roomID, a.User.ID)
-		return err
+		if cs, err = tx.ChatsOfUser(ctx, roomID, a.User.ID); err != nil {
+			return err
+		}
+		for i := range cs {
+			if cs[i].Unread, err = tx.UnreadCount(ctx, cs[i].ID, a.User.ID, s.VisibleSince()); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return cs, err
 }

@@ -102,6 +102,8 @@ type Chat struct {
 	CreatedBy     string          `json:"created_by"`
 	CreatedAt     time.Time       `json:"created_at"`
 	MyPermissions chat.Permission `json:"my_permissions"`
+	// Unread counts others' messages after the caller's read marker.
+	Unread int `json:"unread"`
 }
 
 // ChatMember is a user's membership in a chat with their rights.

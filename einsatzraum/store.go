@@ -87,6 +87,13 @@ type Tx interface {
 	InsertMessage(ctx context.Context, m *chat.Message) error
 	MessageByClientID(ctx context.Context, senderID, clientID string) (*chat.Message, error)
 	MessageByID(ctx context.Context, id string) (*chat.Message, error)
+	// PutReadMarker moves userID's read marker of a chat forward to seq; it
+	// reports false when the marker was already there or further.
+	PutReadMarker(ctx context.Context, chatID, userID string, seq int64, at time.Time) (bool, error)
+	ReadMarkers(ctx context.Context, chatID string) ([]ReadMarker, error)
+	// UnreadCount counts the chat's messages after userID's marker that
+	// others sent at or after since.
+	UnreadCount(ctx context.Context, chatID, userID string, since time.Time) (int, error)
 	// UpdateMessage rewrites a message's content (edit, delete).
 	UpdateMessage(ctx context.Context, m *chat.Message) error
 	// MessagesBefore lists a chat's messages with seq < beforeSeq (0: all)

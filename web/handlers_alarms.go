@@ -84,3 +84,24 @@ func (s *Server) deleteMessage(c *fiber.Ctx) error {
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
+
+func (s *Server) markRead(c *fiber.Ctx) error {
+	var in struct {
+		Seq int64 `json:"seq"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if err := s.svc.MarkRead(c.UserContext(), actor(c), c.Params("chat"), in.Seq); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) readMarkers(c *fiber.Ctx) error {
+	ms, err := s.svc.ReadMarkers(c.UserContext(), actor(c), c.Params("chat"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(items(ms))
+}

@@ -59,6 +59,8 @@ func (s *Server) apiRoutes() []route {
 		{"POST", v1 + "/rooms/{room}/alarms", "Raise an alarm (emergency, officer_down) at the given or the caller's live position; every member gets it (members but observers; the caller's open alarm of that kind: 200)", false, "NewAlarm", 201, "Alarm", s.raiseAlarm},
 		{"GET", v1 + "/rooms/{room}/alarms", "The room's alarms, newest first (state: open, cancelled)", false, "", 200, "AlarmList", s.alarms},
 		{"POST", v1 + "/broadcasts", "One message (text and/or one file, stored once) to many chats: whoever writes in each, or a data administrator; audit-logged", false, "NewBroadcast", 201, "MessageList", s.broadcast},
+		{"POST", v1 + "/chats/{chat}/read", "Move the caller's read marker forward to seq (chat.read to the chat)", false, "ReadBody", 204, "", s.markRead},
+		{"GET", v1 + "/chats/{chat}/reads", "How far each member has read the chat (read by N of M)", false, "", 200, "ReadMarkerList", s.readMarkers},
 		{"PATCH", v1 + "/messages/{message}", "Edit the text of one's own message (message.updated; auditors keep the earlier text)", false, "EditMessage", 200, "Message", s.editMessage},
 		{"DELETE", v1 + "/messages/{message}", "Delete a message for the chat (its sender or a manager; message.deleted; auditors keep it)", false, "", 204, "", s.deleteMessage},
 		{"POST", v1 + "/messages/{message}/ack", "Take note of a message (an order with ack_required); members who read its chat", false, "", 200, "AckState", s.ackMessage},

@@ -118,6 +118,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /rooms/{room}/forces", json("GET", r+"/forces?q=a", nil), roomRead},
 		{"POST /broadcasts", json("POST", "/api/v1/broadcasts", func() any { return map[string]any{"chats": []string{f.chat}, "text": "an alle"} }),
 			expect{401, 404, 404, 201, 404, 404, 201, 201}},
+		{"POST /chats/{chat}/read", json("POST", c+"/read", func() any { return map[string]any{"seq": 1} }), expect{401, 404, 404, 404, 404, 404, 204, 204}},
+		{"GET /chats/{chat}/reads", json("GET", c+"/reads", nil), chatRead},
 		{"PATCH /messages/{message}", func(token string) reply {
 			m := ts.call(t, "POST", "/api/v1/chats/"+f.chat+"/messages", f.member, map[string]any{"kind": "text", "text": "vorher"}).want(t, 201).str("id")
 			return ts.call(t, "PATCH", "/api/v1/messages/"+m, token, map[string]any{"text": "nachher"})

@@ -91,6 +91,7 @@ class RoomView {
   forceQuery = h('input', { type: 'search', id: 'force-search', 'aria-label': t('searchForces'), placeholder: t('searchForces') }) as HTMLInputElement;
   forceBox = h('details', { class: 'forces' }, h('summary', { text: t('forces') }), this.forceQuery, this.forceList);
   forcesQueued = false;
+  markTimer: number | null = null;
   chatMembers: any[] = [];
   replyTo: any = null;
   replyChip = h('div', { class: 'reply-chip', id: 'reply-chip', hidden: true });
@@ -490,7 +491,8 @@ class RoomView {
   async loadChats() {
     this.chats = (await api.req('GET', `/api/v1/rooms/${this.room.id}/chats`)).items;
     this.members = (await api.req('GET', `/api/v1/rooms/${this.room.id}/members`)).items;
-    const tabs: Node[] = this.chats.map(c => h('button', { role: 'tab', 'aria-selected': String(this.chat?.id === c.id), onclick: () => this.openChat(c) }, c.name));
+    const tabs: Node[] = this.chats.map(c => h('button', { role: 'tab', 'data-chat': c.id, 'aria-selected': String(this.chat?.id === c.id), onclick: () => this.openChat(c) },
+      c.name, c.unread && c.id !== this.chat?.id ? h('span', { class: 'badge', text: String(c.unread) }) : null));
     if (this.room.my_role !== 'observer') tabs.push(h('button', { id: 'new-chat', class: 'secondary', onclick: () => this.newChatDialog() }, `+ ${t('newChat')}`));
     this.tabs.replaceChildren(...tabs);
     if (!this.chat && this.chats.length) await this.openChat(this.chats[0]);
@@ -498,7 +500,10 @@ class RoomView {
 
   async openChat(c: any) {
     this.chat = c;
-    for (const b of this.tabs.querySelectorAll('button[role=tab]')) b.setAttribute('aria-selected', String(b.textContent === c.name));
+    for (const b of this.tabs.querySelectorAll('button[role=tab]')) {
+      b.setAttribute('aria-selected', String(b.getAttribute('data-chat') === c.id));
+      if (b.getAttribute('data-chat') === c.id) b.querySelector('.badge')?.remove();
+    }
     // The newest messages first; older ones load when the list is
     // scrolled to its top.
     const r = await api.req('GET', `/api/v1/chats/${c.id}/messages?order=desc&limit=100`);
@@ -507,7 +512,9 @@ class RoomView {
     for (const m of [...r.items].reverse()) this.appendMessage(m);
     this.olderCursor = r.next_cursor || '';
     this.msgList.scrollTop = this.msgList.scrollHeight;
+    this.queueMarkRead();
     await this.renderMembers();
+    await this.showReadBy();
   }
 
   async renderMembers() {
@@ -546,6 +553,43 @@ class RoomView {
     dlg.showModal();
   }
 
+  // queueMarkRead moves the read marker of the open chat to its newest
+  // message a moment after it was shown (while the page is looked at).
+  queueMarkRead() {
+    if (this.markTimer !== null) return;
+    this.markTimer = window.setTimeout(() => {
+      this.markTimer = null;
+      if (!this.chat || document.visibilityState !== 'visible') return;
+      const seqs = [...this.msgList.querySelectorAll<HTMLElement>('[data-seq]')].map(e => Number(e.dataset.seq)).filter(n => n > 0);
+      if (seqs.length) api.req('POST', `/api/v1/chats/${this.chat.id}/read`, { seq: Math.max(...seqs) }).catch(() => {});
+    }, 1500);
+  }
+
+  // showReadBy marks the caller's own messages with how many members
+  // have read them.
+  async showReadBy() {
+    if (!this.chat) return;
+    const marks = (await api.req('GET', `/api/v1/chats/${this.chat.id}/reads`).catch(() => ({ items: [] }))).items as { user: string; seq: number }[];
+    const others = Math.max(0, this.chatMembers.length - 1);
+    for (const el of this.msgList.querySelectorAll<HTMLElement>('[data-mine="true"]')) {
+      const seq = Number(el.dataset.seq);
+      const n = marks.filter(k => k.user !== this.me && k.seq >= seq).length;
+      let label = el.querySelector('.read-by');
+      if (!label) { label = h('span', { class: 'read-by' }); el.querySelector('.who')?.append(label); }
+      label.textContent = ` · ${t('readBy')} ${n}/${others}`;
+    }
+    debug.readBy = marks.length;
+  }
+
+  // bumpBadge counts a new message on the tab of a chat not open.
+  bumpBadge(chatID: string) {
+    const tab = this.tabs.querySelector(`[data-chat="${chatID}"]`);
+    if (!tab) return;
+    let badge = tab.querySelector('.badge');
+    if (!badge) { badge = h('span', { class: 'badge', text: '0' }); tab.append(badge); }
+    badge.textContent = String(Number(badge.textContent || '0') + 1);
+  }
+
   // setReply marks the message the next one answers (null: none).
   setReply(m: any) {
     this.replyTo = m;
@@ -571,7 +615,7 @@ class RoomView {
 
   appendMessage(m: any, prepend = false) {
     if (!this.chat || m.chat !== this.chat.id || this.msgList.querySelector(`[data-id="${m.id}"]`)) return;
-    const el = h('article', { class: `msg ${m.priority && m.priority !== 'normal' ? `prio-${m.priority}` : ''}`, 'data-id': m.id, 'data-kind': m.kind },
+    const el = h('article', { class: `msg ${m.priority && m.priority !== 'normal' ? `prio-${m.priority}` : ''}`, 'data-id': m.id, 'data-kind': m.kind, 'data-seq': m.seq, 'data-mine': String(m.sender?.id === this.me) },
       h('div', { class: 'who', text: `${m.sender.callsign || m.sender.name} · ${timeOf(m.created_at)}${m.priority === 'urgent' ? ` · ${t('prioUrgent')}` : m.priority === 'flash' ? ` · ${t('prioFlash')}` : ''}` }));
     const fly = (lon: number, lat: number) => this.map.flyTo({ center: [lon, lat], zoom: Math.max(this.map.getZoom(), 15) });
     if (m.reply_to) el.append(h('blockquote', { class: 'quote', text: `${m.reply_to.sender.callsign || m.reply_to.sender.name}: ${m.reply_to.text || m.reply_to.kind}` }));
@@ -719,6 +763,8 @@ class RoomView {
     switch (ev.type) {
       case 'message.created':
         this.appendMessage(ev.message);
+        if (ev.message.chat === this.chat?.id) { this.queueMarkRead(); if (ev.message.sender.id === this.me) this.showReadBy(); }
+        else if (ev.message.sender.id !== this.me) this.bumpBadge(ev.message.chat);
         if (ev.message.sender.id !== this.me && (ev.message.priority === 'urgent' || ev.message.priority === 'flash' || (ev.message.mentions || []).includes(this.me))) {
           this.notify(`${ev.message.sender.callsign || ev.message.sender.name}: ${ev.message.priority === 'flash' ? t('prioFlash') : t('prioUrgent')}`, ev.message.text || '',
             ev.message.chat !== this.chat?.id); // in a chat not open here: tell even while the page is looked at
@@ -736,6 +782,7 @@ class RoomView {
         if (el) el.replaceChildren(el.querySelector('.who') || '', h('div', { class: 'text deleted', text: t('deleted') }));
         break;
       }
+      case 'chat.read': if (ev.chat === this.chat?.id && ev.user !== this.me) this.showReadBy(); break;
       case 'message.acked': {
         const box = this.msgList.querySelector<HTMLElement>(`[data-acks="${ev.message}"]`);
         (box as any)?.refresh?.();

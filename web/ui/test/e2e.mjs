@@ -93,6 +93,10 @@ try {
   await dash.click('#send');
   await other.waitForFunction((t) => [...document.querySelectorAll('.msg .text')].some((e) => e.textContent === t), text, { timeout: 10000 });
   step('message arrived in the second context');
+  // The sender's messages say how many members read them (the demo logs
+  // in one user, so the count itself is checked by the Go tests).
+  await dash.waitForFunction(() => [...document.querySelectorAll('.msg[data-mine="true"] .read-by')].some((e) => /\d+\/\d+/.test(e.textContent)), null, { timeout: 15000 });
+  step('own messages show read by N of M');
 
   // An urgent order asking for acknowledgement: the sender sees 0 of N
   // and the order in the pending list.
