@@ -224,6 +224,10 @@ func orient(img image.Image, o int) image.Image {
 	return dst
 }
 
+// Ref is how a message refers to the attachment, with what a client
+// should know before it downloads it.
+func (a *Attachment) Ref() *Ref { return &Ref{ID: a.ID, MIME: a.MIME, Size: a.Size, Name: a.Name} }
+
 // Blob is the ID under which the attachment's bytes are stored (its
 // thumbnail under ThumbnailID of it).
 func (a *Attachment) Blob() string {

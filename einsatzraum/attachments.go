@@ -39,7 +39,7 @@ func (s *Service) storeAttachment(ctx context.Context, a *Actor, c *Chat, name s
 	}
 	att, err := chat.Ingest(ctx, s.cfg.Files.Blobs, s.cfg.Files.Keys, NewID("att"), r, name, s.cfg.Files.Limits)
 	if errors.Is(err, syscall.ENOSPC) {
-		return nil, &Error{Kind: KindUnavailable, Code: "storage_full", Message: "the server's storage is full; nothing was saved, try again later", Err: err}
+		return nil, StorageFull(err)
 	}
 	if err != nil {
 		return nil, err
@@ -156,20 +156,13 @@ func (s *Service) Inject(ctx context.Context, a *Actor, chatID, caption, name st
 	}
 	var m *chat.Message
 	err = s.update(ctx, "inject", func(w *write) error {
-		seq, err := w.NextSeq(ctx, c.Room)
-		if err != nil {
+		m = &chat.Message{ID: NewID("msg"), Room: c.Room, Chat: c.ID, Sender: a.User.Ref(), Kind: kind,
+			Text: caption, Attachment: att.Ref(), Location: att.Location, CreatedAt: w.now}
+		if err := w.addMessage(ctx, m); err != nil {
 			return err
 		}
-		m = &chat.Message{ID: NewID("msg"), Room: c.Room, Chat: c.ID, Seq: seq, Sender: a.User.Ref(), Kind: kind,
-			Text: caption, Attachment: &chat.Ref{ID: att.ID, MIME: att.MIME, Size: att.Size, Name: att.Name}, Location: att.Location, CreatedAt: w.now}
-		if err := w.InsertMessage(ctx, m); err != nil {
-			return err
-		}
-		if err := w.AppendAudit(ctx, &AuditEntry{At: w.now, Actor: a.User.ID, Action: "inject", Target: c.ID,
-			Detail: fmt.Sprintf("attachment %s (%s, %d bytes, sha256 %s) as message %s", att.ID, att.MIME, att.Size, att.SHA256, m.ID)}); err != nil {
-			return err
-		}
-		return w.appendAt(ctx, seq, c.Room, EventMessageCreated, c.ID, "", map[string]any{"message": m})
+		return w.AppendAudit(ctx, &AuditEntry{At: w.now, Actor: a.User.ID, Action: "inject", Target: c.ID,
+			Detail: fmt.Sprintf("attachment %s (%s, %d bytes, sha256 %s) as message %s", att.ID, att.MIME, att.Size, att.SHA256, m.ID)})
 	})
 	if err != nil {
 		return nil, err

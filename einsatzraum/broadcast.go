@@ -96,17 +96,9 @@ func (s *Service) Broadcast(ctx context.Context, a *Actor, b Broadcast) ([]chat.
 					}
 					att = &cp
 				}
-				m.Attachment, m.Location = &chat.Ref{ID: att.ID, MIME: att.MIME, Size: att.Size, Name: att.Name}, att.Location
+				m.Attachment, m.Location = att.Ref(), att.Location
 			}
-			seq, err := w.NextSeq(ctx, c.Room)
-			if err != nil {
-				return err
-			}
-			m.Seq = seq
-			if err := w.InsertMessage(ctx, m); err != nil {
-				return err
-			}
-			if err := w.appendAt(ctx, seq, c.Room, EventMessageCreated, c.ID, "", map[string]any{"message": m}); err != nil {
+			if err := w.addMessage(ctx, m); err != nil {
 				return err
 			}
 			out = append(out, *m)

@@ -128,3 +128,10 @@ var ErrNotFound = &Error{Kind: KindNotFound, Code: "not_found", Message: "not fo
 
 // ErrConflict is what a Store returns when a unique constraint fails.
 var ErrConflict = &Error{Kind: KindConflict, Code: "conflict", Message: "conflicts with existing data"}
+
+// StorageFull is the error of a write refused because the disk or the
+// database is full: 503 storage_full, nothing was saved, the client may
+// try again later. Stores and the file store's callers wrap err in it.
+func StorageFull(err error) *Error {
+	return &Error{Kind: KindUnavailable, Code: "storage_full", Message: "the server's storage is full; nothing was saved, try again later", Err: err}
+}

@@ -2,6 +2,7 @@ package einsatzraum
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -44,7 +45,7 @@ func (s *Service) Forces(ctx context.Context, a *Actor, roomID, q string) ([]For
 			continue
 		}
 		f := Force{User: m.User, Role: m.Role, State: "offline"}
-		if p, ok := s.tracker.Latest(m.User.ID); ok && onMap(s.tracker.Rooms(m.User.ID), roomID) {
+		if p, ok := s.tracker.Latest(m.User.ID); ok && slices.Contains(s.tracker.Rooms(m.User.ID), roomID) {
 			ts, lat, lon := p.TS, p.Lat, p.Lon
 			f.LastSeen, f.Lat, f.Lon, f.Heading, f.SpeedMps = &ts, &lat, &lon, p.Heading, p.SpeedMps
 			f.State = "live"
@@ -62,13 +63,4 @@ func (s *Service) Forces(ctx context.Context, a *Actor, roomID, q string) ([]For
 		return strings.ToLower(out[i].User.Name) < strings.ToLower(out[j].User.Name)
 	})
 	return out, nil
-}
-
-func onMap(rooms []string, room string) bool {
-	for _, r := range rooms {
-		if r == room {
-			return true
-		}
-	}
-	return false
 }

@@ -139,6 +139,26 @@ func newHubFixture(t *testing.T, hubCfg einsatzraum.HubConfig) *hubFixture {
 	return f
 }
 
+// advanceUntil moves the clock by step, giving the hub's goroutines up to
+// wait of real time after each step, until a frame on sock satisfies ok
+// (other frames are passed over) and returns it; it fails the test after
+// 2000 steps.
+func (f *hubFixture) advanceUntil(t *testing.T, sock *recSocket, step, wait time.Duration, ok func(einsatzraum.Frame) bool) einsatzraum.Frame {
+	t.Helper()
+	for range 2000 {
+		f.clock.Advance(step)
+		select {
+		case fr := <-sock.frames:
+			if ok(fr) {
+				return fr
+			}
+		case <-time.After(wait):
+		}
+	}
+	t.Fatal("no such frame while the clock moved")
+	return nil
+}
+
 // post posts a text through svc (f.svc publishes, f.silent does not) and
 // returns its event's seq.
 func (f *hubFixture) post(t *testing.T, svc *einsatzraum.Service, text string) int64 {
@@ -279,17 +299,11 @@ func TestHubPositionsAndStaleness(t *testing.T) {
 	if _, rej, err := f.svc.ReportPositions(f.ctx, f.member, []geo.Position{p}); err != nil || len(rej) > 0 {
 		t.Fatalf("report: %v %v", rej, err)
 	}
-	var item *einsatzraum.PositionItem
-	for item == nil {
-		f.clock.Advance(500 * time.Millisecond)
-		select {
-		case fr := <-lead.frames:
-			if pf, ok := fr.(*einsatzraum.PositionsFrame); ok && len(pf.Items) == 1 {
-				item = &pf.Items[0]
-			}
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	fr := f.advanceUntil(t, lead, 500*time.Millisecond, 50*time.Millisecond, func(fr einsatzraum.Frame) bool {
+		pf, ok := fr.(*einsatzraum.PositionsFrame)
+		return ok && len(pf.Items) == 1
+	})
+	item := &fr.(*einsatzraum.PositionsFrame).Items[0]
 	if item.User != f.member.User.ID || item.Callsign != "CS Max" || item.Stale || item.Lat != p.Lat {
 		t.Fatalf("positions item %+v", item)
 	}
@@ -332,14 +346,10 @@ func TestHubClosesDevicesTheBusLostTheWipeOf(t *testing.T) {
 	if err := f.silent.WipeDevice(f.ctx, phone, login.Device.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	for wiped := false; !wiped; {
-		f.clock.Advance(30 * time.Second)
-		select {
-		case fr := <-sock.frames:
-			_, wiped = fr.(*einsatzraum.WipeFrame)
-		case <-time.After(50 * time.Millisecond): // the check's ticker may not run yet: tick again
-		}
-	}
+	f.advanceUntil(t, sock, 30*time.Second, 50*time.Millisecond, func(fr einsatzraum.Frame) bool { // the check's ticker may not run yet: tick again
+		_, wiped := fr.(*einsatzraum.WipeFrame)
+		return wiped
+	})
 	select {
 	case r := <-sock.closed:
 		if r != einsatzraum.CloseRevoked {
@@ -412,18 +422,10 @@ func TestHubPresence(t *testing.T) {
 	// member arrives and returns it.
 	next := func(step time.Duration) *einsatzraum.PositionsFrame {
 		t.Helper()
-		for range 2000 {
-			f.clock.Advance(step)
-			select {
-			case fr := <-lead.frames:
-				if pf, ok := fr.(*einsatzraum.PositionsFrame); ok && (len(pf.Items) > 0 || len(pf.Removed) > 0) {
-					return pf
-				}
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-		t.Fatal("no positions frame about the member")
-		return nil
+		return f.advanceUntil(t, lead, step, 5*time.Millisecond, func(fr einsatzraum.Frame) bool {
+			pf, ok := fr.(*einsatzraum.PositionsFrame)
+			return ok && (len(pf.Items) > 0 || len(pf.Removed) > 0)
+		}).(*einsatzraum.PositionsFrame)
 	}
 	report()
 	if pf := next(500 * time.Millisecond); len(pf.Items) != 1 || pf.Items[0].Stale || pf.Items[0].Name != "Max" {

@@ -38,7 +38,7 @@ func (s *Service) PostMessage(ctx context.Context, a *Actor, chatID string, d ch
 			if d.Location == nil && att.Location != nil {
 				d.Location = att.Location // the photo's EXIF position puts it on the map
 			}
-			d.Attachment = &chat.Ref{ID: att.ID, MIME: att.MIME, Size: att.Size, Name: att.Name}
+			d.Attachment = att.Ref()
 		}
 		quote, err := s.replyQuote(ctx, w, chatID, d.ReplyTo)
 		if err != nil {
@@ -66,20 +66,13 @@ func (s *Service) PostMessage(ctx context.Context, a *Actor, chatID string, d ch
 				return err
 			}
 		}
-		seq, err := w.NextSeq(ctx, c.Room)
-		if err != nil {
-			return err
-		}
 		m = &chat.Message{
-			ID: NewID("msg"), Room: c.Room, Chat: chatID, Seq: seq, Sender: a.User.Ref(), Kind: d.Kind,
+			ID: NewID("msg"), Room: c.Room, Chat: chatID, Sender: a.User.Ref(), Kind: d.Kind,
 			Text: d.Text, Location: d.Location, POI: d.POI, Attachment: d.Attachment, ClientID: d.ClientID, CreatedAt: w.now,
 			Priority: d.Priority, AckRequired: d.AckRequired, ReplyTo: quote, Mentions: mentions,
 		}
-		if err := w.InsertMessage(ctx, m); err != nil {
-			return err
-		}
 		created = true
-		return w.appendAt(ctx, seq, c.Room, EventMessageCreated, chatID, "", map[string]any{"message": m})
+		return w.addMessage(ctx, m)
 	})
 	if err != nil {
 		return nil, false, err
@@ -169,16 +162,24 @@ func chatMentions(ctx context.Context, tx Tx, chatID string, ids []string) ([]st
 	for _, m := range members {
 		in[m.User.ID] = true
 	}
-	var out []string
-	seen := map[string]bool{}
 	for _, id := range ids {
 		if !in[id] {
 			return nil, Errorf(KindInvalid, "unknown_mention", "mentioned user %q is not in this chat", id)
 		}
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
 	}
-	return out, nil
+	return dedupe(ids), nil
+}
+
+// addMessage gives m the room's next seq, stores it and appends its
+// message.created event (to the chat's members).
+func (w *write) addMessage(ctx context.Context, m *chat.Message) error {
+	seq, err := w.NextSeq(ctx, m.Room)
+	if err != nil {
+		return err
+	}
+	m.Seq = seq
+	if err := w.InsertMessage(ctx, m); err != nil {
+		return err
+	}
+	return w.appendAt(ctx, seq, m.Room, EventMessageCreated, m.Chat, "", map[string]any{"message": m})
 }

@@ -83,8 +83,6 @@ type hashGate struct {
 	slots      chan struct{}
 	waiting    atomic.Int64
 	maxWaiting int64
-	peak       atomic.Int64 // most hashes seen at once, for tests
-	running    atomic.Int64
 }
 
 func newHashGate(slots, queue int) *hashGate {
@@ -106,10 +104,6 @@ func (g *hashGate) run(ctx context.Context, fn func()) error {
 		return ctx.Err()
 	}
 	defer func() { <-g.slots }()
-	n := g.running.Add(1)
-	for p := g.peak.Load(); n > p && !g.peak.CompareAndSwap(p, n); p = g.peak.Load() {
-	}
-	defer g.running.Add(-1)
 	fn()
 	return nil
 }

@@ -241,12 +241,6 @@ func (s *Service) accountLocked(ctx context.Context, email string) (bool, time.D
 	return n >= int64(allowed), reset
 }
 
-// Audit records an action of a taken outside the service (a layer import
-// through the HTTP layer) in the audit log.
-func (s *Service) Audit(ctx context.Context, a *Actor, action, target, detail string) {
-	s.audit(ctx, actorID(a), action, target, detail)
-}
-
 // audit appends an entry to the audit log in its own transaction; a
 // failure is logged (the action it records has happened or was refused).
 func (s *Service) audit(ctx context.Context, actor, action, target, detail string) {

@@ -16,12 +16,20 @@ const actorKey = "einsatzraum.actor"
 // <video> or <a download>. Anywhere else a token in the URL is ignored (it
 // would end up in proxy logs and browser history).
 func bearerToken(c *fiber.Ctx) string {
-	h := c.Get(fiber.HeaderAuthorization)
-	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:])
+	if tok := headerToken(c); tok != "" {
+		return tok
 	}
 	if queryTokenAllowed(c) {
 		return c.Query("access_token")
+	}
+	return ""
+}
+
+// headerToken is the token of an "Authorization: Bearer" header, or "".
+func headerToken(c *fiber.Ctx) string {
+	h := c.Get(fiber.HeaderAuthorization)
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
 	}
 	return ""
 }

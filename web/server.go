@@ -10,7 +10,6 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -205,9 +204,7 @@ func requestMetrics(reg prometheus.Registerer) fiber.Handler {
 func requireToken(token string) fiber.Handler {
 	want := []byte(token)
 	return func(c *fiber.Ctx) error {
-		h := c.Get(fiber.HeaderAuthorization)
-		got, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+		if subtle.ConstantTimeCompare([]byte(headerToken(c)), want) != 1 {
 			return einsatzraum.Errorf(einsatzraum.KindUnauthorized, "metrics_token", "/metrics needs the metrics bearer token")
 		}
 		return c.Next()

@@ -245,32 +245,18 @@ func (c *wsConn) readLoop() {
 
 // consume decodes bytes read from the socket and handles their frames. It
 // reports false once the connection ended. A frame that breaks the
-// protocol closes the connection with the matching code; the socket is
-// read on, for the client's close answer.
+// protocol closes the connection with the matching code at once; the
+// frames after it (the client's close answer) are still read.
 func (c *wsConn) consume(data []byte) bool {
 	c.lastRead.Store(time.Now().UnixNano())
 	more := true
-	err := c.reader.feed(data, func(op ws.OpCode, payload []byte) bool {
+	_ = c.reader.feed(data, func(op ws.OpCode, payload []byte) bool {
 		more = c.handle(op, payload)
 		return more
-	})
-	var pe *protocolError
-	if errors.As(err, &pe) {
+	}, func(pe *protocolError) {
 		c.closing.Store(true)
 		c.client.Close(pe.reason)
-		// Frames after the refused one in the same read (the client's
-		// close answer) are decoded now, not when more bytes come.
-		for more && len(c.reader.partial) > 0 && !c.reader.lost {
-			before := len(c.reader.partial)
-			_ = c.reader.feed(nil, func(op ws.OpCode, payload []byte) bool {
-				more = c.handle(op, payload)
-				return more
-			})
-			if len(c.reader.partial) == before {
-				break // an incomplete frame: wait for its bytes
-			}
-		}
-	}
+	})
 	return more
 }
 

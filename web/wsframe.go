@@ -45,12 +45,13 @@ type frameReader struct {
 // feed unmasks data in place.
 //
 // A frame RFC 6455 forbids, a message over the limit or a text that is
-// not UTF-8 is a *protocolError; the connection must then be closed. feed
-// may be called again after it: where the framing survived (a text that
-// is not UTF-8, a frame over the limit, whose payload is skipped) later
-// frames are decoded still, so the client's close reply is seen; where it
-// did not, later bytes are dropped.
-func (r *frameReader) feed(data []byte, handle func(op ws.OpCode, payload []byte) bool) error {
+// not UTF-8 is a *protocolError: refuse (if not nil) is called with it at
+// once, the connection must then be closed, and feed returns the first
+// one. Where the framing survived (a text that is not UTF-8, a frame over
+// the limit, whose payload is skipped) the frames after it are decoded
+// still, so the client's close answer is seen; where it did not, every
+// later byte is dropped.
+func (r *frameReader) feed(data []byte, handle func(op ws.OpCode, payload []byte) bool, refuse func(*protocolError)) error {
 	if r.lost {
 		return nil
 	}
@@ -64,23 +65,33 @@ func (r *frameReader) feed(data []byte, handle func(op ws.OpCode, payload []byte
 		r.partial = append(r.partial, data...)
 		buf = r.partial
 	}
-	var failure error
-	for failure == nil && len(buf) > 0 {
+	var first error
+	refused := func(err error) {
+		var pe *protocolError
+		if errors.As(err, &pe) && refuse != nil {
+			refuse(pe)
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	for !r.lost && len(buf) > 0 {
 		n, h, payload, err := r.parseFrame(buf)
 		if err != nil {
-			var pe *protocolError
-			if errors.As(err, &pe) && pe.reason == einsatzraum.CloseTooBig && !r.lost {
-				// The header was whole: drop its payload and go on.
-				r.skip = h.Length - int64(len(buf)-n)
-				if r.skip < 0 {
-					n, r.skip = n+int(h.Length), 0
-				} else {
-					n = len(buf)
-				}
-				buf = buf[n:]
+			refused(err)
+			if r.lost {
+				break
 			}
-			failure = err
-			break
+			// A frame over the limit: its header was whole, so its payload
+			// is dropped and decoding goes on after it.
+			r.skip = h.Length - int64(len(buf)-n)
+			if r.skip < 0 {
+				n, r.skip = n+int(h.Length), 0
+			} else {
+				n = len(buf)
+			}
+			buf = buf[n:]
+			continue
 		}
 		if n == 0 {
 			break
@@ -88,8 +99,8 @@ func (r *frameReader) feed(data []byte, handle func(op ws.OpCode, payload []byte
 		buf = buf[n:]
 		op, msg, err := r.assemble(h, payload)
 		if err != nil {
-			failure = err
-			break
+			refused(err) // a text that is not UTF-8: the framing is intact
+			continue
 		}
 		if msg == nil {
 			continue
@@ -104,7 +115,7 @@ func (r *frameReader) feed(data []byte, handle func(op ws.OpCode, payload []byte
 	} else {
 		r.partial = append([]byte(nil), buf...)
 	}
-	return failure
+	return first
 }
 
 // parseFrame decodes one frame at the start of b and unmasks its payload

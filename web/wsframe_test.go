@@ -52,7 +52,7 @@ func feedSplit(stream []byte, step, limit int) ([]gotFrame, error) {
 		err := r.feed(bytes.Clone(stream[:n]), func(op ws.OpCode, p []byte) bool {
 			got = append(got, gotFrame{op, string(p)})
 			return true
-		})
+		}, nil)
 		if err != nil {
 			return got, err
 		}
@@ -157,13 +157,13 @@ func TestFrameReaderAfterRefusal(t *testing.T) {
 			var errs int
 			for rest := bytes.Clone(stream); len(rest) > 0; {
 				n := min(step, len(rest))
-				if err := r.feed(rest[:n], func(op ws.OpCode, p []byte) bool { got = append(got, op); return true }); err != nil {
+				if err := r.feed(rest[:n], func(op ws.OpCode, p []byte) bool { got = append(got, op); return true }, nil); err != nil {
 					errs++
 				}
 				rest = rest[n:]
 			}
 			if len(r.partial) > 0 { // what followed the refused frame in its read
-				_ = r.feed(nil, func(op ws.OpCode, p []byte) bool { got = append(got, op); return true })
+				_ = r.feed(nil, func(op ws.OpCode, p []byte) bool { got = append(got, op); return true }, nil)
 			}
 			if errs != 1 || len(got) != 1 || got[0] != ws.OpClose {
 				t.Errorf("step %d: %d errors, frames %v; want 1 error then the close", step, errs, got)
@@ -177,7 +177,7 @@ func TestFrameReaderAfterRefusal(t *testing.T) {
 func TestFrameReaderRefusesLargeFrameEarly(t *testing.T) {
 	r := frameReader{limit: 1024}
 	head := clientFrame(true, ws.OpText, bytes.Repeat([]byte("a"), 1<<20))[:14]
-	err := r.feed(head, func(ws.OpCode, []byte) bool { return true })
+	err := r.feed(head, func(ws.OpCode, []byte) bool { return true }, nil)
 	var pe *protocolError
 	if !errors.As(err, &pe) || pe.reason != einsatzraum.CloseTooBig || len(r.partial) != 0 {
 		t.Fatalf("error %v, kept %d bytes; want 1009 and nothing kept", err, len(r.partial))
@@ -300,7 +300,7 @@ func FuzzFrameReader(f *testing.F) {
 					_, _ = parseClientClose(p)
 				}
 				return true
-			})
+			}, nil)
 			if err != nil {
 				// After a refusal the rest of this read is kept for the
 				// client's close answer: bounded by a frame and the read.

@@ -66,14 +66,6 @@ func (m *Manual) Advance(d time.Duration) {
 	}
 }
 
-// Tickers reports how many tickers are running: a test waits for the
-// background work it drives to have started.
-func (m *Manual) Tickers() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.tickers)
-}
-
 type ticker struct {
 	clock  *Manual
 	period time.Duration

@@ -209,8 +209,7 @@ func storageFull(err error) error {
 	if err == nil || !(isSQLiteFull(err) || isPostgresFull(err) || errors.Is(err, syscall.ENOSPC)) {
 		return err
 	}
-	return &einsatzraum.Error{Kind: einsatzraum.KindUnavailable, Code: "storage_full",
-		Message: "the server's storage is full; nothing was saved, try again later", Err: err}
+	return einsatzraum.StorageFull(err)
 }
 
 // writeLoop takes Tx calls and commits them in groups until Close.

@@ -91,6 +91,7 @@ class RoomView {
   forceQuery = h('input', { type: 'search', id: 'force-search', 'aria-label': t('searchForces'), placeholder: t('searchForces') }) as HTMLInputElement;
   forceBox = h('details', { class: 'forces' }, h('summary', { text: t('forces') }), this.forceQuery, this.forceList);
   forcesQueued = false;
+  orderAcks = new Map<string, { text: string; acked: number; all: number }>(); // the caller's orders in the open chat
   markTimer: number | null = null;
   chatMembers: any[] = [];
   replyTo: any = null;
@@ -508,6 +509,7 @@ class RoomView {
     // scrolled to its top.
     const r = await api.req('GET', `/api/v1/chats/${c.id}/messages?order=desc&limit=100`);
     this.msgList.replaceChildren();
+    this.orderAcks.clear();
     debug.messages = 0;
     for (const m of [...r.items].reverse()) this.appendMessage(m);
     this.olderCursor = r.next_cursor || '';
@@ -693,6 +695,7 @@ class RoomView {
           ...st.acked.map((k: any) => h('div', { text: `✓ ${this.nameOf(k.user)} ${timeOf(k.at)}` })),
           ...st.pending.map((u: string) => h('div', { text: `… ${this.nameOf(u)}` })));
         box.replaceChildren(h('button', { class: 'link ack-count', onclick: () => { list.hidden = !list.hidden; } }, `${t('acks')}: ${acked}/${all}`), list);
+        this.orderAcks.set(m.id, { text: m.text || '', acked, all });
         this.renderPending();
       } else if (st.acked.some((k: any) => k.user === this.me)) {
         box.replaceChildren(h('span', { class: 'ack-done', text: `✓ ${t('acked')}` }));
@@ -707,18 +710,9 @@ class RoomView {
 
   // renderPending lists the caller's orders in the open chat that not
   // everyone has acknowledged yet.
-  async renderPending() {
-    const boxes = [...this.msgList.querySelectorAll<HTMLElement>('[data-acks]')];
-    const rows: HTMLElement[] = [];
-    for (const b of boxes) {
-      const count = b.querySelector('.ack-count');
-      if (!count) continue;
-      const [done, all] = (count.textContent || '').split(': ')[1]?.split('/').map(Number) ?? [0, 0];
-      if (done < all) {
-        const text = b.closest('article')?.querySelector('.text')?.textContent || '';
-        rows.push(h('div', { class: 'pending-row', text: `${done}/${all} · ${text}` }));
-      }
-    }
+  renderPending() {
+    const rows = [...this.orderAcks.values()].filter(o => o.acked < o.all)
+      .map(o => h('div', { class: 'pending-row', text: `${o.acked}/${o.all} · ${o.text}` }));
     this.pendingBox.replaceChildren(h('summary', { text: `${t('pendingAcks')} (${rows.length})` }), ...(rows.length ? rows : [h('div', { text: t('noPending') })]));
     debug.pendingAcks = rows.length;
   }

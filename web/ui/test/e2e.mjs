@@ -73,14 +73,14 @@ try {
   const pt = await ez(dash, () => window.ez.dataPoint());
   check(pt !== null, 'a data layer point is on screen');
   await dash.mouse.click(box.x + pt[0], box.y + pt[1]);
-  await dash.waitForFunction(() => window.ez.featurePopups >= 1, null, { timeout: 5000 });
+  await dash.waitForFunction(() => window.ez.featurePopups >= 1, null, { timeout: 15000 });
   step('layer feature popup');
 
   // Measure between two points of the map.
   await dash.click('#measure');
   await dash.mouse.click(box.x + box.width - 400, box.y + box.height - 150); // clear of the toolbar
   await dash.mouse.click(box.x + box.width - 150, box.y + box.height - 150);
-  await dash.waitForSelector('#measure-result', { timeout: 5000 });
+  await dash.waitForSelector('#measure-result', { timeout: 15000 });
   check(await ez(dash, () => window.ez.measured) > 0, 'a distance was measured');
   step('distance measured');
 
@@ -106,7 +106,7 @@ try {
   await dash.click('#send');
   await dash.waitForSelector('.msg.prio-urgent .ack-count', { timeout: 10000 });
   check(/: 0\/\d+/.test(await dash.textContent('.msg.prio-urgent .ack-count')), 'the order shows 0 of N acknowledged');
-  await dash.waitForFunction(() => window.ez.pendingAcks === 1, null, { timeout: 5000 });
+  await dash.waitForFunction(() => window.ez.pendingAcks === 1, null, { timeout: 15000 });
   step('urgent order sent, acknowledgements pending');
 
   // A reply quotes the message it answers.
@@ -154,7 +154,7 @@ try {
   await fieldPage.mouse.down();
   await fieldPage.waitForTimeout(1800);
   await fieldPage.mouse.up();
-  await fieldPage.waitForFunction(() => !!window.ez.alarmSent, null, { timeout: 5000 });
+  await fieldPage.waitForFunction(() => !!window.ez.alarmSent, null, { timeout: 15000 });
   await dash.waitForFunction(() => window.ez.alarms === 1, null, { timeout: 10000 });
   check((await dash.title()).startsWith('(1)'), 'the tab title counts the alarm');
   check(await dash.locator('.alarm.unacked').count() === 1, 'the alarm shows, not yet taken on');
