@@ -5,11 +5,16 @@ GOBIN       := $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: run test test-deps build ui typecheck lint staticcheck bench fuzz
+.PHONY: run test test-deps build-deps build ui typecheck lint staticcheck bench fuzz
 
 ## build: the dashboard, then the einsatzraum binary (with the dashboard embedded) in bin/
-build: ui
+build: build-deps ui
 	$(GO) build -o $(BIN) ./cmd/einsatzraum
+
+## build-deps: zlib's headers, which the OpenStreetMap PBF reader links through cgo
+build-deps:
+	@if ! pkg-config --exists zlib 2>/dev/null; then echo "installing zlib1g-dev pkg-config"; \
+		(apt-get update -qq && apt-get install -y -qq zlib1g-dev pkg-config) >/dev/null; fi
 
 ## ui: the dashboard (TypeScript, MapLibre) built by esbuild into web/ui/dist
 ui: web/ui/node_modules/.package-lock.json
@@ -22,13 +27,20 @@ typecheck: web/ui/node_modules/.package-lock.json
 web/ui/node_modules/.package-lock.json: web/ui/package.json web/ui/package-lock.json
 	cd web/ui && npm ci --no-audit --no-fund
 
-## run: build and start the server on the embedded default with the demo
-run: build
-	$(BIN) serve --demo --data ./data
+## run: build and start the server on the embedded default with the demo and
+## its offline basemap (built from the demo's OpenStreetMap extract)
+DEMO_OSM     := cmd/einsatzraum/demodata/north-bayreuth.osm.gz
+DEMO_BASEMAP := data/demo-basemap.mbtiles
+run: build $(DEMO_BASEMAP)
+	$(BIN) serve --demo --data ./data --basemap $(DEMO_BASEMAP)
+
+$(DEMO_BASEMAP): $(DEMO_OSM) $(wildcard geo/basemap/*.go)
+	@mkdir -p $(dir $@)
+	$(BIN) basemap build --osm $(DEMO_OSM) --out $@
 
 ## test: formatting, vet, staticcheck, the dashboard's type check, the whole
 ## test suite (the browser test included) and a short run of every fuzz target
-test: lint test-deps ui typecheck
+test: build-deps lint test-deps ui typecheck
 	$(GO) test -race -count=1 -timeout 12m ./...
 	$(MAKE) fuzz
 

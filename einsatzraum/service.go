@@ -14,6 +14,7 @@ import (
 
 	"github.com/einsatzraum/einsatzraum/chat"
 	"github.com/einsatzraum/einsatzraum/geo"
+	"github.com/einsatzraum/einsatzraum/geo/geocode"
 )
 
 // Config is what the service needs to know about its deployment.
@@ -32,6 +33,9 @@ type Config struct {
 	Map MapConfig
 	// Layers is the catalogue of data layers; nil: none are kept.
 	Layers *layers.Catalog
+	// Places is the basemap's geocoding index (places, streets, addresses,
+	// points of interest); nil: only POIs and layers are searched.
+	Places *geocode.Index
 	// Files configures attachments; without Blobs, uploads are refused.
 	Files Files
 	// Cluster shares the live map with other nodes; zero for one node.

@@ -12,14 +12,9 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// openDataPath is where a test data file lives in this repository: the
-// demo's two files in its folder, the others in testdata/opendata (each
-// folder's SOURCES.md names source and licence).
+// openDataPath is where a test data file lives in this repository
+// (testdata/opendata/SOURCES.md names source and licence).
 func openDataPath(name string) string {
-	switch name {
-	case "hamburg-schulen-wgs84.geojson", "berlin-kitas.csv":
-		return filepath.Join("..", "cmd", "einsatzraum", "demodata", name)
-	}
 	return filepath.Join("testdata", "opendata", name)
 }
 

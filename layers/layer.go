@@ -3,6 +3,7 @@ package layers
 import (
 	"math"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -10,6 +11,7 @@ import (
 	"github.com/tidwall/rtree"
 
 	"github.com/einsatzraum/einsatzraum/geo"
+	"github.com/einsatzraum/einsatzraum/geo/geocode"
 )
 
 // Meta describes a layer without its features.
@@ -29,6 +31,9 @@ type Layer struct {
 	features []Feature
 	tree     rtree.RTreeG[int32] // feature index by bounding box
 	tiles    tileCache
+
+	namesOnce sync.Once
+	names     *geocode.Index // see Names
 }
 
 // NewLayer indexes features (IDs must be 0..n-1 in order) under meta;

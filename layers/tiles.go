@@ -69,7 +69,9 @@ func (l *Layer) Tile(z, x, y uint32) ([]byte, error) {
 	})
 	var data []byte
 	if len(fc.Features) > 0 {
-		layers := mvt.Layers{mvt.NewLayer(l.ID, fc)}
+		layer := mvt.NewLayer(l.ID, fc)
+		layer.Version = 2 // orb's default is 1; what we write is spec 2
+		layers := mvt.Layers{layer}
 		layers.ProjectToTile(tile)
 		layers.Clip(mvt.MapboxGLDefaultExtentBound)
 		layers.Simplify(simplify.DouglasPeucker(1.0))

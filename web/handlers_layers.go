@@ -115,17 +115,9 @@ func (s *Server) layerTile(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var zxy [3]uint32
-	for i, name := range []string{"z", "x", "y"} {
-		n, err := strconv.ParseUint(c.Params(name), 10, 32)
-		if err != nil {
-			return einsatzraum.Errorf(einsatzraum.KindInvalid, "invalid_tile", "z, x and y must be whole numbers")
-		}
-		zxy[i] = uint32(n)
-	}
-	z, x, y := zxy[0], zxy[1], zxy[2]
-	if z > layers.MaxZoom || x >= 1<<z || y >= 1<<z {
-		return einsatzraum.Errorf(einsatzraum.KindNotFound, "tile_not_found", "tile %d/%d/%d does not exist (max zoom %d)", z, x, y, layers.MaxZoom)
+	z, x, y, err := tileAddress(c, layers.MaxZoom)
+	if err != nil {
+		return err
 	}
 	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%d/%d/%d/%d", l.ID, l.Version, z, x, y)))
 	etag := `"` + hex.EncodeToString(sum[:12]) + `"`

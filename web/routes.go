@@ -80,6 +80,11 @@ func (s *Server) apiRoutes() []route {
 		{"GET", v1 + "/layers/{layer}/features", "A layer's features in bbox, paged by cursor", false, "", 200, "FeatureCollection", s.layerFeatures},
 		{"GET", v1 + "/layers/{layer}/nearby", "A layer's features within radius_m of lat/lon, nearest first", false, "", 200, "FeatureCollection", s.layerNearby},
 		{"GET", v1 + "/layers/{layer}/tiles/{z}/{x}/{y}.mvt", "A Mapbox Vector Tile of the layer", false, "", 200, "", s.layerTile},
+		{"GET", v1 + "/geocode", "Places, streets, addresses, POIs of the caller's rooms and layer features by name, best first (q, lat, lon, limit)", false, "", 200, "FeatureCollection", s.geocode},
+		{"GET", v1 + "/basemap/style.json", "The offline basemap's MapLibre style (every source, glyph and sprite from this server)", true, "", 200, "", s.basemapStyle},
+		{"GET", v1 + "/basemap/tiles/{z}/{x}/{y}.mvt", "A basemap vector tile (layers water, landuse, roads, buildings, places); 204 where there is nothing", true, "", 200, "", s.basemapTile},
+		{"GET", v1 + "/basemap/glyphs/{fontstack}/{range}.pbf", "SDF glyphs of the basemap's fonts", true, "", 200, "", s.basemapGlyphs},
+		{"GET", v1 + "/basemap/sprites/{name}", "The basemap's sprite sheet (light, light@2x; .json, .png)", true, "", 200, "", s.basemapSprite},
 		{"POST", v1 + "/admin/layers", "Import a GeoJSON or CSV layer (admin; multipart name, crs, file); replaces one of the same name", false, "", 201, "Layer", s.importLayer},
 	}
 }

@@ -43,9 +43,9 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics asks for;
 	// without one /metrics is not served here (see the debug listener).
 	MetricsToken string
-	// Basemap is a PMTiles file served to the dashboard; "" for none (the
-	// dashboard then draws a neutral background with a coordinate grid).
-	Basemap string
+	// Basemap is the offline street map; zero for none (the dashboard then
+	// draws a neutral background with a coordinate grid).
+	Basemap Basemap
 }
 
 // Server is the Fiber app with its routes.
@@ -60,6 +60,7 @@ type Server struct {
 	live      *liveEndpoint // nil without a hub
 	proxies   Proxies
 	ready     []func(context.Context) error
+	basemap   Basemap
 }
 
 // New builds the app and registers every route.
@@ -87,7 +88,7 @@ func New(cfg Config) *Server {
 		IdleTimeout:           120 * time.Second,
 		ErrorHandler:          errorHandler(cfg.Logger),
 	})
-	s := &Server{app: app, svc: cfg.Service, log: cfg.Logger, maxUpload: cfg.MaxUpload, bodyLimit: cfg.BodyLimit, proxies: cfg.TrustedProxies, ready: cfg.ReadyChecks}
+	s := &Server{app: app, svc: cfg.Service, log: cfg.Logger, maxUpload: cfg.MaxUpload, bodyLimit: cfg.BodyLimit, proxies: cfg.TrustedProxies, ready: cfg.ReadyChecks, basemap: cfg.Basemap}
 	app.Use(recoverPanics(cfg.Logger))
 	app.Use(requestMetrics(cfg.Registry))
 	app.Use(securityHeaders(cfg.TLS))
@@ -124,12 +125,12 @@ func New(cfg Config) *Server {
 	s.openapi = buildOpenAPI(s.routes)
 	app.Get("/api/v1/openapi.json", s.openAPI)
 	app.Get("/api/v1/config", func(c *fiber.Ctx) error {
-		return c.JSON(fiber.Map{"basemap": cfg.Basemap != "", "languages": []string{"de", "en"}})
+		return c.JSON(fiber.Map{"basemap": cfg.Basemap.configured(), "languages": []string{"de", "en"}})
 	})
 	app.Use("/api", func(c *fiber.Ctx) error {
 		return einsatzraum.Errorf(einsatzraum.KindNotFound, "no_such_endpoint", "no endpoint %s %s", c.Method(), c.Path())
 	})
-	app.Get("/basemap.pmtiles", serveBasemap(cfg.Basemap))
+	app.Get("/basemap.pmtiles", servePMTiles(cfg.Basemap.PMTiles))
 	app.Get("/*", serveUI(ui.Files(), ui.Built()))
 	return s
 }

@@ -56,9 +56,9 @@ func serveUI(files fs.FS, built bool) fiber.Handler {
 	}
 }
 
-// serveBasemap serves the configured PMTiles file with Range support (the
+// servePMTiles serves the configured PMTiles file with Range support (the
 // browser reads it piecewise); 404 when none is configured.
-func serveBasemap(file string) fiber.Handler {
+func servePMTiles(file string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if file == "" {
 			return einsatzraum.Errorf(einsatzraum.KindNotFound, "no_basemap", "no basemap is configured (serve --basemap FILE.pmtiles)")

@@ -45,10 +45,14 @@ func TestDashboardInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := seedDemoLayers(ctx, ts.srv.svc, log); err != nil {
+	ext, err := readDemoExtract(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	go simulatePatrols(ctx, ts.srv.svc, acc.actors, time.Second, log)
+	if err := seedDemoLayers(ctx, ts.srv.svc, ext, log); err != nil {
+		t.Fatal(err)
+	}
+	go simulatePatrols(ctx, ts.srv.svc, acc.actors, demoRoutes(ext), time.Second, log)
 
 	cmd := exec.CommandContext(ctx, "node", "test/e2e.mjs")
 	cmd.Dir = uiDir

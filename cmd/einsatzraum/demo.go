@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/paulmach/orb"
+
 	"github.com/einsatzraum/einsatzraum/chat"
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
 )
@@ -16,7 +18,15 @@ type demoLogin struct {
 	Email, Password string
 }
 
-const demoRoomName = "Demo: Hafengeburtstag Hamburg"
+// The demo is a search for a missing person in the villages north of
+// Bayreuth, where the shipped OpenStreetMap extract is complete (streets,
+// water, buildings, names): the basemap, the routes the officers walk and
+// the data layers all come from that extract (demodata/SOURCES.md).
+const demoRoomName = "Demo: Vermisstensuche Neudrossenfeld"
+
+// demoArea is the demo room's area (west, south, east, north): its POIs,
+// routes and layers lie inside.
+var demoArea = orb.Bound{Min: orb.Point{11.490, 49.990}, Max: orb.Point{11.600, 50.040}}
 
 // demoOfficer is a seeded user; the first one leads the demo room.
 type demoOfficer struct {
@@ -25,13 +35,13 @@ type demoOfficer struct {
 }
 
 var demoOfficers = []demoOfficer{
-	{"einsatzleitung", "Petra Hansen", "Michel 1/1", einsatzraum.RoleLead},
-	{"jan.petersen", "Jan Petersen", "Peter 14/21", einsatzraum.RoleMember},
-	{"ayse.yilmaz", "Ayşe Yılmaz", "Peter 14/22", einsatzraum.RoleMember},
-	{"lars.koch", "Lars Koch", "Peter 14/23", einsatzraum.RoleMember},
-	{"mia.schulz", "Mia Schulz", "Peter 15/11", einsatzraum.RoleMember},
-	{"tom.becker", "Tom Becker", "Peter 15/12", einsatzraum.RoleMember},
-	{"lagezentrum", "Lagezentrum Hamburg", "Michel 0", einsatzraum.RoleObserver},
+	{"einsatzleitung", "Petra Hansen", "Fuchs 1/1", einsatzraum.RoleLead},
+	{"jan.petersen", "Jan Petersen", "Fuchs 14/21", einsatzraum.RoleMember},
+	{"ayse.yilmaz", "Ayşe Yılmaz", "Fuchs 14/22", einsatzraum.RoleMember},
+	{"lars.koch", "Lars Koch", "Fuchs 14/23", einsatzraum.RoleMember},
+	{"mia.schulz", "Mia Schulz", "Fuchs 15/11", einsatzraum.RoleMember},
+	{"tom.becker", "Tom Becker", "Fuchs 15/12", einsatzraum.RoleMember},
+	{"lagezentrum", "Einsatzzentrale Oberfranken", "Fuchs 0", einsatzraum.RoleObserver},
 }
 
 // demoPatrols are the officers who walk or drive the demo routes, beyond
@@ -47,18 +57,18 @@ func allDemoOfficers() []demoOfficer {
 	for i := range demoPatrols {
 		first, last := firstNames[i%len(firstNames)], lastNames[(i*5)%len(lastNames)]
 		local := fmt.Sprintf("streife%02d", i+1)
-		out = append(out, demoOfficer{local, first + " " + last, fmt.Sprintf("Peter %d/%d", 21+i/4, 1+i%4), einsatzraum.RoleMember})
+		out = append(out, demoOfficer{local, first + " " + last, fmt.Sprintf("Fuchs %d/%d", 21+i/4, 1+i%4), einsatzraum.RoleMember})
 	}
 	return out
 }
 
 // demoPOIs are put on the map when the demo room is created.
 var demoPOIs = []einsatzraum.NewPOI{
-	{Name: "Befehlsstelle", Category: "command_post", Lat: 53.54575, Lon: 9.96905, Description: "BefKw an den Landungsbrücken, Brücke 3"},
-	{Name: "Sanitätsstation", Category: "medical", Lat: 53.54502, Lon: 9.95380, Description: "DRK am Fischmarkt"},
-	{Name: "Sammelpunkt Baumwall", Category: "meeting_point", Lat: 53.54395, Lon: 9.98120, Description: "Bereitstellungsraum für Reservekräfte"},
-	{Name: "Absperrung Davidwache", Category: "roadblock", Lat: 53.54965, Lon: 9.96030, Description: "Spielbudenplatz gesperrt"},
-	{Name: "Verlorene Kinder", Category: "info", Lat: 53.54130, Lon: 9.98420, Description: "Anlaufstelle an der Elbphilharmonie"},
+	{Name: "Befehlsstelle", Category: "command_post", Lat: 50.01660, Lon: 11.50150, Description: "BefKw am Rathaus Neudrossenfeld"},
+	{Name: "Sammelpunkt Feuerwehr Harsdorf", Category: "meeting_point", Lat: 50.02848, Lon: 11.56645, Description: "Bereitstellungsraum für Suchtrupps und Hundeführer"},
+	{Name: "Sanitätsstation", Category: "medical", Lat: 50.00730, Lon: 11.58920, Description: "BRK am Feuerwehrhaus Ramsenthal"},
+	{Name: "Zuletzt gesehen", Category: "info", Lat: 50.02640, Lon: 11.57620, Description: "Hettersreuth, Bushaltestelle, gestern 18:40 Uhr"},
+	{Name: "Absperrung Waldweg", Category: "roadblock", Lat: 50.01410, Lon: 11.56900, Description: "Zufahrt Schaitz nur für Einsatzfahrzeuge"},
 }
 
 // demoAccounts are the demo room's users: the lead first, then the others.
@@ -106,7 +116,7 @@ func seedDemo(ctx context.Context, svc *einsatzraum.Service, domain string, log 
 			return acc, nil
 		}
 	}
-	room, err := svc.CreateRoom(ctx, lead, demoRoomName, "Großlage Hafen: Absperrungen, Besucherlenkung, Einsatzabschnitte Landungsbrücken und Speicherstadt.")
+	room, err := svc.CreateRoom(ctx, lead, demoRoomName, "Vermisste Person, 79 Jahre, orientierungslos: Suchabschnitte Neudrossenfeld, Harsdorf und Ramsenthal.")
 	if err != nil {
 		return nil, err
 	}
@@ -141,10 +151,10 @@ func seedDemo(ctx context.Context, svc *einsatzraum.Service, domain string, log 
 		by    int
 		draft chat.Draft
 	}{
-		{0, chat.Draft{Kind: chat.KindText, Text: "Lagebesprechung 14:00 am Befehlsstellenfahrzeug, Landungsbrücken Brücke 3."}},
-		{1, chat.Draft{Kind: chat.KindText, Text: "Absperrung St. Pauli Hafenstraße steht."}},
-		{2, chat.Draft{Kind: chat.KindLocation, Text: "Verletzte Person, RTW angefordert", Location: &chat.Location{Lat: 53.5457, Lon: 9.9664}}},
-		{0, chat.Draft{Kind: chat.KindText, Text: "Verstanden. Peter 14/23 unterstützt."}},
+		{0, chat.Draft{Kind: chat.KindText, Text: "Lagebesprechung 14:00 am Befehlsstellenfahrzeug, Rathaus Neudrossenfeld."}},
+		{1, chat.Draft{Kind: chat.KindText, Text: "Suchabschnitt Harsdorf Nord begonnen, Hundeführer ist vor Ort."}},
+		{2, chat.Draft{Kind: chat.KindLocation, Text: "Jacke gefunden, passt zur Beschreibung", Location: &chat.Location{Lat: 50.0231, Lon: 11.5694}}},
+		{0, chat.Draft{Kind: chat.KindText, Text: "Verstanden. Fuchs 14/23 unterstützt."}},
 		{0, chat.Draft{Kind: chat.KindPOI, Text: "Befehlsstelle ist eingerichtet", POI: &chat.Ref{ID: pois[0].ID}}},
 	}
 	for _, p := range posts {

@@ -5,27 +5,75 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"time"
 
 	"github.com/paulmach/orb"
 
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
 	"github.com/einsatzraum/einsatzraum/geo"
+	"github.com/einsatzraum/einsatzraum/geo/basemap"
 )
 
-// demoRoutes are walking and driving routes through Hamburg's port and
-// centre ([lon, lat], along streets and quays). Officers go back and forth.
-var demoRoutes = []struct {
+// demoRoute is a way officers walk or drive back and forth.
+type demoRoute struct {
 	name     string
 	speedMps float64
 	path     []orb.Point
-}{
-	{"Hafenkante", 1.3, []orb.Point{{9.9527, 53.5449}, {9.9590, 53.5452}, {9.9660, 53.5455}, {9.9695, 53.5457}, {9.9750, 53.5450}, {9.9800, 53.5440}, {9.9841, 53.5413}}},
-	{"Reeperbahn", 1.2, []orb.Point{{9.9524, 53.5500}, {9.9570, 53.5499}, {9.9617, 53.5497}, {9.9650, 53.5502}, {9.9673, 53.5522}}},
-	{"Innenstadt", 1.4, []orb.Point{{9.9925, 53.5503}, {9.9920, 53.5515}, {9.9928, 53.5531}, {9.9960, 53.5530}, {10.0010, 53.5525}, {10.0068, 53.5527}}},
-	{"Speicherstadt", 1.3, []orb.Point{{9.9800, 53.5440}, {9.9860, 53.5445}, {9.9930, 53.5443}, {9.9960, 53.5425}, {9.9990, 53.5407}}},
-	{"Michel", 1.2, []orb.Point{{9.9695, 53.5457}, {9.9740, 53.5475}, {9.9786, 53.5484}, {9.9800, 53.5460}, {9.9800, 53.5440}}},
-	{"Funkstreife", 7.5, []orb.Point{{10.0068, 53.5527}, {9.9925, 53.5503}, {9.9850, 53.5470}, {9.9800, 53.5440}, {9.9695, 53.5457}, {9.9673, 53.5522}, {9.9682, 53.5633}}},
+}
+
+// demoRoutes picks the demo's routes from the extract's named roads in
+// the demo area: the longest way of each of the ten longest minor roads
+// (walked at 1.3 m/s) and of the three longest main roads (driven at
+// 11 m/s, about 40 km/h), so every officer moves along a real street.
+func demoRoutes(ext *basemap.Extract) []demoRoute {
+	longest := map[string]demoRoute{}
+	for _, f := range ext.Features {
+		ls, ok := f.Geometry.(orb.LineString)
+		if !ok || f.Layer != basemap.LayerRoads || f.Name == "" || !demoArea.Contains(ls.Bound().Min) || !demoArea.Contains(ls.Bound().Max) {
+			continue
+		}
+		speed := 0.0
+		switch f.Class {
+		case "minor", "pedestrian", "track", "path":
+			speed = 1.3
+		case "tertiary", "secondary", "primary":
+			speed = 11
+		default:
+			continue
+		}
+		key := f.Class + "/" + f.Name
+		if cur, ok := longest[key]; !ok || pathLength(ls) > pathLength(cur.path) {
+			longest[key] = demoRoute{name: f.Name, speedMps: speed, path: ls}
+		}
+	}
+	var walks, drives []demoRoute
+	for _, r := range longest {
+		if r.speedMps > 2 {
+			drives = append(drives, r)
+		} else {
+			walks = append(walks, r)
+		}
+	}
+	byLength := func(rs []demoRoute) {
+		sort.Slice(rs, func(i, j int) bool {
+			if li, lj := pathLength(rs[i].path), pathLength(rs[j].path); li != lj {
+				return li > lj
+			}
+			return rs[i].name < rs[j].name
+		})
+	}
+	byLength(walks)
+	byLength(drives)
+	return append(walks[:min(10, len(walks))], drives[:min(3, len(drives))]...)
+}
+
+func pathLength(path []orb.Point) float64 {
+	d := 0.0
+	for i := 1; i < len(path); i++ {
+		d += geo.DistanceM(path[i-1], path[i])
+	}
+	return d
 }
 
 // patrol is one officer moving along a route.
@@ -37,8 +85,7 @@ type patrol struct {
 	offsetM  float64
 }
 
-func newPatrol(a *einsatzraum.Actor, i int, r *rand.Rand) *patrol {
-	route := demoRoutes[i%len(demoRoutes)]
+func newPatrol(a *einsatzraum.Actor, route demoRoute, r *rand.Rand) *patrol {
 	p := &patrol{actor: a, path: route.path, speedMps: route.speedMps * (0.85 + 0.3*r.Float64())}
 	p.cum = make([]float64, len(route.path))
 	for j := 1; j < len(route.path); j++ {
@@ -72,12 +119,17 @@ func (p *patrol) at(elapsed time.Duration) (orb.Point, float64) {
 }
 
 // simulatePatrols reports the demo officers' positions every interval until
-// ctx ends, as their phones would.
-func simulatePatrols(ctx context.Context, svc *einsatzraum.Service, actors []*einsatzraum.Actor, interval time.Duration, log *slog.Logger) {
+// ctx ends, as their phones would: officer i goes along route i modulo the
+// number of routes.
+func simulatePatrols(ctx context.Context, svc *einsatzraum.Service, actors []*einsatzraum.Actor, routes []demoRoute, interval time.Duration, log *slog.Logger) {
+	if len(routes) == 0 {
+		log.Warn("demo: no routes, the officers stand still")
+		return
+	}
 	r := rand.New(rand.NewPCG(7, 42))
 	patrols := make([]*patrol, len(actors))
 	for i, a := range actors {
-		patrols[i] = newPatrol(a, i, r)
+		patrols[i] = newPatrol(a, routes[i%len(routes)], r)
 	}
 	start := time.Now()
 	t := time.NewTicker(interval)

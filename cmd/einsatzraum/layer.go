@@ -59,7 +59,7 @@ func runLayerImport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	bar := newProgressBar(stderr, info.Size())
+	bar := newProgressBar(stderr, info.Size(), "features")
 	counted := &progressReader{r: f, bar: bar}
 	start := time.Now()
 	var features []layers.Feature
@@ -98,18 +98,21 @@ func runLayerImport(ctx context.Context, args []string, getenv func(string) stri
 }
 
 // progressBar draws "[=====>    ] 42% 12345 features" on a terminal; on
-// anything else it stays silent.
+// anything else it stays silent. read counts towards total (bytes, tiles),
+// feats is the count after the bar, named by unit.
 type progressBar struct {
 	w        io.Writer
-	total    int64
+	unit     string
+	total    atomic.Int64
 	read     atomic.Int64
 	feats    atomic.Int64
 	stop     chan struct{}
 	finished chan struct{}
 }
 
-func newProgressBar(w io.Writer, total int64) *progressBar {
-	p := &progressBar{w: w, total: total, stop: make(chan struct{}), finished: make(chan struct{})}
+func newProgressBar(w io.Writer, total int64, unit string) *progressBar {
+	p := &progressBar{w: w, unit: unit, stop: make(chan struct{}), finished: make(chan struct{})}
+	p.total.Store(total)
 	f, ok := w.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) || total <= 0 {
 		close(p.finished)
@@ -134,10 +137,10 @@ func newProgressBar(w io.Writer, total int64) *progressBar {
 }
 
 func (p *progressBar) draw() {
-	frac := float64(p.read.Load()) / float64(p.total)
+	frac := float64(p.read.Load()) / float64(p.total.Load())
 	const width = 30
 	n := int(frac * width)
-	fmt.Fprintf(p.w, "\r[%s>%s] %3.0f%% %d features", strings.Repeat("=", min(n, width)), strings.Repeat(" ", max(width-n, 0)), 100*frac, p.feats.Load())
+	fmt.Fprintf(p.w, "\r[%s>%s] %3.0f%% %d %s", strings.Repeat("=", min(n, width)), strings.Repeat(" ", max(width-n, 0)), 100*frac, p.feats.Load(), p.unit)
 }
 
 func (p *progressBar) features(n int) { p.feats.Store(int64(n)) }

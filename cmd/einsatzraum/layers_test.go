@@ -20,12 +20,8 @@ import (
 )
 
 // openDataPath is where a test data file lives in this repository (see
-// layers/testdata/opendata/SOURCES.md and demodata/SOURCES.md).
+// layers/testdata/opendata/SOURCES.md).
 func openDataPath(name string) string {
-	switch name {
-	case "hamburg-schulen-wgs84.geojson", "berlin-kitas.csv":
-		return filepath.Join("demodata", name)
-	}
 	return filepath.Join("..", "..", "layers", "testdata", "opendata", name)
 }
 

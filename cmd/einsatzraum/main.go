@@ -22,6 +22,7 @@ Usage:
                     [--email-domains polizei.example,...] [--demo]
   einsatzraum user add [--data DIR | --store DSN] --email E --name N [--callsign C] [--role R]...
   einsatzraum layer import [--data DIR | --store DSN] --name NAME [--crs EPSG:4326|EPSG:25832|EPSG:25833] FILE
+  einsatzraum basemap build --osm FILE.osm.pbf|.osm|.osm.gz --out FILE.mbtiles [--max-zoom 16]
   einsatzraum inject --server URL --chat ID [--caption TEXT] FILE...   (token in EINSATZRAUM_TOKEN)
   einsatzraum loadtest --server URL [--users N] [--rooms R] [--rate MSG/S] [--duration D]
 
@@ -62,6 +63,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return errors.New("usage: einsatzraum layer import --name NAME [--crs EPSG:25832] FILE")
 		}
 		return runLayerImport(ctx, args[2:], getenv, stdout, stderr)
+	case "basemap":
+		if len(args) < 2 || args[1] != "build" {
+			return errors.New("usage: einsatzraum basemap build --osm FILE.osm.pbf --out FILE.mbtiles")
+		}
+		return runBasemapBuild(ctx, args[2:], getenv, stdout, stderr)
 	case "inject":
 		return runInject(ctx, args[1:], getenv, stdout, stderr)
 	case "loadtest":

@@ -84,7 +84,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.DurationVar(&cfg.Hub.DeviceCheckInterval, "device-check", 30*time.Second, "how often open connections are checked against devices revoked in the store (a wipe the bus lost)")
 	fs.DurationVar(&cfg.LayerRefresh, "layer-refresh", 2*time.Second, "how often to look for layers imported by other processes")
 	fs.Int64Var(&cfg.MaxUpload, "max-upload", 512<<20, "largest upload (layer or file) in bytes")
-	fs.StringVar(&cfg.Basemap, "basemap", "", "a PMTiles file served as the dashboard's offline basemap; empty: a neutral background with a coordinate grid")
+	fs.StringVar(&cfg.Basemap, "basemap", "", "the offline basemap: an MBTiles file made by 'einsatzraum basemap build' (tiles, style and geocoding) or a PMTiles file; empty: a neutral background with a coordinate grid")
 	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file with the base64 master key (default: master.key in --data, created on first start); EINSATZRAUM_MASTER_KEY wins")
 	fs.Int64Var(&cfg.Limits.Photo, "max-photo", chat.DefaultLimits.Photo, "largest photo in bytes")
 	fs.Int64Var(&cfg.Limits.File, "max-file", chat.DefaultLimits.File, "largest PDF in bytes")
@@ -166,11 +166,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			ln.Close()
 			return fmt.Errorf("seed demo: %w", err)
 		}
-		if err := seedDemoLayers(ctx, srv.svc, log); err != nil {
+		ext, err := readDemoExtract(ctx)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("demo extract: %w", err)
+		}
+		if err := seedDemoLayers(ctx, srv.svc, ext, log); err != nil {
 			ln.Close()
 			return fmt.Errorf("seed demo layers: %w", err)
 		}
-		go simulatePatrols(ctx, srv.svc, acc.actors, 2*time.Second, log)
+		go simulatePatrols(ctx, srv.svc, acc.actors, demoRoutes(ext), 2*time.Second, log)
 		fmt.Fprintf(stdout, "\nEinsatzraum demo is running.\n  Open:     %s/\n  Email:    %s\n  Password: %s\n\n", url, acc.login.Email, acc.login.Password)
 	}
 	return srv.Serve(ctx, ln)
@@ -188,6 +193,7 @@ type server struct {
 	web     *web.Server
 
 	layers    *layers.Catalog
+	basemap   servedBasemap
 	stopWatch context.CancelFunc
 
 	cot       *cot.Gateway // nil without --cot-listen
@@ -200,6 +206,16 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	if cfg.getenv == nil {
 		cfg.getenv = func(string) string { return "" }
 	}
+	basemapFiles, places, err := openBasemap(ctx, cfg.Basemap, log)
+	if err != nil {
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			basemapFiles.Close()
+		}
+	}()
 	store, keys, err := openStoreWithKey(ctx, cfg.getenv, cfg.DataDir, cfg.Store, cfg.MasterKeyFile, log)
 	if err != nil {
 		return nil, err
@@ -247,6 +263,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	svc := einsatzraum.NewService(store, b, einsatzraum.Config{
 		Clock:          cfg.clock,
 		Layers:         catalog,
+		Places:         places,
 		EmailDomains:   cfg.EmailDomains,
 		Logger:         log,
 		Metrics:        einsatzraum.NewMetrics(reg),
@@ -272,9 +289,9 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	wctx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 	go catalog.Watch(wctx, cfg.LayerRefresh)
 	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, TrustedProxies: cfg.TrustedProxies, MetricsToken: cfg.MetricsToken,
-		ReadyChecks: []func(context.Context) error{diskSpaceCheck(cfg.DataDir)}, MaxUpload: cfg.MaxUpload, Basemap: cfg.Basemap, TLS: cfg.TLSCert != "",
+		ReadyChecks: []func(context.Context) error{diskSpaceCheck(cfg.DataDir)}, MaxUpload: cfg.MaxUpload, Basemap: basemapFiles.Basemap, TLS: cfg.TLSCert != "",
 		Live: web.LiveConfig{Hub: hub, MaxFrameBytes: cfg.MaxFrameBytes, PongWait: cfg.PongWait}})
-	s := &server{cfg: cfg, log: log, store: store, bus: b, svc: svc, hub: hub, web: w, layers: catalog, stopWatch: stopWatch,
+	s := &server{cfg: cfg, log: log, store: store, bus: b, svc: svc, hub: hub, web: w, layers: catalog, basemap: basemapFiles, stopWatch: stopWatch,
 		metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})}
 	s.cot, s.cotLn, err = openCoT(cfg.CoT, cfg.Map.StaleAfter, svc, hub, reg, log, func() string { return s.publicURL })
 	if err != nil {
@@ -284,6 +301,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		store.Close()
 		return nil, err
 	}
+	started = true
 	return s, nil
 }
 
@@ -341,6 +359,7 @@ func (s *server) Close() {
 	if err := s.store.Close(); err != nil {
 		s.log.Error("close store", "err", err)
 	}
+	s.basemap.Close()
 }
 
 // serveDebug serves Go's pprof profiles on addr until ctx ends.

@@ -16,6 +16,7 @@ const texts = {
     acked: 'quittiert', acks: 'Quittungen', pendingAcks: 'Offene Quittungen', notifyOn: 'Benachrichtigungen an', noPending: 'keine offenen',
     emergency: 'NOTRUF', officerDown: 'Beamter am Boden', since: 'seit', alarmNoPosition: 'ohne Position', takenOnBy: 'übernommen von',
     showOnMap: 'Zeigen', takeOn: 'Übernehmen', cancelAlarm: 'Aufheben', holdToSend: 'gedrückt halten', alarmSent: 'Notruf gesendet',
+    searchPlaces: 'Ort, Straße, POI suchen', noHits: 'Nichts gefunden', kind_place: 'Ort', kind_street: 'Straße', kind_address: 'Adresse', kind_poi: 'POI', kind_layer: 'Datenebene',
     cat_meeting_point: 'Sammelpunkt', cat_command_post: 'Befehlsstelle', cat_medical: 'Sanität', cat_roadblock: 'Absperrung', cat_hazard: 'Gefahrenstelle', cat_info: 'Information',
   },
   en: {
@@ -34,6 +35,7 @@ const texts = {
     acked: 'acknowledged', acks: 'Acknowledgements', pendingAcks: 'Pending acknowledgements', notifyOn: 'Turn notifications on', noPending: 'none pending',
     emergency: 'EMERGENCY', officerDown: 'Officer down', since: 'since', alarmNoPosition: 'no position', takenOnBy: 'taken on by',
     showOnMap: 'Show', takeOn: 'Take on', cancelAlarm: 'Cancel', holdToSend: 'hold to send', alarmSent: 'Emergency sent',
+    searchPlaces: 'Search place, street, POI', noHits: 'Nothing found', kind_place: 'Place', kind_street: 'Street', kind_address: 'Address', kind_poi: 'POI', kind_layer: 'Data layer',
     cat_meeting_point: 'Meeting point', cat_command_post: 'Command post', cat_medical: 'Medical', cat_roadblock: 'Roadblock', cat_hazard: 'Hazard', cat_info: 'Information',
   },
 };
@@ -53,4 +55,10 @@ export function toggleLang() {
 export function category(c: string): string {
   const k = `cat_${c}` as Key;
   return k in texts[lang] ? texts[lang][k] : c;
+}
+
+// kindName names a geocoding hit's kind (place, street, ...) in the user's language.
+export function kindName(k: string): string {
+  const key = `kind_${k}` as Key;
+  return key in texts[lang] ? t(key) : k;
 }

@@ -4,7 +4,7 @@
 import * as maplibregl from './vendor/maplibre-gl.mjs';
 import { Protocol } from 'pmtiles';
 import { Api, ApiError, Force, Live, LiveState, PositionItem, Room } from './api';
-import { category, currentLang, t, toggleLang } from './i18n';
+import { category, currentLang, kindName, t, toggleLang } from './i18n';
 import { Alarm, AlarmBoard, holdButton, tone } from './alarms';
 
 const api = new Api();
@@ -23,6 +23,20 @@ function h(tag: string, attrs: Attrs = {}, ...kids: (Node | string | null | unde
   }
   for (const k of kids) if (k) el.append(k);
   return el;
+}
+
+// FONT is the font of every label: its glyphs come from this server.
+const FONT = 'Noto Sans Regular';
+
+// arrowImage is the heading arrow (an SDF image, coloured by the layer).
+function arrowImage(): ImageData {
+  const size = 24;
+  const c = document.createElement('canvas');
+  c.width = c.height = size;
+  const g = c.getContext('2d')!;
+  g.fillStyle = '#000';
+  g.beginPath(); g.moveTo(size / 2, 2); g.lineTo(size - 4, size - 4); g.lineTo(size / 2, size - 9); g.lineTo(4, size - 4); g.closePath(); g.fill();
+  return g.getImageData(0, 0, size, size);
 }
 
 // Test and debugging hooks (read-only views of the state).
@@ -113,6 +127,8 @@ class RoomView {
   }, 100);
   dataLayerIDs: string[] = []; // the map layers of the data layers, for popups
   measuring = false;
+  searchMarker: maplibregl.Popup | null = null;
+  fitted = false; // the view was fitted to the forces once
   measureFrom: maplibregl.LngLat | null = null;
   layerBox = h('fieldset', { class: 'layers' }, h('legend', { text: t('layers') }));
 
@@ -146,6 +162,7 @@ class RoomView {
       h('button', { id: 'add-poi', class: 'secondary', onclick: () => { this.addingPOI = true; this.hint(t('addPOIHint')); } }, t('addPOI')),
       h('button', { id: 'share-location', class: 'secondary', onclick: () => this.shareLocation() }, t('shareLocation')),
       h('button', { id: 'measure', class: 'secondary', onclick: () => this.startMeasure() }, t('measure')),
+      this.placeSearch(),
       this.layerBox);
     if (field && this.room.my_role !== 'observer') { // the emergency button: held 1.5 s, so a pocket cannot press it
       toolbar.prepend(holdButton(t('emergency'), 1500, () => {
@@ -163,13 +180,14 @@ class RoomView {
     const mapEl = h('div', { id: 'map', role: 'application', 'aria-label': t('map') });
     app.replaceChildren(header(this.room.name, this.live), this.alarmBoard.el, h('main', { class: 'room' }, h('div', { class: 'mapwrap' }, mapEl, toolbar), side));
     this.alarmBoard.el.hidden = true;
-    this.initMap(mapEl, basemap);
+    await this.initMap(mapEl, basemap);
 
     this.live.onEvent = (room, _seq, ev) => { if (room === this.room.id) this.onEvent(ev); };
     this.live.onPositions = (room, items, removed) => {
       if (room !== this.room.id) return;
       for (const it of items) this.officers.set(it.user, it);
       for (const u of removed) this.officers.delete(u);
+      if (!this.fitted && this.officers.size) { this.fitted = true; this.showAll(); } // open on all forces
       this.queueRender();
       this.queueForces();
     };
@@ -214,9 +232,11 @@ class RoomView {
 
   hint(msg: string) { document.getElementById('live-status')?.setAttribute('title', msg); this.map.getCanvas().style.cursor = 'crosshair'; }
 
-  initMap(el: HTMLElement, basemap: boolean) {
+  async initMap(el: HTMLElement, basemap: boolean) {
+    const glyphs = `${location.origin}/api/v1/basemap/glyphs/{fontstack}/{range}.pbf`;
     const style: maplibregl.StyleSpecification & { sources: Record<string, maplibregl.SourceSpecification>; layers: maplibregl.LayerSpecification[] } = {
       version: 8,
+      glyphs,
       sources: {
         grid: { type: 'geojson', data: emptyFC() },
         officers: { type: 'geojson', data: emptyFC() },
@@ -226,40 +246,47 @@ class RoomView {
       layers: [
         { id: 'background', type: 'background', paint: { 'background-color': '#e9edf0' } },
         { id: 'grid', type: 'line', source: 'grid', paint: { 'line-color': '#b9c3cc', 'line-width': 1 } },
-        { id: 'grid-labels', type: 'symbol', source: 'grid', layout: { 'text-field': ['get', 'label'], 'text-font': ['sans-serif'], 'text-size': 11, 'symbol-placement': 'line' }, paint: { 'text-color': '#7a8793' } },
+        { id: 'grid-labels', type: 'symbol', source: 'grid', layout: { 'text-field': ['get', 'label'], 'text-font': [FONT], 'text-size': 11, 'symbol-placement': 'line' }, paint: { 'text-color': '#7a8793' } },
       ],
     };
-    if (basemap) {
-      const protocol = new Protocol();
-      maplibregl.addProtocol('pmtiles', protocol.tile);
-      style.sources.basemap = { type: 'vector', url: `pmtiles://${location.origin}/basemap.pmtiles` };
-      style.layers.splice(1, 0,
-        { id: 'basemap-fill', type: 'fill', source: 'basemap', 'source-layer': 'landuse', paint: { 'fill-color': '#dde3e8' } },
-        { id: 'basemap-water', type: 'fill', source: 'basemap', 'source-layer': 'water', paint: { 'fill-color': '#b7d0e6' } },
-        { id: 'basemap-roads', type: 'line', source: 'basemap', 'source-layer': 'roads', paint: { 'line-color': '#ffffff', 'line-width': 1.5 } });
+    let center: [number, number] = [9.99, 53.55];
+    if (basemap) { // the street map: its style, tiles, glyphs and sprites all come from this server
+      const base = await api.req('GET', '/api/v1/basemap/style.json').catch(() => null);
+      if (base) {
+        const src = base.sources.basemap;
+        if (typeof src.url === 'string' && src.url.startsWith('pmtiles://')) maplibregl.addProtocol('pmtiles', new Protocol().tile);
+        if (Array.isArray(src.bounds)) center = [(src.bounds[0] + src.bounds[2]) / 2, (src.bounds[1] + src.bounds[3]) / 2];
+        Object.assign(style.sources, base.sources);
+        style.layers = base.layers;
+        style.sprite = base.sprite;
+        style.glyphs = base.glyphs;
+      }
     }
     this.map = new maplibregl.Map({
-      container: el, style, center: [9.99, 53.55], zoom: 12, attributionControl: false,
+      container: el, style, center, zoom: 13,
+      attributionControl: { compact: field },
       transformRequest: (url: string) => url.startsWith(location.origin + '/api/') ? { url, headers: { Authorization: `Bearer ${api.token}` } } : { url },
     });
     this.map.addControl(new maplibregl.NavigationControl(), 'top-right');
     this.map.addControl(new maplibregl.ScaleControl({}), 'bottom-left');
     this.map.on('load', () => {
+      this.map.addImage('heading-arrow', arrowImage(), { sdf: true, pixelRatio: 2 });
       this.map.addSource('alarms', { type: 'geojson', data: this.pendingAlarms });
       this.map.addLayer({ id: 'alarms', type: 'circle', source: 'alarms', paint: { 'circle-radius': 12, 'circle-color': '#d50000', 'circle-opacity': 0.35,
         'circle-stroke-color': '#d50000', 'circle-stroke-width': 3 } });
       this.map.addLayer({ id: 'photos', type: 'circle', source: 'photos', paint: { 'circle-radius': 6, 'circle-color': '#f9a825', 'circle-stroke-color': '#5d4037', 'circle-stroke-width': 2 } });
       this.map.addLayer({ id: 'pois', type: 'circle', source: 'pois', paint: { 'circle-radius': 8, 'circle-color': '#c2185b', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
-      this.map.addLayer({ id: 'poi-labels', type: 'symbol', source: 'pois', layout: { 'text-field': ['get', 'name'], 'text-font': ['sans-serif'], 'text-size': 13, 'text-offset': [0, 1.3], 'text-anchor': 'top' }, paint: { 'text-color': '#6a0f32', 'text-halo-color': '#fff', 'text-halo-width': 1.5 } });
+      this.map.addLayer({ id: 'poi-labels', type: 'symbol', source: 'pois', layout: { 'text-field': ['get', 'name'], 'text-font': [FONT], 'text-size': 13, 'text-offset': [0, 1.3], 'text-anchor': 'top' }, paint: { 'text-color': '#6a0f32', 'text-halo-color': '#fff', 'text-halo-width': 1.5 } });
       this.map.addLayer({ id: 'officers', type: 'circle', source: 'officers', paint: {
         'circle-radius': 7, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2,
         'circle-color': ['case', ['get', 'stale'], '#9aa4ad', '#0a4fa3'] } });
-      // Heading as an arrow ahead of the dot, turned with the map.
+      // Heading as an arrow ahead of the dot, turned with the map (the
+      // offset turns with it: the arrow sits on the side the officer heads to).
       this.map.addLayer({ id: 'officer-heading', type: 'symbol', source: 'officers', filter: ['!=', ['get', 'heading'], null],
-        layout: { 'text-field': '▲', 'text-font': ['sans-serif'], 'text-size': 11, 'text-rotate': ['get', 'heading'], 'text-rotation-alignment': 'map',
-          'text-offset': [0, -1.1], 'text-allow-overlap': true, 'text-ignore-placement': true },
-        paint: { 'text-color': ['case', ['get', 'stale'], '#9aa4ad', '#0a4fa3'] } });
-      this.map.addLayer({ id: 'officer-labels', type: 'symbol', source: 'officers', minzoom: 11, layout: { 'text-field': ['get', 'callsign'], 'text-font': ['sans-serif'], 'text-size': 12, 'text-offset': [0, 1.2], 'text-anchor': 'top', 'text-optional': true }, paint: { 'text-color': ['case', ['get', 'stale'], '#7a8793', '#0b2545'], 'text-halo-color': '#fff', 'text-halo-width': 1.5 } });
+        layout: { 'icon-image': 'heading-arrow', 'icon-rotate': ['get', 'heading'], 'icon-rotation-alignment': 'map',
+          'icon-offset': [0, -13], 'icon-allow-overlap': true, 'icon-ignore-placement': true },
+        paint: { 'icon-color': ['case', ['get', 'stale'], '#9aa4ad', '#0a4fa3'] } });
+      this.map.addLayer({ id: 'officer-labels', type: 'symbol', source: 'officers', minzoom: 11, layout: { 'text-field': ['get', 'callsign'], 'text-font': [FONT], 'text-size': 12, 'text-offset': [0, 1.2], 'text-anchor': 'top', 'text-optional': true }, paint: { 'text-color': ['case', ['get', 'stale'], '#7a8793', '#0b2545'], 'text-halo-color': '#fff', 'text-halo-width': 1.5 } });
       this.updateGrid();
       this.queueRender();
       debug.mapReady = true;
@@ -357,6 +384,45 @@ class RoomView {
         this.queueRender();
       };
     });
+  }
+
+  // placeSearch is the search box for places, streets, addresses, POIs and
+  // layer features (GET /api/v1/geocode, nearer the map's centre first):
+  // picking a hit flies the map there and marks the spot.
+  placeSearch(): HTMLElement {
+    const input = h('input', { type: 'search', id: 'place-search', 'aria-label': t('searchPlaces'), placeholder: t('searchPlaces'), autocomplete: 'off' }) as HTMLInputElement;
+    const list = h('ul', { class: 'place-hits', id: 'place-hits', role: 'listbox', hidden: true });
+    let timer = 0;
+    let hits: any[] = [];
+    const go = (f: any) => {
+      const [lon, lat] = f.geometry.coordinates;
+      list.hidden = true;
+      input.value = f.properties.name;
+      this.map.flyTo({ center: [lon, lat], zoom: f.properties.kind === 'place' ? 15 : 17, duration: 800 });
+      this.searchMarker?.remove();
+      this.searchMarker = new maplibregl.Popup({ closeOnClick: true }).setLngLat([lon, lat])
+        .setDOMContent(h('div', { class: 'popup-place' }, h('strong', { text: f.properties.name }), h('br'), kindName(f.properties.kind))).addTo(this.map);
+      debug.flewTo = { lon, lat, name: f.properties.name };
+    };
+    const search = async () => {
+      const q = input.value.trim();
+      if (q.length < 2) { list.hidden = true; return; }
+      const c = this.map.getCenter();
+      try {
+        hits = (await api.req('GET', `/api/v1/geocode?q=${encodeURIComponent(q)}&lat=${c.lat.toFixed(5)}&lon=${c.lng.toFixed(5)}&limit=8`)).features;
+      } catch (err) { alertError(err); return; }
+      list.replaceChildren(...hits.map((f, i) => h('li', { role: 'option' }, h('button', { type: 'button', class: 'place-hit', id: `place-hit-${i}`, onclick: () => go(f) },
+        h('span', { text: f.properties.name }), ' ', h('small', { text: kindName(f.properties.kind) })))));
+      if (!hits.length) list.append(h('li', { class: 'none', text: t('noHits') }));
+      list.hidden = false;
+      debug.placeHits = hits.length;
+    };
+    input.addEventListener('input', () => { clearTimeout(timer); timer = window.setTimeout(search, 250); });
+    input.addEventListener('keydown', (e: KeyboardEvent) => {
+      if (e.key === 'Enter') { e.preventDefault(); clearTimeout(timer); if (hits.length) go(hits[0]); else search(); }
+      if (e.key === 'Escape') list.hidden = true;
+    });
+    return h('div', { class: 'place-search' }, input, list);
   }
 
   async showAll() {
