@@ -59,7 +59,11 @@ func runBasemapBuild(ctx context.Context, args []string, getenv func(string) str
 	fmt.Fprintf(stderr, "rendering tiles z%d-z%d\n", minZoom, maxZoom)
 	tiles := newProgressBar(stderr, 1, "tiles")
 	stats, err := basemap.Build(ctx, ext, out, basemap.BuildOptions{MinZoom: minZoom, MaxZoom: maxZoom, Name: name,
-		Progress: func(done, total int) { tiles.total.Store(int64(total)); tiles.read.Store(int64(done)); tiles.feats.Store(int64(done)) }})
+		Progress: func(done, total int) {
+			tiles.total.Store(int64(total))
+			tiles.read.Store(int64(done))
+			tiles.feats.Store(int64(done))
+		}})
 	tiles.done()
 	if err != nil {
 		return err

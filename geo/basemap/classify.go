@@ -33,7 +33,7 @@ var roadClasses = map[string]class{
 	"residential": {LayerRoads, "minor", 12, false}, "unclassified": {LayerRoads, "minor", 12, false},
 	"living_street": {LayerRoads, "minor", 12, false}, "road": {LayerRoads, "minor", 12, false},
 	"pedestrian": {LayerRoads, "pedestrian", 13, false}, "service": {LayerRoads, "service", 13, false},
-	"track": {LayerRoads, "track", 13, false},
+	"track":   {LayerRoads, "track", 13, false},
 	"footway": {LayerRoads, "path", 14, false}, "path": {LayerRoads, "path", 14, false},
 	"cycleway": {LayerRoads, "path", 14, false}, "steps": {LayerRoads, "path", 15, false},
 	"bridleway": {LayerRoads, "path", 14, false},

@@ -110,7 +110,7 @@ func Style(u StyleURLs) map[string]any {
 			"filter": []any{"==", []any{"geometry-type"}, "Polygon"}, "paint": map[string]any{"fill-color": "#a9cbe8"}},
 		map[string]any{"id": "waterways", "type": "line", "source": "basemap", "source-layer": LayerWater,
 			"filter": []any{"==", []any{"geometry-type"}, "LineString"},
-			"paint": map[string]any{"line-color": "#a9cbe8", "line-width": zoomed(10, 0.5, 16, 3)}},
+			"paint":  map[string]any{"line-color": "#a9cbe8", "line-width": zoomed(10, 0.5, 16, 3)}},
 		map[string]any{"id": "buildings", "type": "fill", "source": "basemap", "source-layer": LayerBuildings, "minzoom": 14,
 			"paint": map[string]any{"fill-color": "#ddd5cc", "fill-outline-color": "#c9bfb4"}},
 		road("roads-path", []string{"path", "track"}, 13, "#b8a99a", zoomed(13, 0.5, 18, 2)),
@@ -127,9 +127,9 @@ func Style(u StyleURLs) map[string]any {
 			"paint": map[string]any{"text-color": "#5b5148", "text-halo-color": "#ffffff", "text-halo-width": 1.5}},
 		map[string]any{"id": "place-names", "type": "symbol", "source": "basemap", "source-layer": LayerPlaces,
 			"layout": map[string]any{"text-field": []any{"get", "name"}, "text-font": []string{"Noto Sans Medium"},
-				"text-size": []any{"match", []any{"get", "class"}, []any{"city", "town"}, 16, []any{"village", "suburb"}, 13, 11},
+				"text-size":  []any{"match", []any{"get", "class"}, []any{"city", "town"}, 16, []any{"village", "suburb"}, 13, 11},
 				"icon-image": []any{"match", []any{"get", "class"}, []any{"city", "town", "village"}, "townspot", ""},
-				"icon-size": 0.5, "text-anchor": "top", "text-offset": []any{0, 0.4}},
+				"icon-size":  0.5, "text-anchor": "top", "text-offset": []any{0, 0.4}},
 			"paint": map[string]any{"text-color": "#2f2a26", "text-halo-color": "#ffffff", "text-halo-width": 1.5}},
 	}
 	return map[string]any{
