@@ -160,6 +160,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST /admin/devices/{device}/approve", json("POST", "/api/v1/admin/devices/"+spareDevice+"/approve", nil), adminOnly(204)},
 		{"DELETE /me/devices/{device} (another's)", json("DELETE", "/api/v1/me/devices/"+spareDevice, nil), expect{401, 404, 404, 404, 404, 404, 404, 404}},
 		{"GET /openapi.json", json("GET", "/api/v1/openapi.json", nil), expect{200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET /geocode", json("GET", "/api/v1/geocode?q=Lage", nil), anyone},
+		// Public (OpenStreetMap data only); this server has no basemap.
+		{"GET /basemap/style.json", json("GET", "/api/v1/basemap/style.json", nil), expect{404, 404, 404, 404, 404, 404, 404, 404}},
+		{"GET /basemap/tiles/{z}/{x}/{y}.mvt", json("GET", "/api/v1/basemap/tiles/1/1/1.mvt", nil), expect{404, 404, 404, 404, 404, 404, 404, 404}},
+		{"GET /basemap/glyphs/{fontstack}/{range}.pbf", json("GET", "/api/v1/basemap/glyphs/Noto%20Sans%20Regular/0-255.pbf", nil), expect{200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET /basemap/sprites/{name}", json("GET", "/api/v1/basemap/sprites/light.png", nil), expect{200, 200, 200, 200, 200, 200, 200, 200}},
 		{"POST /admin/users", json("POST", "/api/v1/admin/users", func() any {
 			return map[string]any{"email": fmt.Sprintf("new%d@polizei.example", unique()), "name": "Neu", "password": testPassword}
 		}), adminOnly(201)},

@@ -37,7 +37,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		t.Skip(missing)
 	}
-	ts := startServer(t)
+	ts := startServer(t, func(c *serveConfig) { c.Basemap = buildDemoBasemap(t) })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))

@@ -133,8 +133,14 @@ func scoreForm(q, n prepared) float64 {
 	if len(qc) >= 4 {
 		allowed := len(qc) / 4
 		best := allowed + 1
-		for _, cand := range append([]string{nc}, n.words...) {
-			if len(cand)+allowed < len(qc) {
+		for i := -1; i < len(n.words); i++ {
+			cand := nc
+			if i >= 0 {
+				cand = n.words[i]
+			}
+			// A typo in the first letter is rare; checking only names that
+			// start alike keeps a search over many names fast.
+			if len(cand)+allowed < len(qc) || cand[0] != qc[0] {
 				continue
 			}
 			prefix := cand[:min(len(cand), len(qc))]
@@ -185,36 +191,49 @@ func subsequence(q, s string) bool {
 	return i == len(q)
 }
 
-// editDistance is the optimal-string-alignment distance of a and b (a
-// swap of neighbours counts one), or limit+1 once it must exceed limit.
+// editDistance is the optimal-string-alignment distance of a and b in
+// bytes (a swap of neighbours counts one; names are folded to ASCII
+// letters first), or limit+1 once it must exceed limit. Only the band of
+// cells within limit of the diagonal is computed.
 func editDistance(a, b string, limit int) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
+	const maxLen = 64
+	a, b = a[:min(len(a), maxLen)], b[:min(len(b), maxLen)]
+	if len(a)-len(b) > limit || len(b)-len(a) > limit {
+		return limit + 1
 	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		rowMin := cur[0]
-		for j := 1; j <= len(rb); j++ {
+	over := limit + 1
+	var rows [3][maxLen + 2]int
+	prev2, prev, cur := &rows[0], &rows[1], &rows[2]
+	for j := 0; j <= len(b); j++ {
+		prev[j] = min(j, over)
+	}
+	prev[len(b)+1] = over
+	for i := 1; i <= len(a); i++ {
+		lo, hi := max(1, i-limit), min(len(b), i+limit)
+		cur[lo-1] = over
+		if lo == 1 {
+			cur[0] = min(i, over)
+		}
+		rowMin := cur[lo-1]
+		for j := lo; j <= hi; j++ {
 			cost := 1
-			if ra[i-1] == rb[j-1] {
+			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
+			c := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				c = min(c, prev2[j-2]+1)
 			}
-			rowMin = min(rowMin, cur[j])
+			cur[j] = c
+			rowMin = min(rowMin, c)
 		}
+		cur[hi+1] = over
 		if rowMin > limit {
-			return limit + 1
+			return over
 		}
 		prev2, prev, cur = prev, cur, prev2
 	}
-	return prev[len(rb)]
+	return min(prev[len(b)], over)
 }
 
 // Index is a set of entries prepared for searching. It is not changed

@@ -370,14 +370,18 @@ class RoomView {
       debug.project = (lon: number, lat: number) => { const p = this.map.project([lon, lat]); return [p.x, p.y]; };
       debug.visibility = (id: string) => this.map.getLayoutProperty(id, 'visibility') ?? 'visible';
       debug.poiIDs = () => [...this.pois.keys()];
-      debug.dataPoint = () => { // the screen position of a rendered data layer point, for the browser test
+      debug.dataPoint = () => { // the screen position of a rendered data layer point that nothing covers, for the browser test
         const ids = this.dataLayerIDs.filter(id => id.endsWith('-point') && this.map.getLayer(id));
-        const f = this.map.queryRenderedFeatures({ layers: ids })[0];
-        if (!f) return null;
-        const p = this.map.project((f.geometry as GeoJSON.Point).coordinates as [number, number]);
-        return [p.x, p.y];
+        for (const f of this.map.queryRenderedFeatures({ layers: ids })) {
+          const p = this.map.project((f.geometry as GeoJSON.Point).coordinates as [number, number]);
+          const box: [[number, number], [number, number]] = [[p.x - 12, p.y - 12], [p.x + 12, p.y + 12]];
+          if (this.map.queryRenderedFeatures(box, { layers: ['officers', 'pois', 'photos', 'alarms'] }).length === 0) return [p.x, p.y];
+        }
+        return null;
       };
       debug.poiAt = (id: string) => this.pois.get(id)?.geometry.coordinates;
+      debug.rendered = (ids: string[]) => this.map.queryRenderedFeatures({ layers: ids.filter(id => this.map.getLayer(id)) }).length;
+      debug.center = () => { const c = this.map.getCenter(); return [c.lng, c.lat, this.map.getZoom()]; };
       debug.synthetic = (n: number) => { // load test: n made-up officers around the view
         const c = this.map.getCenter();
         for (let i = 0; i < n; i++) this.officers.set(`synthetic-${i}`, { user: `synthetic-${i}`, callsign: `Test ${i}`, ts: new Date().toISOString(), accuracy_m: 5, stale: i % 7 === 0, lon: c.lng + (Math.random() - 0.5) * 0.2, lat: c.lat + (Math.random() - 0.5) * 0.12 });

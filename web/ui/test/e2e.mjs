@@ -39,7 +39,21 @@ try {
   await dash.waitForFunction((b) => Object.entries(window.ez.positions()).filter(([u, p]) => b[u] && (b[u][0] !== p[0] || b[u][1] !== p[1])).length >= 10, before, { timeout: 20000 });
   step('officer markers move');
 
-  // Show all forces, then toggle the first data layer.
+  // Show all forces on the street map: roads, water and place names drawn
+  // from this server's tiles.
+  await dash.click('#show-all');
+  await dash.waitForFunction(() => window.ez.rendered(['roads-minor', 'roads-main', 'roads-motorway']) > 20 && window.ez.rendered(['place-names']) > 3, null, { timeout: 15000 });
+  await dash.screenshot({ path: shots + '/streets.png' });
+  step('street map drawn (' + await ez(dash, () => window.ez.rendered(['roads-minor', 'roads-main', 'roads-motorway'])) + ' roads)');
+
+  // Search a street by its abbreviation: the map flies there.
+  await dash.fill('#place-search', 'Kulmbacher Str');
+  await dash.waitForFunction(() => window.ez.placeHits > 0, null, { timeout: 10000 });
+  await dash.press('#place-search', 'Enter');
+  await dash.waitForFunction(() => window.ez.flewTo && window.ez.flewTo.name === 'Kulmbacher Straße', null, { timeout: 10000 });
+  await dash.waitForFunction(() => { const [lon, lat, z] = window.ez.center(); const f = window.ez.flewTo; return Math.abs(lon - f.lon) < 1e-4 && Math.abs(lat - f.lat) < 1e-4 && z > 16.5; }, null, { timeout: 15000 });
+  await dash.waitForFunction(() => window.ez.rendered(['road-names']) > 0, null, { timeout: 15000 });
+  step('search flew to Kulmbacher Straße');
   await dash.click('#show-all');
   const toggle = dash.locator('.layers input[type=checkbox]').first();
   const layerID = (await toggle.getAttribute('id')).replace('toggle-', 'layer-') + '-point';
@@ -74,6 +88,8 @@ try {
   check(pt !== null, 'a data layer point is on screen');
   await dash.mouse.click(box.x + pt[0], box.y + pt[1]);
   await dash.waitForFunction(() => window.ez.featurePopups >= 1, null, { timeout: 15000 });
+  const popup = await dash.locator('.popup-feature').innerText();
+  check(/amenity\s+(kindergarten|fire_station)/.test(popup) && /osm_id/.test(popup), 'the popup lists the feature\'s tags: ' + popup);
   step('layer feature popup');
 
   // Measure between two points of the map.
@@ -133,12 +149,12 @@ try {
 
   // The field view on a phone shares its (mocked) location; the dashboard shows it.
   const fieldCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
-    geolocation: { latitude: 53.54321, longitude: 9.98765, accuracy: 5 }, permissions: ['geolocation'] });
+    geolocation: { latitude: 50.02021, longitude: 11.54321, accuracy: 5 }, permissions: ['geolocation'] });
   const fieldPage = await fieldCtx.newPage();
   await openRoom(fieldPage, '?field');
   const me = await fieldPage.evaluate(async () => (await (await fetch('/api/v1/me', { headers: { Authorization: 'Bearer ' + sessionStorage.getItem('ez.token') } })).json()).id);
   await fieldPage.click('#share-location');
-  await dash.waitForFunction((u) => { const p = window.ez.positions()[u]; return p && Math.abs(p[0] - 9.98765) < 1e-4 && Math.abs(p[1] - 53.54321) < 1e-4; }, me, { timeout: 15000 });
+  await dash.waitForFunction((u) => { const p = window.ez.positions()[u]; return p && Math.abs(p[0] - 11.54321) < 1e-4 && Math.abs(p[1] - 50.02021) < 1e-4; }, me, { timeout: 15000 });
   step('field position reached the dashboard');
   check(await fieldPage.locator('#camera').count() === 1, 'the field view offers the camera');
 
@@ -170,7 +186,7 @@ try {
   // takes them off the dashboard's map at once and shows them offline.
   await dash.click('.forces summary');
   await dash.waitForFunction(() => window.ez.forces >= 30, null, { timeout: 10000 });
-  await dash.fill('#force-search', 'Michel 1');
+  await dash.fill('#force-search', 'Fuchs 1/1');
   await dash.waitForFunction(() => window.ez.forces >= 1 && window.ez.forces < 5, null, { timeout: 10000 });
   step('forces list searched');
   await fieldPage.click('#share-location');
@@ -188,6 +204,7 @@ try {
   console.log('e2e: 1 passed, 0 failed');
 } catch (e) {
   console.error('e2e:', e.message);
+  for (const ctx of browser.contexts()) for (const [i, p] of ctx.pages().entries()) await p.screenshot({ path: `${shots}/failure-${browser.contexts().indexOf(ctx)}-${i}.png` }).catch(() => {});
   await browser.close();
   process.exit(1);
 }
