@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,14 +23,15 @@ import (
 // schema and one Redis key prefix, as behind a load balancer.
 type cluster struct {
 	dsn, redisURL, prefix, key string
+	flags                      []string // more flags for every node
 	nodes                      []*process
 }
 
 // newCluster starts n nodes on a fresh schema; redisURL "" means the
-// shared test Redis with a prefix of the test's own.
-func newCluster(t *testing.T, n int, redisURL string) *cluster {
+// shared test Redis with a prefix of the test's own. flags go to every node.
+func newCluster(t *testing.T, n int, redisURL string, flags ...string) *cluster {
 	t.Helper()
-	c := &cluster{dsn: testenv.PostgresSchema(t)}
+	c := &cluster{dsn: testenv.PostgresSchema(t), flags: flags}
 	if redisURL == "" {
 		c.redisURL, c.prefix = testenv.Redis(t)
 	} else {
@@ -56,9 +58,9 @@ func newCluster(t *testing.T, n int, redisURL string) *cluster {
 
 func (c *cluster) startNode(t *testing.T) *process {
 	t.Helper()
-	p := startProcess(t, []string{"EINSATZRAUM_MASTER_KEY=" + c.key},
+	p := startProcess(t, []string{"EINSATZRAUM_MASTER_KEY=" + c.key}, append([]string{
 		"--listen", "127.0.0.1:0", "--data", t.TempDir(), "--store", c.dsn,
-		"--redis", c.redisURL, "--redis-prefix", c.prefix, "--log-level", "info")
+		"--redis", c.redisURL, "--redis-prefix", c.prefix, "--log-level", "info"}, c.flags...)...)
 	c.nodes = append(c.nodes, p)
 	return p
 }
@@ -303,6 +305,85 @@ func poster(t *testing.T, ts *testServer, r *clusterRoom, n int, gap time.Durati
 // TestClusterNodeKilled kills node B (SIGKILL) while its clients receive
 // a stream of messages posted at A; the clients reconnect to A with their
 // last seq and every event arrives exactly once, in order.
+// TestClusterPresence: a report taken by node A reaches a map followed on
+// node B live, turns stale there when it ages (a positions frame says so),
+// is removed there when it expires, and leaves B's map at once when the
+// officer stops sharing at A. Short ages make the real clock usable; the
+// bounds are generous (the contract is one sweep of a second plus one
+// positions interval).
+func TestClusterPresence(t *testing.T) {
+	c := newCluster(t, 2, "", "--stale-after", "2s", "--expire-after", "4s", "--position-interval", "200ms")
+	a, b := c.node(0), c.node(1)
+	r := newClusterRoom(t, c, 2)
+	sock := b.dialWS(t, r.members[0], 0)
+	sock.subscribe(r.room, 0)
+	sock.untilSubscribed()
+	officer := r.memberIDs[1]
+	report := func() time.Time {
+		now := time.Now()
+		a.call(t, "POST", "/api/v1/positions", r.members[1], map[string]any{"items": []any{
+			map[string]any{"lat": 50.0183, "lon": 11.5011, "accuracy_m": 5, "ts": now.UTC().Format(time.RFC3339Nano)}}}).want(t, 202)
+		return now
+	}
+	// until reads positions frames about the officer until one matches.
+	until := func(what string, within time.Duration, match func(f frame) bool) time.Time {
+		t.Helper()
+		deadline := time.Now().Add(within)
+		for {
+			f, err := sock.read(time.Until(deadline))
+			if err != nil {
+				t.Fatalf("no %s frame at node B within %s: %v", what, within, err)
+			}
+			if f.Type == "positions" && match(f) {
+				return time.Now()
+			}
+		}
+	}
+	item := func(f frame) map[string]any {
+		for _, it := range f.items() {
+			if it["user"] == officer {
+				return it
+			}
+		}
+		return nil
+	}
+	sent := report()
+	until("live", 5*time.Second, func(f frame) bool {
+		it := item(f)
+		return it != nil && it["state"] == "live" && it["name"] == "Officer 1" && it["callsign"] == "CS Officer 1"
+	})
+	staleAt := until("stale", 8*time.Second, func(f frame) bool { it := item(f); return it != nil && it["state"] == "stale" })
+	if age := staleAt.Sub(sent); age < 2*time.Second {
+		t.Errorf("stale after %s, before --stale-after 2s", age)
+	}
+	removedAt := until("removed", 8*time.Second, func(f frame) bool { return slices.Contains(f.Removed, officer) })
+	if age := removedAt.Sub(sent); age < 4*time.Second {
+		t.Errorf("removed after %s, before --expire-after 4s", age)
+	}
+	// Sharing again, then stopping at A: off B's map at once.
+	report()
+	until("live again", 5*time.Second, func(f frame) bool { it := item(f); return it != nil && it["state"] == "live" })
+	a.call(t, "DELETE", "/api/v1/positions/me", r.members[1], nil).want(t, 204)
+	stopped := time.Now()
+	until("removed on stop", 5*time.Second, func(f frame) bool { return slices.Contains(f.Removed, officer) })
+	if d := time.Since(stopped); d > 1500*time.Millisecond {
+		t.Errorf("removed %s after stopping; the stale age (2s) must not be what removed it", d)
+	}
+	forces := b.call(t, "GET", "/api/v1/rooms/"+r.room+"/forces", r.lead, nil).want(t, 200).items()
+	found := false
+	for _, fc := range forces {
+		if fc["user"].(map[string]any)["id"] == officer {
+			found = true
+			if fc["state"] != "offline" {
+				t.Errorf("forces at B after stopping: %v", fc)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the officer is missing from B's forces: %v", forces)
+	}
+}
+
 func TestClusterNodeKilled(t *testing.T) {
 	c := newCluster(t, 2, "")
 	a, b := c.node(0), c.node(1)
