@@ -102,13 +102,22 @@ export function holdButton(label: string, ms: number, fire: () => void): HTMLBut
   b.textContent = label;
   b.setAttribute('aria-label', `${label} (${t('holdToSend')})`);
   let timer: number | null = null;
+  let downAt = 0;
   const cancel = () => { if (timer !== null) { clearTimeout(timer); timer = null; } b.classList.remove('holding'); };
   b.addEventListener('pointerdown', (e) => {
     e.preventDefault();
+    downAt = e.timeStamp;
     b.classList.add('holding');
     timer = window.setTimeout(() => { timer = null; b.classList.remove('holding'); fire(); }, ms);
   });
-  for (const ev of ['pointerup', 'pointerleave', 'pointercancel']) b.addEventListener(ev, cancel);
+  // A busy phone may run the timer late: a release after the full hold
+  // still sends (the event's own time says how long it was held).
+  b.addEventListener('pointerup', (e) => {
+    const held = timer !== null && e.timeStamp - downAt >= ms;
+    cancel();
+    if (held) fire();
+  });
+  for (const ev of ['pointerleave', 'pointercancel']) b.addEventListener(ev, cancel);
   b.addEventListener('contextmenu', (e) => e.preventDefault());
   return b;
 }
