@@ -78,6 +78,13 @@ func (s *Service) visibleMessage(ctx context.Context, tx Tx, a *Actor, messageID
 	if _, err := requireChat(ctx, tx, a, m.Chat, ActReadChat); err != nil || m.CreatedAt.Before(s.VisibleSince()) {
 		return nil, Errorf(KindNotFound, "message_not_found", "no such message")
 	}
+	gaps, err := tx.ChatGaps(ctx, m.Chat, a.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	if inGaps(gaps, m.Seq) { // posted while the caller was out of the chat
+		return nil, Errorf(KindNotFound, "message_not_found", "no such message")
+	}
 	return m, nil
 }
 

@@ -149,8 +149,11 @@ func (s *Service) PutChatMember(ctx context.Context, a *Actor, chatID, userID st
 		if err := w.PutChatMember(ctx, chatID, userID, perm); err != nil {
 			return err
 		}
-		_, err = w.emit(ctx, c.Room, EventChatMemberUpdated, chatID, userID, map[string]any{"chat": chatID, "member": m})
-		return err
+		seq, err := w.emit(ctx, c.Room, EventChatMemberUpdated, chatID, userID, map[string]any{"chat": chatID, "member": m})
+		if err != nil || old != 0 {
+			return err
+		}
+		return w.CloseChatGap(ctx, chatID, userID, seq) // back in the chat: the time out stays hidden
 	})
 	return m, err
 }
@@ -179,8 +182,11 @@ func (s *Service) RemoveChatMember(ctx context.Context, a *Actor, chatID, userID
 		if err := w.DeleteChatMember(ctx, chatID, userID); err != nil {
 			return err
 		}
-		_, err = w.emit(ctx, c.Room, EventChatMemberRemoved, chatID, userID, map[string]any{"chat": chatID, "user": userID})
-		return err
+		seq, err := w.emit(ctx, c.Room, EventChatMemberRemoved, chatID, userID, map[string]any{"chat": chatID, "user": userID})
+		if err != nil {
+			return err
+		}
+		return w.OpenChatGap(ctx, chatID, userID, seq)
 	})
 }
 
@@ -233,5 +239,5 @@ func requireChat(ctx context.Context, tx Tx, a *Actor, chatID string, act Action
 	if !Allowed(act, role, perm) {
 		return nil, Errorf(KindForbidden, "forbidden_"+act.String(), "your rights in this chat do not allow %s", act)
 	}
-	return c, nil
+	return c, requireActiveRoom(ctx, tx, c.Room, act)
 }

@@ -316,7 +316,7 @@ func (c *Client) unsubscribe(room string) {
 // subscribe replays the room's events after since that the actor may see,
 // then goes live. A subscription to a room already followed restarts it.
 func (c *Client) subscribe(room string, since int64) error {
-	chats, seq, err := c.hub.svc.liveState(c.ctx, c.actor, room)
+	chats, gaps, seq, err := c.hub.svc.liveState(c.ctx, c.actor, room)
 	if err != nil {
 		return err
 	}
@@ -334,7 +334,7 @@ func (c *Client) subscribe(room string, since int64) error {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
-	s := &subscription{client: c, room: room, lastSeq: since, replaying: true, chats: chats, memberSeq: seq, ctx: ctx, cancel: cancel}
+	s := &subscription{client: c, room: room, lastSeq: since, replaying: true, chats: chats, gaps: gaps, memberSeq: seq, ctx: ctx, cancel: cancel}
 	c.subs[room] = s
 	c.mu.Unlock()
 
@@ -361,10 +361,11 @@ func (c *Client) subscribe(room string, since int64) error {
 }
 
 // liveState returns what a live subscription needs to filter a room's
-// events for a: the chats a reads and the room's seq, from one snapshot.
-// Non-members get 404 room_not_found.
-func (s *Service) liveState(ctx context.Context, a *Actor, room string) (map[string]bool, int64, error) {
+// events for a: the chats a reads, the times a was out of them and the
+// room's seq, from one snapshot. Non-members get 404 room_not_found.
+func (s *Service) liveState(ctx context.Context, a *Actor, room string) (map[string]bool, map[string][]SeqRange, int64, error) {
 	chats := map[string]bool{}
+	gaps := map[string][]SeqRange{}
 	var seq int64
 	err := s.view(ctx, "live_state", func(tx Tx) error {
 		if _, err := requireRoom(ctx, tx, a, room, ActViewRoom); err != nil {
@@ -376,12 +377,22 @@ func (s *Service) liveState(ctx context.Context, a *Actor, room string) (map[str
 		}
 		seq = r.Seq
 		cs, err := tx.ChatsOfUser(ctx, room, a.User.ID)
+		if err != nil {
+			return err
+		}
 		for _, c := range cs {
 			chats[c.ID] = true
+			g, err := tx.ChatGaps(ctx, c.ID, a.User.ID)
+			if err != nil {
+				return err
+			}
+			if len(g) > 0 {
+				gaps[c.ID] = g
+			}
 		}
-		return err
+		return nil
 	})
-	return chats, seq, err
+	return chats, gaps, seq, err
 }
 
 // subscription is one client's following of one room.
@@ -395,8 +406,9 @@ type subscription struct {
 	lastSeq   int64 // last event seen (delivered or filtered out)
 	replaying bool  // live events wait in pending while the store replay runs
 	pending   []*liveEvent
-	overflow  bool            // pending overflowed; the replay reads them from the store
-	chats     map[string]bool // chats the user reads, as of memberSeq and the events after it
+	overflow  bool                  // pending overflowed; the replay reads them from the store
+	chats     map[string]bool       // chats the user reads, as of memberSeq and the events after it
+	gaps      map[string][]SeqRange // times the user was out of those chats, up to memberSeq
 	memberSeq int64
 	ended     bool
 	attached  bool // registered with the room's feed and not yet dropped
@@ -442,7 +454,7 @@ func (s *subscription) deliverLocked(le *liveEvent) bool {
 	if applies && ch.joinChat[user] {
 		s.chats[le.Chat] = true
 	}
-	visible := le.Subject == user || le.Chat == "" || s.chats[le.Chat]
+	visible := le.Subject == user || le.Chat == "" || (s.chats[le.Chat] && !inGaps(s.gaps[le.Chat], le.Seq))
 	if applies && ch.leaveChat == user {
 		delete(s.chats, le.Chat)
 	}

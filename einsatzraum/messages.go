@@ -92,9 +92,25 @@ func (s *Service) Messages(ctx context.Context, a *Actor, chatID string, afterSe
 		if _, err := requireChat(ctx, tx, a, chatID, ActReadChat); err != nil {
 			return err
 		}
-		var err error // messages past the visible retention are hidden
-		ms, err = tx.Messages(ctx, chatID, afterSeq, s.VisibleSince(), limit)
-		return err
+		gaps, err := tx.ChatGaps(ctx, chatID, a.User.ID)
+		if err != nil {
+			return err
+		}
+		// Messages past the visible retention are hidden, and those posted
+		// while the reader was out of the chat; pages are filled up.
+		for after := afterSeq; len(ms) < limit; {
+			page, err := tx.Messages(ctx, chatID, after, s.VisibleSince(), limit)
+			if err != nil || len(page) == 0 {
+				return err
+			}
+			after = page[len(page)-1].Seq
+			ms = append(ms, visibleSeqs(page, gaps)...)
+			if len(page) < limit {
+				break
+			}
+		}
+		ms = ms[:min(len(ms), limit)]
+		return nil
 	})
 	stripVersions(ms)
 	return ms, err
@@ -113,9 +129,23 @@ func (s *Service) MessagesNewestFirst(ctx context.Context, a *Actor, chatID stri
 		if _, err := requireChat(ctx, tx, a, chatID, ActReadChat); err != nil {
 			return err
 		}
-		var err error
-		ms, err = tx.MessagesBefore(ctx, chatID, beforeSeq, s.VisibleSince(), limit)
-		return err
+		gaps, err := tx.ChatGaps(ctx, chatID, a.User.ID)
+		if err != nil {
+			return err
+		}
+		for before := beforeSeq; len(ms) < limit; {
+			page, err := tx.MessagesBefore(ctx, chatID, before, s.VisibleSince(), limit)
+			if err != nil || len(page) == 0 {
+				return err
+			}
+			before = page[len(page)-1].Seq
+			ms = append(ms, visibleSeqs(page, gaps)...)
+			if len(page) < limit || before <= 1 {
+				break
+			}
+		}
+		ms = ms[:min(len(ms), limit)]
+		return nil
 	})
 	stripVersions(ms)
 	return ms, err

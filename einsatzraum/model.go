@@ -82,7 +82,19 @@ type Room struct {
 	Seq         int64     `json:"seq"`
 	CreatedAt   time.Time `json:"created_at"`
 	MyRole      RoomRole  `json:"my_role,omitempty"`
+	// ArchivedAt is when the room was archived (read-only for everyone);
+	// nil while it is active.
+	ArchivedAt *time.Time `json:"archived_at,omitempty"`
 }
+
+// SeqRange is the room sequence numbers from From (exclusive) to To
+// (inclusive); To 0 means open-ended.
+type SeqRange struct {
+	From, To int64
+}
+
+// Contains says whether seq lies in the range.
+func (r SeqRange) Contains(seq int64) bool { return seq > r.From && (r.To == 0 || seq <= r.To) }
 
 // Member is a user's membership in a room.
 type Member struct {

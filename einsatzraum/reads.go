@@ -60,3 +60,57 @@ func (s *Service) ReadMarkers(ctx context.Context, a *Actor, chatID string) ([]R
 	})
 	return out, err
 }
+
+// MessageReadState says who of a chat's members (the sender left out) has
+// read a message as far as their read marker tells, and when the marker
+// passed it; and who has not.
+type MessageReadState struct {
+	Read   []MessageRead `json:"read"`
+	Unread []string      `json:"unread"`
+}
+
+// MessageRead is one reader of a message.
+type MessageRead struct {
+	User string    `json:"user"`
+	At   time.Time `json:"at"`
+}
+
+// MessageReads answers "read by whom" for a message the caller may read:
+// the list behind "read by N of M". At is when the reader's marker last
+// moved, at or past the message. Errors: 404 message_not_found.
+func (s *Service) MessageReads(ctx context.Context, a *Actor, messageID string) (*MessageReadState, error) {
+	out := &MessageReadState{Read: []MessageRead{}, Unread: []string{}}
+	err := s.view(ctx, "message_reads", func(tx Tx) error {
+		m, err := s.visibleMessage(ctx, tx, a, messageID)
+		if err != nil {
+			return err
+		}
+		members, err := tx.ChatMembers(ctx, m.Chat)
+		if err != nil {
+			return err
+		}
+		marks, err := tx.ReadMarkers(ctx, m.Chat)
+		if err != nil {
+			return err
+		}
+		byUser := map[string]ReadMarker{}
+		for _, mk := range marks {
+			byUser[mk.User] = mk
+		}
+		for _, cm := range members {
+			if cm.User.ID == m.Sender.ID {
+				continue
+			}
+			if mk, ok := byUser[cm.User.ID]; ok && mk.Seq >= m.Seq {
+				out.Read = append(out.Read, MessageRead{User: cm.User.ID, At: mk.At})
+			} else {
+				out.Unread = append(out.Unread, cm.User.ID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -174,7 +174,11 @@ func (s *Service) RemoveMember(ctx context.Context, a *Actor, roomID, userID str
 			if err := w.DeleteChatMember(ctx, c.ID, userID); err != nil {
 				return err
 			}
-			if _, err := w.emit(ctx, roomID, EventChatMemberRemoved, c.ID, userID, map[string]any{"chat": c.ID, "user": userID}); err != nil {
+			seq, err := w.emit(ctx, roomID, EventChatMemberRemoved, c.ID, userID, map[string]any{"chat": c.ID, "user": userID})
+			if err != nil {
+				return err
+			}
+			if err := w.OpenChatGap(ctx, c.ID, userID, seq); err != nil {
 				return err
 			}
 		}
@@ -247,7 +251,7 @@ func requireRoom(ctx context.Context, tx Tx, a *Actor, roomID string, act Action
 	if !Allowed(act, role, 0) {
 		return role, Errorf(KindForbidden, "forbidden_"+act.String(), "your room role %s does not allow %s", role, act)
 	}
-	return role, nil
+	return role, requireActiveRoom(ctx, tx, roomID, act)
 }
 
 func userByID(ctx context.Context, tx Tx, userID string) (*User, error) {

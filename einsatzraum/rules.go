@@ -16,10 +16,11 @@ const (
 	ActPostMessage                     // post into a chat
 	ActManageChat                      // add, remove members of a chat, grant and revoke rights
 	ActEditMap                         // add and delete POIs
+	ActManageRoom                      // rename, describe, archive and restore the room
 )
 
 func (a Action) String() string {
-	return [...]string{"view_room", "manage_room_members", "create_chat", "read_chat", "post_message", "manage_chat", "edit_map"}[a]
+	return [...]string{"view_room", "manage_room_members", "create_chat", "read_chat", "post_message", "manage_chat", "edit_map", "manage_room"}[a]
 }
 
 // Allowed decides whether a user with room role role (empty: not a member)
@@ -45,6 +46,8 @@ func Allowed(act Action, role RoomRole, perm chat.Permission) bool {
 		return role != RoleObserver && perm.Has(chat.Manage)
 	case ActEditMap:
 		return role != RoleObserver
+	case ActManageRoom:
+		return role == RoleLead
 	}
 	return false
 }

@@ -37,6 +37,9 @@ type Tx interface {
 	// UsersByIDs returns the users that exist among ids, in any order.
 	UsersByIDs(ctx context.Context, ids []string) ([]User, error)
 	UpdatePassword(ctx context.Context, userID, hash string) error
+	// SearchUsers finds users whose name, call sign or email contains q
+	// (case-insensitive for ASCII letters), ordered by name, at most limit.
+	SearchUsers(ctx context.Context, q string, limit int) ([]User, error)
 
 	CreateDevice(ctx context.Context, d *Device) error
 	DeviceByID(ctx context.Context, id string) (*Device, error)
@@ -56,6 +59,8 @@ type Tx interface {
 
 	CreateRoom(ctx context.Context, r *Room) error
 	RoomByID(ctx context.Context, id string) (*Room, error)
+	// UpdateRoom stores r's name, description and archived time.
+	UpdateRoom(ctx context.Context, r *Room) error
 	// RoomsOfUser lists the rooms userID is a member of, MyRole filled,
 	// ordered by name.
 	RoomsOfUser(ctx context.Context, userID string) ([]Room, error)
@@ -82,6 +87,12 @@ type Tx interface {
 	PutChatMember(ctx context.Context, chatID, userID string, p chat.Permission) error
 	DeleteChatMember(ctx context.Context, chatID, userID string) error
 	CountChatManagers(ctx context.Context, chatID string) (int, error)
+	RenameChat(ctx context.Context, chatID, name string) error
+	// OpenChatGap records that userID left chatID after seq; CloseChatGap
+	// ends the open gap at seq (they are back); ChatGaps lists the gaps.
+	OpenChatGap(ctx context.Context, chatID, userID string, seq int64) error
+	CloseChatGap(ctx context.Context, chatID, userID string, seq int64) error
+	ChatGaps(ctx context.Context, chatID, userID string) ([]SeqRange, error)
 
 	// InsertMessage stores m; ErrConflict when (sender, client_id) exists.
 	InsertMessage(ctx context.Context, m *chat.Message) error

@@ -63,3 +63,11 @@ func (s *Server) readMarkers(c *fiber.Ctx) error {
 	}
 	return c.JSON(items(ms))
 }
+
+func (s *Server) messageReads(c *fiber.Ctx) error {
+	st, err := s.svc.MessageReads(c.UserContext(), actor(c), c.Params("message"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(st)
+}

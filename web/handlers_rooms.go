@@ -182,3 +182,49 @@ func (s *Server) messages(c *fiber.Ctx) error {
 }
 
 func messageSeq(m chat.Message) int64 { return m.Seq }
+
+func (s *Server) patchRoom(c *fiber.Ctx) error {
+	var in struct {
+		Name        *string `json:"name"`
+		Description *string `json:"description"`
+		Archived    *bool   `json:"archived"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	r, err := s.svc.UpdateRoom(c.UserContext(), actor(c), c.Params("room"), einsatzraum.RoomPatch{Name: in.Name, Description: in.Description, Archived: in.Archived})
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
+func (s *Server) patchChat(c *fiber.Ctx) error {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	ch, err := s.svc.RenameChat(c.UserContext(), actor(c), c.Params("chat"), in.Name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(ch)
+}
+
+func (s *Server) searchUsers(c *fiber.Ctx) error {
+	limit := 0
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 50 {
+			return einsatzraum.Errorf(einsatzraum.KindInvalid, "invalid_limit", "limit: a whole number from 1 to 50")
+		}
+		limit = n
+	}
+	us, err := s.svc.SearchUsers(c.UserContext(), actor(c), c.Query("q"), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(items(us))
+}

@@ -54,7 +54,11 @@ func schemas() obj {
 		"UserRef":     userRef,
 		"NewRoom":     object(obj{"name": str(), "description": str()}, "name"),
 		"Room": object(obj{"id": str(), "name": str(), "description": str(), "seq": integer(),
-			"my_role": strEnum("lead", "member", "observer"), "created_at": timestamp()}, "id", "name", "seq"),
+			"my_role": strEnum("lead", "member", "observer"), "created_at": timestamp(), "archived_at": timestamp()}, "id", "name", "seq"),
+		"RoomPatch":        object(obj{"name": str(), "description": str(), "archived": obj{"type": "boolean"}}),
+		"ChatPatch":        object(obj{"name": str()}, "name"),
+		"UserRefList":      listOf("UserRef"),
+		"MessageReadState": object(obj{"read": obj{"type": "array", "items": object(obj{"user": str(), "at": timestamp()}, "user", "at")}, "unread": obj{"type": "array", "items": str()}}, "read", "unread"),
 		"RoomList":   listOf("Room"),
 		"RoleBody":   object(obj{"role": strEnum("lead", "member", "observer")}, "role"),
 		"Member":     object(obj{"user": ref("UserRef"), "role": strEnum("lead", "member", "observer")}, "user", "role"),
@@ -128,6 +132,8 @@ var queryParams = map[string][]string{
 	"GET /rooms/{room}/pois":             {"bbox"},
 	"GET /rooms/{room}/tracks":           {"user", "from", "to"},
 	"GET /rooms/{room}/export.kml":       {"from", "to"},
+	"GET /users":                         {"q", "limit"},
+	"GET /geocode":                       {"q", "lat", "lon", "limit"},
 }
 
 // buildOpenAPI renders the document for routes.

@@ -92,6 +92,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /rooms", json("GET", "/api/v1/rooms", nil), anyone},
 		{"POST /rooms", json("POST", "/api/v1/rooms", func() any { return map[string]any{"name": "R"} }), expect{401, 201, 201, 201, 201, 201, 201, 201}},
 		{"GET /rooms/{room}", json("GET", r, nil), roomRead},
+		{"PATCH /rooms/{room}", json("PATCH", r, func() any { return map[string]any{"description": "Lage geändert"} }), leadOnly(200)},
+		{"PATCH /chats/{chat}", json("PATCH", c, func() any { return map[string]any{"name": "Lage"} }), manageOnly(200)},
+		{"GET /users", json("GET", "/api/v1/users?q=Lea", nil), anyone},
 		{"GET /rooms/{room}/members", json("GET", r+"/members", nil), roomRead},
 		{"PUT /rooms/{room}/members/{user}", json("PUT", r+"/members/"+spare, func() any { return map[string]any{"role": "member"} }), leadOnly(200)},
 		{"DELETE /rooms/{room}/members/{user}", func(token string) reply {
@@ -130,6 +133,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, expect{401, 404, 404, 404, 404, 404, 204, 204}},
 		{"POST /messages/{message}/ack", json("POST", "/api/v1/messages/"+order+"/ack", nil), chatRead},
 		{"GET /messages/{message}/acks", json("GET", "/api/v1/messages/"+order+"/acks", nil), chatRead},
+		{"GET /messages/{message}/reads", json("GET", "/api/v1/messages/"+order+"/reads", nil), chatRead},
 		{"POST /rooms/{room}/alarms", json("POST", r+"/alarms", func() any { return map[string]any{"kind": "officer_down", "lat": 53.5, "lon": 10} }), roomWrite(201)},
 		{"GET /rooms/{room}/alarms", json("GET", r+"/alarms?state=open", nil), roomRead},
 		{"POST /alarms/{alarm}/ack", func(token string) reply { return ts.call(t, "POST", "/api/v1/alarms/"+newAlarm()+"/ack", token, nil) }, roomRead},

@@ -53,10 +53,19 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	go simulatePatrols(ctx, ts.srv.svc, acc.actors, demoRoutes(ext), time.Second, log)
+	// A second officer (in both demo chats) with a known password: the
+	// second browser context logs in as them, so read markers, unread
+	// badges and the reader list have another reader.
+	second := acc.actors[1].User
+	secondPassword := randomPassword()
+	if err := ts.srv.svc.SetPassword(ctx, nil, second.ID, secondPassword); err != nil {
+		t.Fatal(err)
+	}
 
 	cmd := exec.CommandContext(ctx, "node", "test/e2e.mjs")
 	cmd.Dir = uiDir
 	cmd.Env = append(os.Environ(), "EZ_URL="+ts.URL, "EZ_EMAIL="+acc.login.Email, "EZ_PASSWORD="+acc.login.Password,
+		"EZ_EMAIL2="+second.Email, "EZ_PASSWORD2="+secondPassword,
 		"EZ_SHOTS="+filepath.Join(uiDir, "test-results"))
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()

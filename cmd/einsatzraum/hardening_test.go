@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestHostileEXIFUpload uploads the 22-byte JPEG whose EXIF segment claims
@@ -24,9 +25,34 @@ func TestHostileEXIFUpload(t *testing.T) {
 func TestUnknownFieldsAreRefused(t *testing.T) {
 	t.Parallel()
 	f := newLiveFixture(t)
-	r := f.ts.call(t, "POST", "/api/v1/chats/"+f.chat+"/messages", f.member, map[string]any{"kind": "text", "text": "x", "reaction": "👍"}).want(t, 400, "unknown_field")
+	ts := f.ts
+	r := ts.call(t, "POST", "/api/v1/chats/"+f.chat+"/messages", f.member, map[string]any{"kind": "text", "text": "x", "reaction": "👍"}).want(t, 400, "unknown_field")
 	if !strings.Contains(string(r.Raw), "reaction") {
 		t.Fatalf("the error does not name the field: %s", r.Raw)
 	}
-	f.ts.call(t, "POST", "/api/v1/chats/"+f.chat+"/messages", f.member, map[string]any{"kind": "text", "text": "x", "priority": "urgent"}).want(t, 201)
+	// Every JSON body: the same body is taken without the unknown field
+	// and refused with it (a typo must not be dropped silently).
+	now := time.Now().UTC().Format(time.RFC3339)
+	for _, tc := range []struct {
+		method, path string
+		body         map[string]any
+		ok           int
+	}{
+		{"POST", "/api/v1/chats/" + f.chat + "/messages", map[string]any{"kind": "text", "text": "x", "priority": "urgent"}, 201},
+		{"POST", "/api/v1/rooms", map[string]any{"name": "Neu"}, 201},
+		{"PATCH", "/api/v1/rooms/" + f.room, map[string]any{"description": "Lage"}, 200},
+		{"PATCH", "/api/v1/chats/" + f.chat, map[string]any{"name": "Lage"}, 200},
+		{"POST", "/api/v1/rooms/" + f.room + "/chats", map[string]any{"name": "Zwei"}, 201},
+		{"POST", "/api/v1/rooms/" + f.room + "/pois", map[string]any{"name": "P", "category": "info", "lat": 50.0, "lon": 11.5}, 201},
+		{"POST", "/api/v1/positions", map[string]any{"items": []any{map[string]any{"lat": 50.0, "lon": 11.5, "ts": now}}}, 202},
+		{"PUT", "/api/v1/chats/" + f.chat + "/members/" + f.memberID, map[string]any{"permissions": []string{"read", "write"}}, 200},
+		{"POST", "/api/v1/chats/" + f.chat + "/read", map[string]any{"seq": 1}, 204},
+	} {
+		with := map[string]any{"colour": "rot"}
+		for k, v := range tc.body {
+			with[k] = v
+		}
+		ts.call(t, tc.method, tc.path, f.lead, with).want(t, 400, "unknown_field")
+		ts.call(t, tc.method, tc.path, f.lead, tc.body).want(t, tc.ok)
+	}
 }

@@ -40,7 +40,9 @@ func (t *txn) ReadMarkers(ctx context.Context, chatID string) ([]einsatzraum.Rea
 func (t *txn) UnreadCount(ctx context.Context, chatID, userID string, since time.Time) (int, error) {
 	var n int
 	err := t.queryRow(ctx, `SELECT COUNT(*) FROM messages m WHERE m.chat_id = ? AND m.sender_id <> ? AND m.created_at >= ?
-		AND m.seq > COALESCE((SELECT seq FROM chat_reads WHERE chat_id = ? AND user_id = ?), 0)`,
-		chatID, userID, micros(since), chatID, userID).Scan(&n)
+		AND m.seq > COALESCE((SELECT seq FROM chat_reads WHERE chat_id = ? AND user_id = ?), 0)
+		AND NOT EXISTS (SELECT 1 FROM chat_member_gaps g WHERE g.chat_id = m.chat_id AND g.user_id = ?
+			AND m.seq > g.from_seq AND (g.to_seq IS NULL OR m.seq <= g.to_seq))`,
+		chatID, userID, micros(since), chatID, userID, userID).Scan(&n)
 	return n, err
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"sort"
 	"time"
 
@@ -27,17 +28,37 @@ func (t *txn) openRoom(r *einsatzraum.Room) (err error) {
 func (t *txn) RoomByID(ctx context.Context, id string) (*einsatzraum.Room, error) {
 	var r einsatzraum.Room
 	var created int64
-	err := t.queryRow(ctx, `SELECT id, name, description, seq, created_at FROM rooms WHERE id = ?`, id).
-		Scan(&r.ID, &r.Name, &r.Description, &r.Seq, &created)
+	var archived sql.NullInt64
+	err := t.queryRow(ctx, `SELECT id, name, description, seq, created_at, archived_at FROM rooms WHERE id = ?`, id).
+		Scan(&r.ID, &r.Name, &r.Description, &r.Seq, &created, &archived)
 	if err != nil {
 		return nil, one(err)
 	}
 	r.CreatedAt = fromMicros(created)
+	r.ArchivedAt = optionalTime(archived)
 	return &r, t.openRoom(&r)
 }
 
+func (t *txn) UpdateRoom(ctx context.Context, r *einsatzraum.Room) error {
+	var archived any
+	if r.ArchivedAt != nil {
+		archived = micros(*r.ArchivedAt)
+	}
+	return t.execOne(ctx, `UPDATE rooms SET name = ?, description = ?, archived_at = ? WHERE id = ?`,
+		t.sealText(r.Name), t.sealText(r.Description), archived, r.ID)
+}
+
+// optionalTime is a nullable microsecond column as a time, nil for NULL.
+func optionalTime(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	at := fromMicros(v.Int64)
+	return &at
+}
+
 func (t *txn) RoomsOfUser(ctx context.Context, userID string) ([]einsatzraum.Room, error) {
-	rows, err := t.query(ctx, `SELECT r.id, r.name, r.description, r.seq, r.created_at, m.role
+	rows, err := t.query(ctx, `SELECT r.id, r.name, r.description, r.seq, r.created_at, r.archived_at, m.role
 		FROM rooms r JOIN room_members m ON m.room_id = r.id
 		WHERE m.user_id = ?`, userID)
 	if err != nil {
@@ -47,11 +68,13 @@ func (t *txn) RoomsOfUser(ctx context.Context, userID string) ([]einsatzraum.Roo
 	for rows.Next() {
 		var r einsatzraum.Room
 		var created int64
-		if err := rows.Scan(&r.ID, &r.Name, &r.Description, &r.Seq, &created, &r.MyRole); err != nil {
+		var archived sql.NullInt64
+		if err := rows.Scan(&r.ID, &r.Name, &r.Description, &r.Seq, &created, &archived, &r.MyRole); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		r.CreatedAt = fromMicros(created)
+		r.ArchivedAt = optionalTime(archived)
 		if err := t.openRoom(&r); err != nil {
 			rows.Close()
 			return nil, err
@@ -121,6 +144,39 @@ func (t *txn) CreateChat(ctx context.Context, c *einsatzraum.Chat) error {
 	_, err := t.exec(ctx, `INSERT INTO chats (id, room_id, name, created_by, created_at) VALUES (?, ?, ?, ?, ?)`,
 		c.ID, c.Room, t.sealText(c.Name), c.CreatedBy, micros(c.CreatedAt))
 	return err
+}
+
+func (t *txn) RenameChat(ctx context.Context, chatID, name string) error {
+	return t.execOne(ctx, `UPDATE chats SET name = ? WHERE id = ?`, t.sealText(name), chatID)
+}
+
+func (t *txn) OpenChatGap(ctx context.Context, chatID, userID string, seq int64) error {
+	_, err := t.exec(ctx, `INSERT INTO chat_member_gaps (chat_id, user_id, from_seq) VALUES (?, ?, ?)`, chatID, userID, seq)
+	return err
+}
+
+func (t *txn) CloseChatGap(ctx context.Context, chatID, userID string, seq int64) error {
+	_, err := t.exec(ctx, `UPDATE chat_member_gaps SET to_seq = ? WHERE chat_id = ? AND user_id = ? AND to_seq IS NULL`, seq, chatID, userID)
+	return err
+}
+
+func (t *txn) ChatGaps(ctx context.Context, chatID, userID string) ([]einsatzraum.SeqRange, error) {
+	rows, err := t.query(ctx, `SELECT from_seq, to_seq FROM chat_member_gaps WHERE chat_id = ? AND user_id = ? ORDER BY from_seq`, chatID, userID)
+	if err != nil {
+		return nil, err
+	}
+	var out []einsatzraum.SeqRange
+	for rows.Next() {
+		var g einsatzraum.SeqRange
+		var to sql.NullInt64
+		if err := rows.Scan(&g.From, &to); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		g.To = to.Int64
+		out = append(out, g)
+	}
+	return out, closeRows(rows)
 }
 
 func (t *txn) ChatByID(ctx context.Context, id string) (*einsatzraum.Chat, error) {

@@ -78,6 +78,26 @@ func (t *txn) UsersByIDs(ctx context.Context, ids []string) ([]einsatzraum.User,
 	return out, nil
 }
 
+func (t *txn) SearchUsers(ctx context.Context, q string, limit int) ([]einsatzraum.User, error) {
+	pattern := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(q)) + "%"
+	rows, err := t.query(ctx, `SELECT `+userColumns+` FROM users
+		WHERE lower(name) LIKE ? ESCAPE '\' OR lower(callsign) LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\'
+		ORDER BY name, id LIMIT ?`, pattern, pattern, pattern, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := []einsatzraum.User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, *u)
+	}
+	return out, closeRows(rows)
+}
+
 func (t *txn) UpdatePassword(ctx context.Context, userID, hash string) error {
 	return t.execOne(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
 }

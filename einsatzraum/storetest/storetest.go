@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,6 +36,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"POIs", testPOIs},
 		{"TrackHistory", testTrack},
 		{"Alarms", testAlarms},
+		{"DirectoryArchiveAndGaps", testDirectoryArchiveAndGaps},
 		{"RetentionAndAudit", testRetentionAndAudit},
 	}
 	for _, tc := range tests {
@@ -699,6 +701,90 @@ func testAlarms(t *testing.T, s einsatzraum.Store) {
 		}
 		if _, err := x.AlarmByID(ctx, "al_none"); !errors.Is(err, einsatzraum.ErrNotFound) {
 			t.Errorf("AlarmByID(missing) = %v", err)
+		}
+		return nil
+	})
+}
+
+func testDirectoryArchiveAndGaps(t *testing.T, s einsatzraum.Store) {
+	ctx := context.Background()
+	mustUsers(t, s, "u_ayse", "u_ben", "u_100")
+	tx(t, s, func(x einsatzraum.Tx) error {
+		u, err := x.UserByID(ctx, "u_ayse")
+		if err != nil {
+			return err
+		}
+		u.ID, u.Email, u.Name, u.Callsign = "u_yilmaz", "ayse.yilmaz@polizei.example", "Ayşe Yılmaz", "Fuchs 14/22"
+		return x.CreateUser(ctx, u)
+	})
+	view(t, s, func(x einsatzraum.Tx) error {
+		for q, want := range map[string]int{"AYŞE": 1, "fuchs 14": 1, "yilmaz@": 1, "name u_": 3, "%": 0, "_": 3, "niemand": 0} { // "_" is literal: three names hold one (a wildcard would match all four)
+			us, err := x.SearchUsers(ctx, strings.ToLower(q), 10)
+			if err != nil {
+				return err
+			}
+			if len(us) != want {
+				t.Errorf("SearchUsers(%q) = %d users, want %d", q, len(us), want)
+			}
+		}
+		us, err := x.SearchUsers(ctx, "name", 2)
+		if err == nil && (len(us) != 2 || us[0].Name > us[1].Name) {
+			t.Errorf("SearchUsers with limit 2: %+v", us)
+		}
+		return err
+	})
+	mustRoom(t, s, "rm_a", map[string]einsatzraum.RoomRole{"u_ben": einsatzraum.RoleLead})
+	tx(t, s, func(x einsatzraum.Tx) error {
+		r, err := x.RoomByID(ctx, "rm_a")
+		if err != nil {
+			return err
+		}
+		if r.ArchivedAt != nil {
+			t.Errorf("a new room is archived: %v", r.ArchivedAt)
+		}
+		at := t0.Add(time.Hour)
+		r.Name, r.ArchivedAt = "Umbenannt", &at
+		return x.UpdateRoom(ctx, r)
+	})
+	view(t, s, func(x einsatzraum.Tx) error {
+		rs, err := x.RoomsOfUser(ctx, "u_ben")
+		if err == nil && (len(rs) != 1 || rs[0].Name != "Umbenannt" || rs[0].ArchivedAt == nil || !rs[0].ArchivedAt.Equal(t0.Add(time.Hour))) {
+			t.Errorf("after the update: %+v", rs)
+		}
+		return err
+	})
+	tx(t, s, func(x einsatzraum.Tx) error {
+		if err := x.CreateChat(ctx, &einsatzraum.Chat{ID: "ch_g", Room: "rm_a", Name: "Alt", CreatedBy: "u_ben", CreatedAt: t0}); err != nil {
+			return err
+		}
+		if err := x.RenameChat(ctx, "ch_g", "Neu"); err != nil {
+			return err
+		}
+		if err := x.OpenChatGap(ctx, "ch_g", "u_100", 5); err != nil {
+			return err
+		}
+		if err := x.CloseChatGap(ctx, "ch_g", "u_100", 9); err != nil {
+			return err
+		}
+		return x.OpenChatGap(ctx, "ch_g", "u_100", 12)
+	})
+	view(t, s, func(x einsatzraum.Tx) error {
+		c, err := x.ChatByID(ctx, "ch_g")
+		if err != nil {
+			return err
+		}
+		if c.Name != "Neu" {
+			t.Errorf("chat name %q after the rename", c.Name)
+		}
+		gaps, err := x.ChatGaps(ctx, "ch_g", "u_100")
+		if err != nil {
+			return err
+		}
+		if len(gaps) != 2 || gaps[0] != (einsatzraum.SeqRange{From: 5, To: 9}) || gaps[1] != (einsatzraum.SeqRange{From: 12}) {
+			t.Errorf("gaps %+v", gaps)
+		}
+		if !gaps[0].Contains(9) || gaps[0].Contains(5) || !gaps[1].Contains(1000) {
+			t.Errorf("SeqRange.Contains is off: %+v", gaps)
 		}
 		return nil
 	})

@@ -85,6 +85,7 @@ export interface Room {
   description?: string;
   seq: number;
   my_role?: string;
+  archived_at?: string;
 }
 
 export type LiveState = 'live' | 'reconnecting' | 'offline';

@@ -78,8 +78,16 @@ async function showRooms() {
   const rooms = (await api.req('GET', '/api/v1/rooms')).items as Room[];
   const list = h('nav', { class: 'rooms', 'aria-label': t('rooms') }, h('h2', { text: t('rooms') }));
   if (!rooms.length) list.append(h('p', { text: t('noRooms') }));
-  for (const r of rooms) list.append(h('button', { class: 'room-link', onclick: () => { location.hash = `#room/${r.id}`; } }, h('strong', { text: r.name }), h('br'), r.description || ''));
-  app.replaceChildren(header(t('rooms')), list);
+  for (const r of rooms) list.append(h('button', { class: 'room-link' + (r.archived_at ? ' archived' : ''), onclick: () => { location.hash = `#room/${r.id}`; } },
+    h('strong', { text: r.name }), r.archived_at ? h('span', { class: 'tag', text: ` (${t('archived')})` }) : null, h('br'), r.description || ''));
+  const name = h('input', { id: 'room-name', required: true, maxlength: 200, placeholder: t('name') }) as HTMLInputElement;
+  const desc = h('input', { id: 'room-description', maxlength: 2000, placeholder: t('description') }) as HTMLInputElement;
+  const create = h('form', { class: 'new-room', onsubmit: async (e: Event) => {
+    e.preventDefault();
+    try { const r = await api.req('POST', '/api/v1/rooms', { name: name.value, description: desc.value }); location.hash = `#room/${r.id}`; }
+    catch (err) { alertError(err); }
+  } }, h('h3', { text: t('newRoom') }), name, desc, h('button', { type: 'submit', id: 'room-create' }, t('create')));
+  app.replaceChildren(header(t('rooms')), list, create);
 }
 
 // ---- The room view ----
@@ -101,6 +109,7 @@ class RoomView {
   msgList = h('div', { class: 'messages', role: 'log', 'aria-live': 'polite', id: 'messages', onscroll: () => { if (this.msgList.scrollTop < 40) this.loadOlder(); } });
   tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('chats') });
   memberBox = h('section', { class: 'members', 'aria-label': t('members') });
+  roomBox = h('section', { class: 'room-admin', 'aria-label': t('roomSettings') });
   forceList = h('ul', { class: 'force-list', id: 'forces' });
   forceQuery = h('input', { type: 'search', id: 'force-search', 'aria-label': t('searchForces'), placeholder: t('searchForces') }) as HTMLInputElement;
   forceBox = h('details', { class: 'forces' }, h('summary', { text: t('forces') }), this.forceQuery, this.forceList);
@@ -175,7 +184,11 @@ class RoomView {
     this.forceBox.addEventListener('toggle', () => this.loadForces());
     const notifyBtn = 'Notification' in window && Notification.permission === 'default'
       ? h('button', { class: 'secondary', id: 'notify-on', onclick: () => { Notification.requestPermission().then(() => notifyBtn?.remove()); } }, t('notifyOn')) : null;
-    const side = h('aside', { class: 'side' }, this.forceBox, field ? null : this.pendingBox, this.tabs, this.msgList, this.replyChip, compose, this.memberBox, notifyBtn);
+    const side = h('aside', { class: 'side' }, this.forceBox, field ? null : this.pendingBox, this.tabs, this.msgList, this.replyChip, compose, this.memberBox, this.roomBox, notifyBtn);
+    if (this.room.archived_at) { // read-only for everyone: say so, offer no writing
+      side.prepend(h('p', { class: 'archived-note', role: 'status', id: 'archived-note', text: t('archivedNote') }));
+      compose.hidden = true;
+    }
     window.addEventListener('focus', () => { this.unseen = 0; document.title = this.room.name; });
     const mapEl = h('div', { id: 'map', role: 'application', 'aria-label': t('map') });
     app.replaceChildren(header(this.room.name, this.live), this.alarmBoard.el, h('main', { class: 'room' }, h('div', { class: 'mapwrap' }, mapEl, toolbar), side));
@@ -566,6 +579,7 @@ class RoomView {
       c.name, c.unread && c.id !== this.chat?.id ? h('span', { class: 'badge', text: String(c.unread) }) : null));
     if (this.room.my_role !== 'observer') tabs.push(h('button', { id: 'new-chat', class: 'secondary', onclick: () => this.newChatDialog() }, `+ ${t('newChat')}`));
     this.tabs.replaceChildren(...tabs);
+    this.renderRoomAdmin(); // also in a room without chats yet
     if (!this.chat && this.chats.length) await this.openChat(this.chats[0]);
   }
 
@@ -607,7 +621,69 @@ class RoomView {
         return h('span', {}, box, h('label', { for: id, text: t(p as any) }), ' ');
       }))));
     const open = this.memberBox.querySelector('details')?.hasAttribute('open');
-    this.memberBox.replaceChildren(h('details', { open: open || false }, h('summary', { text: `${t('members')} · ${t('rights')} (${ms.length})` }), h('table', {}, ...rows)));
+    const extra: (HTMLElement | null)[] = [];
+    if (canManage && !this.room.archived_at) {
+      const inChat = new Set(ms.map(m => m.user.id));
+      const candidates = this.members.filter(m => !inChat.has(m.user.id));
+      if (candidates.length) {
+        const pick = h('select', { id: 'chat-add-user', 'aria-label': t('addMember') }, ...candidates.map(m => h('option', { value: m.user.id, text: `${m.user.callsign || ''} ${m.user.name}`.trim() }))) as HTMLSelectElement;
+        extra.push(h('form', { class: 'chat-add', onsubmit: async (e: Event) => {
+          e.preventDefault();
+          try { await api.req('PUT', `/api/v1/chats/${this.chat.id}/members/${pick.value}`, { permissions: ['read', 'write'] }); } catch (err) { alertError(err); }
+          this.renderMembers();
+        } }, pick, ' ', h('button', { type: 'submit', id: 'chat-add' }, t('addMember'))));
+      }
+      extra.push(h('button', { type: 'button', class: 'secondary', id: 'chat-rename', onclick: async () => {
+        const name = window.prompt(t('rename'), this.chat.name);
+        if (name && name.trim() && name !== this.chat.name) {
+          try { await api.req('PATCH', `/api/v1/chats/${this.chat.id}`, { name }); } catch (err) { alertError(err); }
+        }
+      } }, t('renameChat')));
+    }
+    this.memberBox.replaceChildren(h('details', { open: open || false }, h('summary', { text: `${t('members')} · ${t('rights')} (${ms.length})` }), h('table', {}, ...rows), ...extra));
+    this.renderRoomAdmin();
+  }
+
+  // renderRoomAdmin is the room's settings for its leads: rename, archive
+  // or restore, the members with their roles, and adding colleagues by
+  // name from the directory.
+  renderRoomAdmin() {
+    if (this.room.my_role !== 'lead') { this.roomBox.replaceChildren(); return; }
+    const open = this.roomBox.querySelector('details')?.hasAttribute('open');
+    const archived = !!this.room.archived_at;
+    const patch = async (body: any) => {
+      try { Object.assign(this.room, await api.req('PATCH', `/api/v1/rooms/${this.room.id}`, body)); route(); } catch (err) { alertError(err); }
+    };
+    const actions = h('div', { class: 'room-actions' },
+      h('button', { type: 'button', class: 'secondary', id: 'room-rename', onclick: () => {
+        const name = window.prompt(t('rename'), this.room.name);
+        if (name && name.trim() && name !== this.room.name) patch({ name });
+      } }, t('rename')), ' ',
+      h('button', { type: 'button', class: archived ? '' : 'danger', id: 'room-archive', onclick: () => patch({ archived: !archived }) }, archived ? t('restore') : t('archive')));
+    const rows = this.members.map(m => h('tr', {}, h('td', { text: `${m.user.callsign || ''} ${m.user.name}`.trim() }),
+      h('td', {}, m.user.id === this.me ? t(`role_${m.role}` as any) : h('select', { 'aria-label': t('role'), disabled: archived, onchange: async (e: Event) => {
+        try { await api.req('PUT', `/api/v1/rooms/${this.room.id}/members/${m.user.id}`, { role: (e.target as HTMLSelectElement).value }); } catch (err) { alertError(err); }
+      } }, ...['lead', 'member', 'observer'].map(r => h('option', { value: r, selected: r === m.role, text: t(`role_${r}` as any) }))))));
+    const search = h('input', { type: 'search', id: 'user-search', placeholder: t('addByName'), 'aria-label': t('addByName'), autocomplete: 'off', disabled: archived }) as HTMLInputElement;
+    const role = h('select', { id: 'user-role', 'aria-label': t('role') }, ...['member', 'observer', 'lead'].map(r => h('option', { value: r, text: t(`role_${r}` as any) }))) as HTMLSelectElement;
+    const hits = h('ul', { class: 'user-hits', id: 'user-hits' });
+    let timer = 0;
+    search.addEventListener('input', () => {
+      clearTimeout(timer);
+      timer = window.setTimeout(async () => {
+        if (search.value.trim().length < 2) { hits.replaceChildren(); return; }
+        const inRoom = new Set(this.members.map(m => m.user.id));
+        try {
+          const us = (await api.req('GET', `/api/v1/users?q=${encodeURIComponent(search.value.trim())}&limit=10`)).items as any[];
+          hits.replaceChildren(...us.filter(u => !inRoom.has(u.id)).map(u => h('li', {}, h('button', { type: 'button', class: 'user-hit', onclick: async () => {
+            try { await api.req('PUT', `/api/v1/rooms/${this.room.id}/members/${u.id}`, { role: role.value }); search.value = ''; hits.replaceChildren(); } catch (err) { alertError(err); }
+          } }, `${u.callsign || ''} ${u.name}`.trim()))));
+          debug.userHits = us.length;
+        } catch (err) { alertError(err); }
+      }, 250);
+    });
+    this.roomBox.replaceChildren(h('details', { open: open || false }, h('summary', { text: t('roomSettings') }), actions,
+      h('table', {}, ...rows), h('div', { class: 'user-add' }, search, ' ', role), hits));
   }
 
   newChatDialog() {
@@ -647,10 +723,28 @@ class RoomView {
       const seq = Number(el.dataset.seq);
       const n = marks.filter(k => k.user !== this.me && k.seq >= seq).length;
       let label = el.querySelector('.read-by');
-      if (!label) { label = h('span', { class: 'read-by' }); el.querySelector('.who')?.append(label); }
-      label.textContent = ` · ${t('readBy')} ${n}/${others}`;
+      if (!label) {
+        label = h('button', { type: 'button', class: 'link read-by', onclick: () => this.showReaders(el) });
+        el.querySelector('.who')?.append(' · ', label);
+      }
+      label.textContent = `${t('readBy')} ${n}/${others}`;
     }
     debug.readBy = marks.length;
+  }
+
+  // showReaders lists who has read one of the caller's messages and who
+  // has not yet, under the message (a second click closes the list).
+  async showReaders(el: HTMLElement) {
+    const old = el.querySelector('.readers');
+    if (old) { old.remove(); return; }
+    try {
+      const st = await api.req('GET', `/api/v1/messages/${el.dataset.id}/reads`);
+      const line = (u: string, at?: string) => h('li', { text: at ? `${this.nameOf(u)} · ${timeOf(at)}` : this.nameOf(u) });
+      el.append(h('div', { class: 'readers', id: `readers-${el.dataset.id}` },
+        h('strong', { text: t('readBy') }), h('ul', {}, ...st.read.map((r: any) => line(r.user, r.at))),
+        st.unread.length ? h('strong', { text: t('notYetRead') }) : null, h('ul', {}, ...st.unread.map((u: string) => line(u)))));
+      debug.readers = st.read.length;
+    } catch (err) { alertError(err); }
   }
 
   // bumpBadge counts a new message on the tab of a chat not open.
@@ -720,10 +814,17 @@ class RoomView {
         }
       } else if (m.kind === 'audio' || m.kind === 'video') {
         const media = h(m.kind, { controls: true }) as HTMLMediaElement;
-        api.blobURL(base).then(u => { media.src = u; });
-        el.append(media);
+        const load = () => api.blobURL(base).then(u => { media.src = u; });
+        // A phone asks before it loads a large video (mobile data, battery).
+        if (field && m.kind === 'video' && (m.attachment.size || 0) > 20 * 1024 * 1024) {
+          const ask: HTMLElement = h('button', { class: 'secondary load-video', onclick: () => { ask.replaceWith(media); load(); } }, `${t('loadVideo')} (${fileInfo(m.attachment)})`);
+          el.append(ask);
+        } else {
+          load();
+          el.append(media, h('div', { class: 'file-info', text: fileInfo(m.attachment) }));
+        }
       } else {
-        el.append(h('button', { class: 'secondary', onclick: () => api.blobURL(base).then(u => window.open(u, '_blank')) }, `${t('file')}: ${m.text || 'PDF'}`));
+        el.append(h('button', { class: 'secondary', onclick: () => api.blobURL(base).then(u => window.open(u, '_blank')) }, `${t('file')}: ${m.attachment.name || m.text || 'PDF'} (${fileInfo(m.attachment)})`));
       }
     }
     if (m.ack_required) el.append(this.ackControl(m));
@@ -858,8 +959,11 @@ class RoomView {
         this.alarmBoard.set(ev.alarm);
         if (ev.type === 'alarm.raised' && ev.alarm.user !== this.me) this.notify(`${t('emergency')}: ${this.nameOf(ev.alarm.user)}`, ev.alarm.text || '');
         break;
-      case 'chat.created': case 'chat.member.updated': case 'chat.member.removed': case 'member.updated': case 'member.removed':
+      case 'chat.created': case 'chat.member.updated': case 'chat.member.removed': case 'member.updated': case 'member.removed': case 'chat.updated':
         this.loadChats().then(() => this.renderMembers()).catch(() => {});
+        break;
+      case 'room.updated':
+        if (!!ev.archived !== !!this.room.archived_at || ev.name !== this.room.name) route(); // the header and what may be written change
         break;
     }
   }
@@ -872,6 +976,13 @@ function bearing(a: maplibregl.LngLat, b: maplibregl.LngLat): number {
   const y = Math.sin((b.lng - a.lng) * r) * Math.cos(b.lat * r);
   const x = Math.cos(a.lat * r) * Math.sin(b.lat * r) - Math.sin(a.lat * r) * Math.cos(b.lat * r) * Math.cos((b.lng - a.lng) * r);
   return (Math.atan2(y, x) / r + 360) % 360;
+}
+
+// fileInfo is an attachment's size and type for people ("52 MB, video/mp4").
+function fileInfo(a: { size?: number; mime?: string }): string {
+  const n = a.size || 0;
+  const size = n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(n >= 10 * 1024 * 1024 ? 0 : 1)} MB` : `${Math.max(1, Math.round(n / 1024))} kB`;
+  return a.mime ? `${size}, ${a.mime}` : size;
 }
 
 function timeOf(ts: string) { return new Date(ts).toLocaleTimeString(currentLang() === 'de' ? 'de-DE' : 'en-GB'); }

@@ -17,10 +17,10 @@ const step = (m) => console.log('e2e:', m);
 function check(ok, msg) { if (!ok) throw new Error('check failed: ' + msg); }
 const ez = (page, fn, arg) => page.evaluate(fn, arg);
 
-async function openRoom(page, query = '') {
+async function openRoom(page, query = '', who = { email, password }) {
   await page.goto(url + '/' + query);
-  await page.fill('#email', email);
-  await page.fill('#password', password);
+  await page.fill('#email', who.email);
+  await page.fill('#password', who.password);
   await page.click('#login');
   await page.click('.room-link');
   await page.waitForFunction(() => window.ez && window.ez.mapReady && window.ez.live === 'live', null, { timeout: 30000 });
@@ -100,10 +100,11 @@ try {
   check(await ez(dash, () => window.ez.measured) > 0, 'a distance was measured');
   step('distance measured');
 
-  // A message sent here arrives in a second browser context.
+  // A message sent here arrives in a second browser context, where a
+  // second officer is logged in.
   const otherCtx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const other = await otherCtx.newPage();
-  await openRoom(other);
+  await openRoom(other, '', { email: process.env.EZ_EMAIL2, password: process.env.EZ_PASSWORD2 });
   const text = 'Browsertest ' + Date.now();
   await dash.fill('#compose-text', text);
   await dash.click('#send');
@@ -111,8 +112,21 @@ try {
   step('message arrived in the second context');
   // The sender's messages say how many members read them (the demo logs
   // in one user, so the count itself is checked by the Go tests).
-  await dash.waitForFunction(() => [...document.querySelectorAll('.msg[data-mine="true"] .read-by')].some((e) => /\d+\/\d+/.test(e.textContent)), null, { timeout: 15000 });
+  await dash.waitForFunction(() => [...document.querySelectorAll('.msg[data-mine="true"] .read-by')].some((e) => /[1-9]\d*\/\d+/.test(e.textContent)), null, { timeout: 15000 });
   step('own messages show read by N of M');
+  // The list behind it names the second officer.
+  await dash.locator('.msg[data-mine="true"] .read-by').last().click();
+  await dash.waitForFunction(() => window.ez.readers >= 1 && [...document.querySelectorAll('.readers')].some((e) => e.textContent.includes('Fuchs 14/21')), null, { timeout: 10000 });
+  step('the reader list names who read it');
+
+  // A message in the other chat badges that chat's tab in the second context.
+  await dash.locator('.tabs button[role=tab]', { hasText: 'Führung' }).click();
+  await dash.fill('#compose-text', 'Nur für die Führung');
+  await dash.click('#send');
+  await other.waitForFunction(() => { const b = [...document.querySelectorAll('.tabs button[role=tab]')].find((e) => e.textContent.startsWith('Führung'))?.querySelector('.badge'); return b && Number(b.textContent) >= 1; }, null, { timeout: 10000 });
+  step('unread badge on the other chat in the second context');
+  await dash.locator('.tabs button[role=tab]', { hasText: 'Lage' }).click();
+  await dash.waitForFunction(() => document.querySelectorAll('.msg').length > 3, null, { timeout: 10000 });
 
   // An urgent order asking for acknowledgement: the sender sees 0 of N
   // and the order in the pending list.
@@ -200,6 +214,31 @@ try {
   await dash.waitForTimeout(2000);
   await dash.screenshot({ path: shots + '/dashboard.png' });
   step('screenshots saved in ' + shots);
+
+  // A new room from the dashboard: a colleague added by name with a role,
+  // renamed, archived (read-only), restored.
+  await dash.click('#back');
+  await dash.fill('#room-name', 'Browsertest Raum');
+  await dash.click('#room-create');
+  await dash.waitForFunction(() => window.ez && window.ez.mapReady && document.querySelector('h1')?.textContent === 'Browsertest Raum', null, { timeout: 30000 });
+  await dash.click('.room-admin summary');
+  await dash.selectOption('#user-role', 'observer');
+  await dash.fill('#user-search', 'Petersen');
+  await dash.waitForSelector('.user-hit', { timeout: 10000 });
+  await dash.click('.user-hit');
+  await dash.waitForFunction(() => [...document.querySelectorAll('.room-admin tr')].some((r) => r.textContent.includes('Jan Petersen') && r.querySelector('select')?.value === 'observer'), null, { timeout: 10000 });
+  step('a colleague added to a new room by name, as observer');
+  dash.once('dialog', (d) => d.accept('Browsertest Raum (umbenannt)'));
+  await dash.click('#room-rename');
+  await dash.waitForFunction(() => document.querySelector('h1')?.textContent === 'Browsertest Raum (umbenannt)', null, { timeout: 10000 });
+  await dash.click('.room-admin summary');
+  await dash.click('#room-archive');
+  await dash.waitForSelector('#archived-note', { timeout: 10000 });
+  check(await dash.locator('form.compose').isHidden(), 'an archived room offers no writing');
+  await dash.click('.room-admin summary');
+  await dash.click('#room-archive');
+  await dash.waitForFunction(() => !document.querySelector('#archived-note'), null, { timeout: 10000 });
+  step('room renamed, archived and restored');
   await browser.close();
   console.log('e2e: 1 passed, 0 failed');
 } catch (e) {
