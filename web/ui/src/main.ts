@@ -189,7 +189,7 @@ class RoomView {
       side.prepend(h('p', { class: 'archived-note', role: 'status', id: 'archived-note', text: t('archivedNote') }));
       compose.hidden = true;
     }
-    window.addEventListener('focus', () => { this.unseen = 0; document.title = this.room.name; });
+    window.addEventListener('focus', () => { this.unseen = 0; this.updateTitle(); });
     const mapEl = h('div', { id: 'map', role: 'application', 'aria-label': t('map') });
     app.replaceChildren(header(this.room.name, this.live), this.alarmBoard.el, h('main', { class: 'room' }, h('div', { class: 'mapwrap' }, mapEl, toolbar), side));
     this.alarmBoard.el.hidden = true;
@@ -225,8 +225,9 @@ class RoomView {
   // alarmsChanged shows the open alarms on the map (pulsing) and counts
   // them in the tab title.
   alarmsChanged(open: Alarm[]) {
-    document.title = open.length ? `(${open.length}) ${t('emergency')} · ${this.room.name}` : this.room.name;
     debug.alarms = open.length;
+    if (open.length) document.title = `(${open.length}) ${t('emergency')} · ${this.room.name}`;
+    else this.updateTitle();
     const fc: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: open.filter(a => a.lat !== undefined).map(a => ({
       type: 'Feature', properties: { id: a.id, acked: a.acks.length > 0 }, geometry: { type: 'Point', coordinates: [a.lon!, a.lat!] } })) };
     this.map?.getSource<maplibregl.GeoJSONSource>('alarms')?.setData(fc);
@@ -579,6 +580,7 @@ class RoomView {
       c.name, c.unread && c.id !== this.chat?.id ? h('span', { class: 'badge', text: String(c.unread) }) : null));
     if (this.room.my_role !== 'observer') tabs.push(h('button', { id: 'new-chat', class: 'secondary', onclick: () => this.newChatDialog() }, `+ ${t('newChat')}`));
     this.tabs.replaceChildren(...tabs);
+    this.updateTitle();
     this.renderRoomAdmin(); // also in a room without chats yet
     if (!this.chat && this.chats.length) await this.openChat(this.chats[0]);
   }
@@ -589,6 +591,7 @@ class RoomView {
       b.setAttribute('aria-selected', String(b.getAttribute('data-chat') === c.id));
       if (b.getAttribute('data-chat') === c.id) b.querySelector('.badge')?.remove();
     }
+    this.updateTitle();
     // The newest messages first; older ones load when the list is
     // scrolled to its top.
     const r = await api.req('GET', `/api/v1/chats/${c.id}/messages?order=desc&limit=100`);
@@ -754,6 +757,18 @@ class RoomView {
     let badge = tab.querySelector('.badge');
     if (!badge) { badge = h('span', { class: 'badge', text: '0' }); tab.append(badge); }
     badge.textContent = String(Number(badge.textContent || '0') + 1);
+    this.updateTitle();
+  }
+
+  // updateTitle counts in the tab title what is unread: the badges of the
+  // other chats plus what came while the page was not looked at (open
+  // alarms take the title over, see alarmsChanged).
+  updateTitle() {
+    if (debug.alarms) return;
+    const badges = [...this.tabs.querySelectorAll('.badge')].reduce((n, b) => n + Number(b.textContent || '0'), 0);
+    const n = badges + this.unseen;
+    document.title = n ? `(${n}) ${this.room.name}` : this.room.name;
+    debug.titleCount = n;
   }
 
   // setReply marks the message the next one answers (null: none).
@@ -895,7 +910,7 @@ class RoomView {
     if (!elsewhere && document.visibilityState === 'visible' && document.hasFocus()) return;
     this.audio = tone(this.audio, [988]);
     this.unseen++;
-    document.title = `(${this.unseen}) ${this.room.name}`;
+    this.updateTitle();
     navigator.vibrate?.([200, 100, 200]);
     if ('Notification' in window && Notification.permission === 'granted') new Notification(title, { body, tag: 'einsatzraum' });
     debug.notified = (debug.notified || 0) + 1;

@@ -124,6 +124,7 @@ try {
   await dash.fill('#compose-text', 'Nur für die Führung');
   await dash.click('#send');
   await other.waitForFunction(() => { const b = [...document.querySelectorAll('.tabs button[role=tab]')].find((e) => e.textContent.startsWith('Führung'))?.querySelector('.badge'); return b && Number(b.textContent) >= 1; }, null, { timeout: 10000 });
+  check((await other.title()).startsWith('('), 'the tab title counts the unread message: ' + await other.title());
   step('unread badge on the other chat in the second context');
   await dash.locator('.tabs button[role=tab]', { hasText: 'Lage' }).click();
   await dash.waitForFunction(() => document.querySelectorAll('.msg').length > 3, null, { timeout: 10000 });
