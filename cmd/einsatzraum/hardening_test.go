@@ -56,3 +56,67 @@ func TestUnknownFieldsAreRefused(t *testing.T) {
 		ts.call(t, tc.method, tc.path, f.lead, tc.body).want(t, tc.ok)
 	}
 }
+
+// TestReadMarkersAcrossDevicesAndUsers: a read marker belongs to the user,
+// not the device: what one phone read is read on the other (which learns
+// it live); each user has their own count, of the others' messages.
+func TestReadMarkersAcrossDevicesAndUsers(t *testing.T) {
+	t.Parallel()
+	f := newLiveFixture(t)
+	ts := f.ts
+	phone, tablet := f.member, ts.login(t, "member@polizei.example")
+	sock := ts.dialWS(t, tablet, 0)
+	sock.subscribe(f.room, 0)
+	sock.untilSubscribed()
+	var seqs []int64
+	for _, text := range []string{"eins", "zwei", "drei"} {
+		seqs = append(seqs, f.post(t, f.lead, text))
+	}
+	f.post(t, f.member, "vom Mitglied")
+	unread := func(token string) float64 {
+		t.Helper()
+		for _, c := range ts.call(t, "GET", "/api/v1/rooms/"+f.room+"/chats", token, nil).want(t, 200).items() {
+			if c["id"] == f.chat {
+				return c["unread"].(float64)
+			}
+		}
+		t.Fatal("the chat is not listed")
+		return 0
+	}
+	if a, b, lead := unread(phone), unread(tablet), unread(f.lead); a != 3 || b != 3 || lead != 1 {
+		t.Fatalf("unread before: phone %v, tablet %v, lead %v; want 3, 3 and 1", a, b, lead)
+	}
+	ts.call(t, "POST", "/api/v1/chats/"+f.chat+"/read", phone, map[string]any{"seq": seqs[1]}).want(t, 204)
+	if a, b, lead := unread(phone), unread(tablet), unread(f.lead); a != 1 || b != 1 || lead != 1 {
+		t.Fatalf("unread after the phone read two: phone %v, tablet %v, lead %v; want 1, 1 and 1", a, b, lead)
+	}
+	for {
+		fr := sock.nextOf("event")
+		if eventType(fr) == "chat.read" {
+			if fr.Event["user"] != f.memberID || fr.Event["seq"].(float64) != float64(seqs[1]) {
+				t.Fatalf("chat.read on the tablet: %v", fr.Event)
+			}
+			break
+		}
+	}
+	reads := ts.call(t, "GET", "/api/v1/messages/"+messageID(t, ts, f.lead, f.chat, "zwei")+"/reads", f.lead, nil).want(t, 200)
+	if r := reads.Body["read"].([]any); len(r) != 1 || r[0].(map[string]any)["user"] != f.memberID {
+		t.Fatalf("readers of 'zwei': %s", reads.Raw)
+	}
+	reads = ts.call(t, "GET", "/api/v1/messages/"+messageID(t, ts, f.lead, f.chat, "drei")+"/reads", f.lead, nil).want(t, 200)
+	if u := reads.Body["unread"].([]any); len(u) != 1 || u[0] != f.memberID {
+		t.Fatalf("'drei' is unread by the member: %s", reads.Raw)
+	}
+}
+
+// messageID finds a message of a chat by its text.
+func messageID(t *testing.T, ts *testServer, token, chatID, text string) string {
+	t.Helper()
+	for _, m := range ts.call(t, "GET", "/api/v1/chats/"+chatID+"/messages?order=desc&limit=50", token, nil).want(t, 200).items() {
+		if m["text"] == text {
+			return m["id"].(string)
+		}
+	}
+	t.Fatalf("no message %q", text)
+	return ""
+}
