@@ -33,10 +33,22 @@ func ParseCRS(s string) (CRS, error) {
 	return crsEmpty, fmt.Errorf("unsupported CRS %q (want EPSG:4326, EPSG:25832 or EPSG:25833)", s)
 }
 
-// toWGS84 returns the function that turns (x, y) of c into (lon, lat).
+// FromWGS84 returns the function that turns (lon, lat) into (x, y) of c:
+// easting and northing in metres for the UTM zones, the same for WGS 84.
+func (c CRS) FromWGS84() func(lon, lat float64) (x, y float64) {
+	switch c {
+	case UTM32N:
+		return utm(9).forward
+	case UTM33N:
+		return utm(15).forward
+	}
+	return func(lon, lat float64) (float64, float64) { return lon, lat }
+}
+
+// ToWGS84 returns the function that turns (x, y) of c into (lon, lat).
 // ETRS89 and WGS 84 agree within the accuracy that matters here (GDAL
 // treats the datum shift as null as well).
-func (c CRS) toWGS84() func(x, y float64) (lon, lat float64) {
+func (c CRS) ToWGS84() func(x, y float64) (lon, lat float64) {
 	switch c {
 	case UTM32N:
 		return utm(9).inverse
@@ -52,7 +64,8 @@ func (c CRS) toWGS84() func(x, y float64) (lon, lat float64) {
 type transverseMercator struct {
 	lon0, k0, falseE, falseN float64
 	a                        float64 // rectifying radius A
-	beta, delta              [4]float64
+	e                        float64 // eccentricity
+	alpha, beta, delta       [4]float64
 }
 
 func utm(centralMeridian float64) *transverseMercator {
@@ -65,6 +78,13 @@ func utm(centralMeridian float64) *transverseMercator {
 	return &transverseMercator{
 		lon0: centralMeridian * math.Pi / 180, k0: 0.9996, falseE: 500000, falseN: 0,
 		a: a / (1 + n) * (1 + n2/4 + n4/64),
+		e: 2 * math.Sqrt(n) / (1 + n),
+		alpha: [4]float64{
+			n/2 - 2*n2/3 + 5*n3/16 + 41*n4/180,
+			13*n2/48 - 3*n3/5 + 557*n4/1440,
+			61*n3/240 - 103*n4/140,
+			49561 * n4 / 161280,
+		},
 		beta: [4]float64{
 			n/2 - 2*n2/3 + 37*n3/96 - n4/360,
 			n2/48 + n3/15 - 437*n4/1440,
@@ -96,4 +116,21 @@ func (t *transverseMercator) inverse(easting, northing float64) (lon, lat float6
 	}
 	lambda := t.lon0 + math.Atan2(math.Sinh(etaP), math.Cos(xiP))
 	return lambda * 180 / math.Pi, phi * 180 / math.Pi
+}
+
+// forward projects (lon, lat) in degrees to easting and northing: the
+// conformal latitude, then Krüger's series (Karney 2011, eq. 7-11).
+func (t *transverseMercator) forward(lon, lat float64) (easting, northing float64) {
+	phi := lat * math.Pi / 180
+	lambda := lon*math.Pi/180 - t.lon0
+	tau := math.Sinh(math.Atanh(math.Sin(phi)) - t.e*math.Atanh(t.e*math.Sin(phi)))
+	xiP := math.Atan2(tau, math.Cos(lambda))
+	etaP := math.Atanh(math.Sin(lambda) / math.Sqrt(1+tau*tau))
+	xi, eta := xiP, etaP
+	for j := 1; j <= 4; j++ {
+		a := t.alpha[j-1]
+		xi += a * math.Sin(2*float64(j)*xiP) * math.Cosh(2*float64(j)*etaP)
+		eta += a * math.Cos(2*float64(j)*xiP) * math.Sinh(2*float64(j)*etaP)
+	}
+	return t.falseE + t.k0*t.a*eta, t.falseN + t.k0*t.a*xi
 }

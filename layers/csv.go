@@ -89,7 +89,7 @@ func ReadCSV(r io.Reader, crs CRS, opt CSVOptions, progress Progress) ([]Feature
 			if i == xi || i == yi || i >= len(rec) {
 				continue
 			}
-			props[h] = csvValue(rec[i])
+			props[h] = rec[i] // typed per column below
 		}
 		fs = append(fs, Feature{ID: len(fs), Geometry: p, Properties: props})
 		if progress != nil && len(fs)%1000 == 0 {
@@ -99,6 +99,7 @@ func ReadCSV(r io.Reader, crs CRS, opt CSVOptions, progress Progress) ([]Feature
 	if len(fs) == 0 {
 		return nil, &ImportError{Feature: -1, Reason: "the layer has no rows"}
 	}
+	typeColumns(fs, header)
 	if progress != nil {
 		progress(len(fs))
 	}
@@ -149,15 +150,47 @@ func parseNumber(s string, sep rune) (float64, error) {
 	return strconv.ParseFloat(s, 64)
 }
 
-// csvValue turns a cell into a number when it is a plain finite number
-// (leading zeros, as in postal codes, keep it text).
-func csvValue(s string) any {
+// csvNumber reads a cell as a plain finite number; leading zeros (postal
+// codes) and "NaN" are not numbers.
+func csvNumber(s string) (float64, bool) {
 	t := strings.TrimSpace(s)
 	if t == "" || (strings.HasPrefix(t, "0") && t != "0" && !strings.HasPrefix(t, "0.")) {
-		return s
+		return 0, false
 	}
-	if f, err := strconv.ParseFloat(t, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
-		return f
+	f, err := strconv.ParseFloat(t, 64)
+	return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
+}
+
+// typeColumns gives each column one type: numbers when every non-empty
+// cell is a number (empty cells are left out), else text throughout, so
+// a column mixing numbers and "NaN" does not become mixed JSON types.
+func typeColumns(fs []Feature, header []string) {
+	for _, h := range header {
+		numeric, any := true, false
+		for _, f := range fs {
+			v, ok := f.Properties[h].(string)
+			if !ok || strings.TrimSpace(v) == "" {
+				continue
+			}
+			any = true
+			if _, ok := csvNumber(v); !ok {
+				numeric = false
+				break
+			}
+		}
+		if !numeric || !any {
+			continue
+		}
+		for _, f := range fs {
+			v, ok := f.Properties[h].(string)
+			if !ok {
+				continue
+			}
+			if n, ok := csvNumber(v); ok {
+				f.Properties[h] = n
+			} else {
+				delete(f.Properties, h) // an empty cell of a number column
+			}
+		}
 	}
-	return s
 }

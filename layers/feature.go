@@ -142,7 +142,7 @@ func reproject(g orb.Geometry, f func(x, y float64) (float64, float64)) {
 
 // toWGS84 reprojects every feature from crs and checks the ranges.
 func toWGS84(fs []Feature, crs CRS) error {
-	f := crs.toWGS84()
+	f := crs.ToWGS84()
 	for i := range fs {
 		if crs != WGS84 {
 			if p, ok := fs[i].Geometry.(orb.Point); ok {

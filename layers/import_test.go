@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 )
 
 // openDataPath is where a test data file lives in this repository
@@ -203,5 +204,71 @@ func TestLegacyCRSMemberIsHonoured(t *testing.T) {
 	b, _ := json.Marshal(fs[0].Properties)
 	if !bytes.Equal(b, []byte(`{"a":1}`)) {
 		t.Errorf("properties = %s", b)
+	}
+}
+
+// TestForwardProjectionMatchesGDAL projects GDAL's WGS 84 copy back to UTM
+// and compares it with the authority's original coordinates.
+func TestForwardProjectionMatchesGDAL(t *testing.T) {
+	for _, p := range []struct {
+		utm, wgs string
+		crs      CRS
+	}{
+		{"hamburg-schulen-epsg25832.geojson", "hamburg-schulen-wgs84.geojson", UTM32N},
+		{"berlin-einschulbereiche-2019-epsg25833.geojson", "berlin-einschulbereiche-2019-wgs84.geojson", UTM33N},
+	} {
+		// The original's raw metres, read without any reprojection.
+		data, err := os.ReadFile(openDataPath(p.utm))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := geojson.UnmarshalFeatureCollection(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wgs := readFile(t, p.wgs, WGS84)
+		fwd := p.crs.FromWGS84()
+		worst := 0.0
+		for i := range wgs {
+			a, b := flatten(raw.Features[i].Geometry), flatten(wgs[i].Geometry)
+			for j := range a {
+				x, y := fwd(b[j][0], b[j][1])
+				worst = math.Max(worst, math.Hypot(x-a[j][0], y-a[j][1]))
+			}
+		}
+		t.Logf("%s: worst difference %.4f m", p.utm, worst)
+		if worst > 0.05 { // GDAL's copy is rounded to 7 decimals (about 1 cm)
+			t.Errorf("%s: a vertex is %.4f m from the original, want <= 0.05", p.utm, worst)
+		}
+	}
+}
+
+// TestCSVColumnsHaveOneType: a column of numbers stays numbers (empty
+// cells left out), one that mixes numbers with "NaN" or words is text in
+// every row (GDAL warned 484 times about mixed types), postal codes stay
+// text.
+func TestCSVColumnsHaveOneType(t *testing.T) {
+	in := "name,lat,lon,plaetze,note,plz\nA,52.5,13.4,40,NaN,01067\nB,52.6,13.5,,12,10115\nC,52.7,13.6,25,7,10117\n"
+	fs, err := ReadCSV(strings.NewReader(in), WGS84, CSVOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range fs {
+		if _, ok := f.Properties["note"].(string); !ok {
+			t.Errorf("row %d: note %#v, want text in every row", i, f.Properties["note"])
+		}
+		if _, ok := f.Properties["plz"].(string); !ok {
+			t.Errorf("row %d: plz %#v, want text", i, f.Properties["plz"])
+		}
+		if p, ok := f.Properties["plaetze"]; ok {
+			if _, isNum := p.(float64); !isNum {
+				t.Errorf("row %d: plaetze %#v, want a number", i, p)
+			}
+		} else if i != 1 {
+			t.Errorf("row %d lost plaetze", i)
+		}
+	}
+	if _, ok := fs[1].Properties["plaetze"]; ok {
+		t.Errorf("the empty cell of a number column is %#v, want it left out", fs[1].Properties["plaetze"])
 	}
 }

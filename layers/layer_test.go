@@ -164,3 +164,80 @@ func TestTilesDecode(t *testing.T) {
 		t.Error("low-zoom tile empty")
 	}
 }
+
+// TestEverySchoolInItsZ14Tile: from zoom 14 every point is in its tile,
+// points at one address too (64 of Hamburg's 581 schools were once in no
+// tile at all); below, the points kept stand for the others by
+// point_count, which adds up to every point of the tile.
+func TestEverySchoolInItsZ14Tile(t *testing.T) {
+	l := NewLayer(Meta{ID: "ly_schools", Version: 1}, readFile(t, "hamburg-schulen-epsg25832.geojson", UTM32N))
+	if l.Count != 581 {
+		t.Fatalf("%d schools", l.Count)
+	}
+	decoded := map[maptile.Tile]map[uint64]bool{}
+	for _, f := range l.features {
+		tile := maptile.At(f.Geometry.(orb.Point), 14)
+		if decoded[tile] == nil {
+			data, err := l.Tile(uint32(tile.Z), tile.X, tile.Y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			layers, err := mvt.Unmarshal(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := map[uint64]bool{}
+			for _, tf := range layers[0].Features {
+				switch id := tf.ID.(type) {
+				case uint64:
+					ids[id] = true
+				case float64:
+					ids[uint64(id)] = true
+				}
+			}
+			decoded[tile] = ids
+		}
+		if !decoded[tile][uint64(f.ID)] {
+			t.Errorf("school %d (%v) is not in its z14 tile %v", f.ID, f.Properties["Name"], tile)
+		}
+	}
+	// Hamburg's centre at z10: the point counts add up to every school in
+	// the tile and its buffer.
+	tile := maptile.At(orb.Point{10.0, 53.55}, 10)
+	data, err := l.Tile(uint32(tile.Z), tile.X, tile.Y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := mvt.Unmarshal(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, within := 0.0, 0
+	for _, tf := range layers[0].Features {
+		sum += toFloat(tf.Properties["point_count"])
+	}
+	buffered := tile.Bound(1.0 / 64)
+	for _, f := range l.features {
+		if buffered.Contains(f.Geometry.(orb.Point)) {
+			within++
+		}
+	}
+	if len(layers[0].Features) >= within || int(sum) != within {
+		t.Errorf("z10: %d features with point counts adding up to %v; %d schools in the tile", len(layers[0].Features), sum, within)
+	}
+	if layers[0].Version != 2 {
+		t.Errorf("layer version %d, want 2", layers[0].Version)
+	}
+}
+
+func toFloat(v any) float64 {
+	switch v := v.(type) {
+	case float64:
+		return v
+	case int64:
+		return float64(v)
+	case uint64:
+		return float64(v)
+	}
+	return 0
+}

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/paulmach/orb"
@@ -11,6 +12,8 @@ import (
 	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
 	"github.com/paulmach/orb/simplify"
+
+	"github.com/einsatzraum/einsatzraum/geo"
 )
 
 // MaxZoom is the deepest tile zoom served.
@@ -19,16 +22,18 @@ const MaxZoom = 22
 // tileExtent is the MVT grid (4096 units for 256 screen pixels).
 const tileExtent = 4096
 
-// thinCell is the size, in tile units, of the cells within which only the
-// first point is kept: 2×2 screen pixels below zoom 14, so a tile over a
-// million points stays small; 1/4 pixel from zoom 14, where every point
-// of a city shows.
-func thinCell(z uint32) float64 {
-	if z < 14 {
-		return 32
-	}
-	return 4
-}
+// ThinBelowZoom is the first zoom whose tiles hold every point of a layer.
+// Below it, points are thinned: of the points within one cell of 2×2
+// screen pixels (32×32 tile units) only the first (in feature order) is
+// kept, with the property point_count saying how many points of the tile
+// it stands for, so a tile over a million points stays small and a client
+// can still show the density. From ThinBelowZoom on, every point is its
+// own feature, points at the same spot included (six schools at one
+// address are six features).
+const ThinBelowZoom = 14
+
+// thinCell is the size, in tile units, of a thinning cell.
+const thinCell = 32
 
 // Tile renders the Mapbox Vector Tile z/x/y with one layer named after the
 // layer's ID: features clipped to the tile (with a small buffer),
@@ -44,29 +49,46 @@ func (l *Layer) Tile(z, x, y uint32) ([]byte, error) {
 		return cached, nil
 	}
 	fc := geojson.NewFeatureCollection()
-	cell := thinCell(z)
+	thin := z < ThinBelowZoom
 	const buffer = tileExtent / 64 // in tile units, as in b above
-	cells := int((tileExtent+2*buffer)/cell) + 1
-	occupied := make([]bool, cells*cells) // one flag per thinning cell, the buffer included
+	cells := int((tileExtent+2*buffer)/thinCell) + 1
+	var kept map[int]*geojson.Feature // thinning cell -> the point kept there
+	if thin {
+		kept = map[int]*geojson.Feature{}
+	}
+	// The R-tree answers in no fixed order; features are taken in ID order
+	// so that the point kept in a cell is the same on every render.
+	var ids []int32
 	l.tree.Search(b.Min, b.Max, func(_, _ [2]float64, id int32) bool {
+		ids = append(ids, id)
+		return true
+	})
+	slices.Sort(ids)
+	for _, id := range ids {
 		f := l.features[id]
-		if p, ok := f.Geometry.(orb.Point); ok {
+		p, isPoint := f.Geometry.(orb.Point)
+		cell := -1
+		if thin && isPoint {
 			frac := maptile.Fraction(p, maptile.Zoom(z))
-			cx := int(((frac[0]-float64(x))*tileExtent + buffer) / cell)
-			cy := int(((frac[1]-float64(y))*tileExtent + buffer) / cell)
+			cx := int(((frac[0]-float64(x))*tileExtent + buffer) / thinCell)
+			cy := int(((frac[1]-float64(y))*tileExtent + buffer) / thinCell)
 			if cx >= 0 && cy >= 0 && cx < cells && cy < cells {
-				if occupied[cy*cells+cx] {
-					return true
+				cell = cy*cells + cx
+				if k := kept[cell]; k != nil {
+					k.Properties["point_count"] = k.Properties["point_count"].(int) + 1
+					continue
 				}
-				occupied[cy*cells+cx] = true
 			}
 		}
 		gf := geojson.NewFeature(orb.Clone(f.Geometry))
 		gf.ID = f.ID
 		gf.Properties = tileProperties(f.Properties)
+		if cell >= 0 {
+			gf.Properties["point_count"] = 1
+			kept[cell] = gf
+		}
 		fc.Append(gf)
-		return true
-	})
+	}
 	var data []byte
 	if len(fc.Features) > 0 {
 		layer := mvt.NewLayer(l.ID, fc)
@@ -76,6 +98,9 @@ func (l *Layer) Tile(z, x, y uint32) ([]byte, error) {
 		layers.Clip(mvt.MapboxGLDefaultExtentBound)
 		layers.Simplify(simplify.DouglasPeucker(1.0))
 		layers.RemoveEmpty(1.0, 1.0)
+		for _, f := range layer.Features {
+			f.Geometry = geo.OrientForTile(f.Geometry)
+		}
 		var err error
 		if data, err = mvt.Marshal(layers); err != nil {
 			return nil, err

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/geojson"
 )
 
 // openDataPath is where a test data file lives in this repository (see
@@ -260,6 +265,60 @@ func TestLayersEndToEnd(t *testing.T) {
 	}
 	ts.call(t, "GET", "/ogc/collections/"+schools+"/items/99999", officer, nil).want(t, 404)
 	ts.call(t, "GET", "/ogc/collections", "", nil).want(t, 401)
+	if !strings.Contains(string(one.Raw), `"rel":"collection"`) {
+		t.Errorf("a single feature lacks its collection link: %s", one.Raw)
+	}
+	if !strings.Contains(string(conf.Raw), "ogcapi-features-2/1.0/conf/crs") {
+		t.Errorf("conformance without Part 2: %s", conf.Raw)
+	}
+
+	// Part 1's rules on parameters: unknown ones and limits below 1 are
+	// 400; 6-number boxes are taken; a limit above the maximum is cut.
+	items0 := "/ogc/collections/" + schools + "/items"
+	ts.call(t, "GET", items0+"?foo=bar", officer, nil).want(t, 400, "unknown_parameter")
+	ts.call(t, "GET", items0+"?limit=0", officer, nil).want(t, 400, "invalid_limit")
+	ts.call(t, "GET", items0+"?limit=-5", officer, nil).want(t, 400, "invalid_limit")
+	ts.call(t, "GET", items0+"?crs=EPSG:31467", officer, nil).want(t, 400, "invalid_crs")
+	ts.call(t, "GET", items0+"?bbox=1,2,3", officer, nil).want(t, 400, "invalid_bbox")
+	if r := ts.call(t, "GET", items0+"?limit=20000", officer, nil).want(t, 200); r.Body["numberReturned"].(float64) != 581 {
+		t.Errorf("limit 20000 returned %v", r.Body["numberReturned"])
+	}
+	box4 := ts.call(t, "GET", items0+"?bbox=9.9,53.5,10.1,53.6", officer, nil).want(t, 200).Body["numberMatched"].(float64)
+	box6 := ts.call(t, "GET", items0+"?bbox=9.9,53.5,-10,10.1,53.6,100", officer, nil).want(t, 200).Body["numberMatched"].(float64)
+	if box4 == 0 || box4 != box6 {
+		t.Errorf("bbox with 4 numbers matched %v, with 6 %v", box4, box6)
+	}
+
+	// Part 2: the first school in EPSG:25832, as the authority published
+	// it (the original file's metres), with Content-Crs; a box in metres.
+	raw, err = os.ReadFile(openDataPath("hamburg-schulen-epsg25832.geojson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, err := geojson.UnmarshalFeatureCollection(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := orig.Features[0].Geometry.(orb.Point)
+	utmURI := "http://www.opengis.net/def/crs/EPSG/0/25832"
+	resp, body := ts.get(t, "/ogc/collections/"+schools+"/items/0?crs="+url.QueryEscape(utmURI), officer, nil)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Crs") != "<"+utmURI+">" {
+		t.Fatalf("item in EPSG:25832: %d, Content-Crs %q", resp.StatusCode, resp.Header.Get("Content-Crs"))
+	}
+	var inUTM struct {
+		Geometry struct{ Coordinates [2]float64 } `json:"geometry"`
+	}
+	if err := json.Unmarshal(body, &inUTM); err != nil {
+		t.Fatal(err)
+	}
+	if d := math.Hypot(inUTM.Geometry.Coordinates[0]-want[0], inUTM.Geometry.Coordinates[1]-want[1]); d > 0.05 {
+		t.Errorf("the school in EPSG:25832 is %.3f m from the authority's coordinates %v: %v", d, want, inUTM.Geometry.Coordinates)
+	}
+	metreBox := fmt.Sprintf("%f,%f,%f,%f", want[0]-50, want[1]-50, want[0]+50, want[1]+50)
+	nearSchool := ts.call(t, "GET", items0+"?bbox-crs="+url.QueryEscape(utmURI)+"&bbox="+metreBox, officer, nil).want(t, 200)
+	if n := nearSchool.Body["numberMatched"].(float64); n < 1 || n > 10 {
+		t.Errorf("a 100 m box in metres around the school matched %v", n)
+	}
 
 	// GDAL's OAPIF driver, a real client, counts the features.
 	ogrinfo, err := exec.LookPath("ogrinfo")
@@ -283,4 +342,34 @@ func TestLayersEndToEnd(t *testing.T) {
 		t.Fatalf("ogrinfo reports %q, want 581 features:\n%s", m, outb)
 	}
 	fmt.Fprintln(io.Discard, string(outb))
+
+	// GDAL pages (100 a page: 6 requests), filters by a box and reads the
+	// UTM coordinates; an unknown parameter makes it fail.
+	copyFile := filepath.Join(t.TempDir(), "schools.geojson")
+	cmd = exec.Command("ogr2ogr", "-f", "GeoJSON", "--config", "GDAL_HTTP_HEADER_FILE", header, "-oo", "PAGE_SIZE=100", copyFile, "OAPIF:"+ts.URL+"/ogc", schools)
+	if outb, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ogr2ogr with pages of 100: %v\n%s", err, outb)
+	}
+	copied, err := os.ReadFile(copyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fc, err := geojson.UnmarshalFeatureCollection(copied); err != nil || len(fc.Features) != 581 {
+		t.Fatalf("ogr2ogr copied %v features (%v), want 581", len(fc.Features), err)
+	}
+	cmd = exec.Command(ogrinfo, "-ro", "-so", "--config", "GDAL_HTTP_HEADER_FILE", header, "-spat", "9.9", "53.5", "10.1", "53.6", "OAPIF:"+ts.URL+"/ogc", schools)
+	outb, err = cmd.CombinedOutput()
+	if m := regexp.MustCompile(`Feature Count: (\d+)`).FindSubmatch(outb); err != nil || m == nil || string(m[1]) != fmt.Sprint(box4) {
+		t.Errorf("ogrinfo -spat: %v, %q, want %v features:\n%s", err, m, box4, outb)
+	}
+	cmd = exec.Command(ogrinfo, "-ro", "-al", "-fid", "0", "--config", "GDAL_HTTP_HEADER_FILE", header,
+		"GeoJSON:"+ts.URL+"/ogc/collections/"+schools+"/items?crs="+url.QueryEscape(utmURI)+"&limit=1")
+	outb, err = cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(outb), fmt.Sprintf("POINT (%.0f", want[0])[:12]) {
+		t.Errorf("GDAL reading the items in EPSG:25832: %v\n%s", err, outb)
+	}
+	cmd = exec.Command(ogrinfo, "-ro", "-so", "--config", "GDAL_HTTP_HEADER_FILE", header, "GeoJSON:"+ts.URL+"/ogc/collections/"+schools+"/items?foo=bar")
+	if outb, err := cmd.CombinedOutput(); err == nil {
+		t.Errorf("GDAL read items with an unknown parameter:\n%s", outb)
+	}
 }

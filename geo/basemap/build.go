@@ -13,6 +13,8 @@ import (
 	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
 	"github.com/paulmach/orb/simplify"
+
+	"github.com/einsatzraum/einsatzraum/geo"
 )
 
 // Attribution is what a map built from OpenStreetMap data must show.
@@ -218,7 +220,7 @@ func renderTile(ext *Extract, j tileJob) ([]byte, error) {
 	for _, l := range layers {
 		l.Version = 2
 		for _, f := range l.Features {
-			f.Geometry = orient(f.Geometry)
+			f.Geometry = geo.OrientForTile(f.Geometry)
 		}
 		if len(l.Features) > 0 {
 			kept = append(kept, l)
@@ -233,31 +235,4 @@ func renderTile(ext *Extract, j tileJob) ([]byte, error) {
 		return nil, fmt.Errorf("encode tile %d/%d/%d: %w", j.z, j.x, j.y, err)
 	}
 	return data, nil
-}
-
-// orient winds rings as the vector tile spec wants them in tile
-// coordinates (y down): exterior rings with a positive surveyor's area,
-// interior rings with a negative one.
-func orient(g orb.Geometry) orb.Geometry {
-	switch g := g.(type) {
-	case orb.Polygon:
-		orientPolygon(g)
-	case orb.MultiPolygon:
-		for _, p := range g {
-			orientPolygon(p)
-		}
-	}
-	return g
-}
-
-func orientPolygon(p orb.Polygon) {
-	for i, r := range p {
-		want := orb.CW
-		if i == 0 {
-			want = orb.CCW
-		}
-		if o := r.Orientation(); o != 0 && o != want {
-			r.Reverse()
-		}
-	}
 }

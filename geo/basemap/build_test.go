@@ -13,6 +13,7 @@ import (
 	"github.com/paulmach/orb/maptile"
 	"github.com/paulmach/orb/planar"
 
+	"github.com/einsatzraum/einsatzraum/geo"
 	"github.com/einsatzraum/einsatzraum/geo/geocode"
 )
 
@@ -248,7 +249,7 @@ func TestMultipolygonAndMissingNodes(t *testing.T) {
 	if len(road) != 2 {
 		t.Errorf("road %v: the missing node is skipped, the two known ones kept", road)
 	}
-	got := orient(orb.Clone(water[0]).(orb.Polygon)).(orb.Polygon)
+	got := geo.OrientForTile(orb.Clone(water[0]).(orb.Polygon)).(orb.Polygon)
 	if got[0].Orientation() != orb.CCW || got[1].Orientation() != orb.CW {
 		t.Errorf("after orient: outer %v, inner %v", got[0].Orientation(), got[1].Orientation())
 	}
