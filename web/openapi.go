@@ -134,6 +134,63 @@ var queryParams = map[string][]string{
 	"GET /rooms/{room}/export.kml":       {"from", "to"},
 	"GET /users":                         {"q", "limit"},
 	"GET /geocode":                       {"q", "lat", "lon", "limit"},
+	"GET /layers/{layer}/features":       {"bbox", "cursor", "limit"},
+	"GET /layers/{layer}/nearby":         {"lat", "lon", "radius_m", "limit"},
+	"GET /audit/messages":                {"case", "room", "from", "to", "q", "cursor", "limit"},
+	"GET /audit/log":                     {"case", "cursor", "limit"},
+	"GET /attachments/{id}":              {"access_token"},
+	"GET /attachments/{id}/thumbnail":    {"access_token"},
+	"GET /attachments/{id}/shared":       {"link"},
+}
+
+// multipartBodies names the form fields of the routes that take a
+// multipart/form-data body (the file field is a binary string).
+var multipartBodies = map[string][]string{
+	"POST /chats/{chat}/attachments":  {"file"},
+	"POST /admin/layers":              {"name", "crs", "file"},
+	"POST /admin/chats/{chat}/inject": {"caption", "file"},
+	"POST /broadcasts":                {"message", "file"},
+}
+
+// replyTypes are the content types of replies that are not JSON.
+var replyTypes = map[string]string{
+	"GET /layers/{layer}/features":                "application/geo+json",
+	"GET /layers/{layer}/nearby":                  "application/geo+json",
+	"GET /geocode":                                "application/geo+json",
+	"GET /layers/{layer}/tiles/{z}/{x}/{y}.mvt":   "application/vnd.mapbox-vector-tile",
+	"GET /basemap/tiles/{z}/{x}/{y}.mvt":          "application/vnd.mapbox-vector-tile",
+	"GET /basemap/glyphs/{fontstack}/{range}.pbf": "application/x-protobuf",
+	"GET /basemap/style.json":                     "application/json",
+	"GET /rooms/{room}/export.kml":                "application/vnd.google-earth.kml+xml",
+	"GET /attachments/{id}":                       "application/octet-stream",
+	"GET /attachments/{id}/thumbnail":             "image/jpeg",
+	"GET /attachments/{id}/shared":                "application/octet-stream",
+	"GET /basemap/sprites/{name}":                 "application/octet-stream",
+}
+
+// otherRoutes are the routes outside the REST table: the WebSocket, OGC
+// API Features, operations and the configuration, described here so that
+// the document names every route the server has (a test checks both ways).
+var otherRoutes = []struct {
+	path, summary string
+	public        bool
+	query         []string
+	replyType     string
+}{
+	{"/api/v1/ws", "The live WebSocket (RFC 6455; upgrade with a bearer token, or access_token in the query); frames in API.md", false, []string{"access_token"}, ""},
+	{"/api/v1/config", "What the dashboard needs to know: basemap, languages", true, nil, "application/json"},
+	{"/api/v1/openapi.json", "This document", true, nil, "application/json"},
+	{"/healthz", "The process is up", true, nil, "application/json"},
+	{"/readyz", "Store, bus and disk answer (503 when not)", true, nil, "application/json"},
+	{"/metrics", "Prometheus metrics (bearer token of --metrics-token)", false, nil, "text/plain"},
+	{"/basemap.pmtiles", "The PMTiles basemap, read in ranges (with serve --basemap FILE.pmtiles)", true, nil, "application/vnd.pmtiles"},
+	{"/ogc", "OGC API Features: landing page", false, []string{"f"}, "application/json"},
+	{"/ogc/conformance", "OGC API Features: conformance classes (Part 1 core, GeoJSON, OpenAPI 3.0; Part 2 CRS)", false, []string{"f"}, "application/json"},
+	{"/ogc/collections", "OGC API Features: the data layers", false, []string{"f"}, "application/json"},
+	{"/ogc/collections/{layer}", "OGC API Features: one data layer", false, []string{"f"}, "application/json"},
+	{"/ogc/collections/{layer}/items", "OGC API Features: a layer's features (limit 1-10000, default 1000; offset; bbox of 4 or 6 numbers in bbox-crs; crs: CRS84, EPSG:4326, 25832, 25833)", false,
+		[]string{"limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "f"}, "application/geo+json"},
+	{"/ogc/collections/{layer}/items/{item}", "OGC API Features: one feature (crs as above)", false, []string{"crs", "f"}, "application/geo+json"},
 }
 
 // buildOpenAPI renders the document for routes.
@@ -157,18 +214,66 @@ func buildOpenAPI(routes []route) []byte {
 		if params != nil {
 			op["parameters"] = params
 		}
+		key := r.method + " " + r.path[len("/api/v1"):]
 		if r.body != "" {
 			op["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": ref(r.body)}}}
 		}
+		if fields, ok := multipartBodies[key]; ok {
+			props := obj{}
+			for _, f := range fields {
+				props[f] = str()
+				if f == "file" {
+					props[f] = obj{"type": "string", "format": "binary"}
+				}
+			}
+			content, _ := op["requestBody"].(obj)
+			if content == nil {
+				op["requestBody"] = obj{"required": true, "content": obj{}}
+				content = op["requestBody"].(obj)
+			}
+			content["content"].(obj)["multipart/form-data"] = obj{"schema": obj{"type": "object", "properties": props}}
+		}
 		ok := obj{"description": "success"}
-		if r.reply != "" {
+		switch ct := replyTypes[key]; {
+		case r.reply != "" && ct != "":
+			ok["content"] = obj{ct: obj{"schema": ref(r.reply)}}
+		case r.reply != "":
 			ok["content"] = obj{"application/json": obj{"schema": ref(r.reply)}}
+		case ct != "":
+			ok["content"] = obj{ct: obj{"schema": obj{"type": "string", "format": "binary"}}}
 		}
 		op["responses"] = obj{strconv.Itoa(r.status): ok, "4XX": errResp}
 		if r.public {
 			op["security"] = []obj{}
 		}
 		item[strings.ToLower(r.method)] = op
+	}
+	for _, o := range otherRoutes {
+		op := obj{"summary": o.summary, "operationId": operationID(route{method: "GET", path: o.path})}
+		var params []obj
+		for _, m := range pathParam.FindAllStringSubmatch(o.path, -1) {
+			params = append(params, obj{"name": m[1], "in": "path", "required": true, "schema": str()})
+		}
+		for _, q := range o.query {
+			params = append(params, obj{"name": q, "in": "query", "schema": str()})
+		}
+		if params != nil {
+			op["parameters"] = params
+		}
+		ok := obj{"description": "success"}
+		if o.replyType != "" {
+			ok["content"] = obj{o.replyType: obj{"schema": obj{}}}
+		}
+		status := "200"
+		if o.path == "/api/v1/ws" {
+			status = "101"
+			ok["description"] = "switching protocols to WebSocket"
+		}
+		op["responses"] = obj{status: ok, "4XX": errResp}
+		if o.public {
+			op["security"] = []obj{}
+		}
+		paths[o.path] = obj{"get": op}
 	}
 	doc := obj{
 		"openapi": "3.0.3",
@@ -183,16 +288,17 @@ func buildOpenAPI(routes []route) []byte {
 	return b
 }
 
+// operationID names an operation after its method and path in camel
+// case, letters and digits only ("getLayersLayerTilesZXYMvt"), so that
+// code generators and URL fragments take it.
 func operationID(r route) string {
 	var b strings.Builder
 	b.WriteString(strings.ToLower(r.method))
-	for _, seg := range strings.Split(strings.TrimPrefix(r.path, "/api/v1/"), "/") {
-		seg = strings.Trim(seg, "{}")
-		for _, part := range strings.Split(seg, "_") {
-			if part != "" {
-				b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-			}
-		}
+	words := strings.FieldsFunc(strings.TrimPrefix(r.path, "/api/v1"), func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
+	})
+	for _, w := range words {
+		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
 	}
 	return b.String()
 }
