@@ -13,6 +13,7 @@ import (
 var contentTypes = map[string]string{
 	".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
 	".css": "text/css; charset=utf-8", ".map": "application/json", ".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png",
+	".webmanifest": "application/manifest+json",
 }
 
 const notBuiltPage = `<!doctype html><html lang="de"><meta charset="utf-8"><title>Einsatzraum</title>
@@ -46,7 +47,7 @@ func serveUI(files fs.FS, built bool) fiber.Handler {
 		if ct, ok := contentTypes[path.Ext(name)]; ok {
 			c.Set(fiber.HeaderContentType, ct)
 		}
-		if name == "index.html" {
+		if name == "index.html" || name == "sw.js" { // a new build must reach every browser at once
 			c.Set(fiber.HeaderCacheControl, "no-cache")
 		} else {
 			c.Set(fiber.HeaderCacheControl, "public, max-age=300")

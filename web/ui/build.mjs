@@ -2,7 +2,7 @@
 // MapLibre's three ES modules and CSS copied beside it (MapLibre loads its
 // worker from next to itself), everything served by the Go server.
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist/vendor', { recursive: true });
@@ -12,6 +12,10 @@ for (const f of ['maplibre-gl.mjs', 'maplibre-gl-shared.mjs', 'maplibre-gl-worke
   cpSync(`node_modules/maplibre-gl/dist/${f}`, `dist/vendor/${f}`);
 }
 cpSync('src/index.html', 'dist/index.html');
+// The installable app: manifest, icons and the service worker, whose cache
+// is named after this build so that a new build replaces the old shell.
+for (const f of ['manifest.webmanifest', 'icon-192.png', 'icon-512.png']) cpSync(`public/${f}`, `dist/${f}`);
+writeFileSync('dist/sw.js', readFileSync('public/sw.js', 'utf8').replace('__BUILD__', new Date().toISOString()));
 cpSync('src/styles.css', 'dist/styles.css');
 await esbuild.build({
   entryPoints: ['src/main.ts'],

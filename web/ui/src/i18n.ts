@@ -16,6 +16,16 @@ const texts = {
     acked: 'quittiert', acks: 'Quittungen', pendingAcks: 'Offene Quittungen', notifyOn: 'Benachrichtigungen an', noPending: 'keine offenen',
     emergency: 'NOTRUF', officerDown: 'Beamter am Boden', since: 'seit', alarmNoPosition: 'ohne Position', takenOnBy: 'übernommen von',
     showOnMap: 'Zeigen', takeOn: 'Übernehmen', cancelAlarm: 'Aufheben', holdToSend: 'gedrückt halten', alarmSent: 'Notruf gesendet',
+    retry: 'Erneut senden', discard: 'Verwerfen', pending: 'wird gesendet, sobald Netz da ist', me: 'Ich', newMessages: 'Neue Nachrichten', view: 'Ansicht',
+    mode_fast: 'oft (in Fahrt)', mode_walking: 'normal', mode_standing: 'selten (steht)', mode_saving: 'Akku sparen',
+    err_network: 'Keine Verbindung. Was Sie schreiben, wird gesendet, sobald das Netz zurück ist.', err_error: 'Das hat nicht geklappt.',
+    err_rate_limited: 'Zu viele Anfragen. Bitte kurz warten.', err_room_archived: 'Der Einsatzraum ist archiviert und nur lesbar.',
+    err_unknown_field: 'Die App ist veraltet. Bitte neu laden.', err_storage_full: 'Der Server hat keinen Speicherplatz mehr. Bitte die Leitstelle informieren.',
+    err_file_too_large: 'Die Datei ist zu groß.', err_unsupported_media_type: 'Diese Dateiart wird nicht angenommen.', err_token_revoked: 'Dieses Gerät ist abgemeldet.',
+    err_invalid_credentials: 'E-Mail oder Passwort falsch.', err_account_locked: 'Zu viele Fehlversuche. Bitte später erneut.', err_chat_not_found: 'Diesen Chat gibt es nicht (mehr).',
+    err_room_not_found: 'Diesen Einsatzraum gibt es nicht (mehr).', err_forbidden: 'Dafür fehlen Ihnen die Rechte.', err_invalid: 'Die Eingabe ist ungültig.',
+    err_message_not_found: 'Diese Nachricht gibt es nicht (mehr).', err_last_manager: 'Der Chat braucht mindestens eine verwaltende Person.',
+    err_observer_read_only: 'Beobachter können nur lesen.', err_device_pending: 'Dieses Gerät wartet auf Freigabe.', err_invalid_query: 'Bitte mindestens zwei Zeichen eingeben.',
     newRoom: 'Neuer Einsatzraum', archived: 'archiviert', archivedNote: 'Dieser Einsatzraum ist archiviert: nur lesen.', roomSettings: 'Einsatzraum verwalten',
     rename: 'Umbenennen', renameChat: 'Chat umbenennen', archive: 'Archivieren', restore: 'Wiederherstellen', addMember: 'Hinzufügen', addByName: 'Kollegin/Kollegen suchen',
     role: 'Rolle', role_lead: 'Leitung', role_member: 'Mitglied', role_observer: 'Beobachter', notYetRead: 'noch nicht gelesen', loadVideo: 'Video laden',
@@ -38,6 +48,16 @@ const texts = {
     acked: 'acknowledged', acks: 'Acknowledgements', pendingAcks: 'Pending acknowledgements', notifyOn: 'Turn notifications on', noPending: 'none pending',
     emergency: 'EMERGENCY', officerDown: 'Officer down', since: 'since', alarmNoPosition: 'no position', takenOnBy: 'taken on by',
     showOnMap: 'Show', takeOn: 'Take on', cancelAlarm: 'Cancel', holdToSend: 'hold to send', alarmSent: 'Emergency sent',
+    retry: 'Send again', discard: 'Discard', pending: 'sent as soon as there is a network', me: 'Me', newMessages: 'New messages', view: 'View',
+    mode_fast: 'often (moving fast)', mode_walking: 'normal', mode_standing: 'rarely (standing)', mode_saving: 'saving battery',
+    err_network: 'No connection. What you write is sent as soon as the network is back.', err_error: 'That did not work.',
+    err_rate_limited: 'Too many requests. Please wait a moment.', err_room_archived: 'The operation room is archived and read-only.',
+    err_unknown_field: 'The app is out of date. Please reload.', err_storage_full: 'The server has no storage left. Please tell the control room.',
+    err_file_too_large: 'The file is too large.', err_unsupported_media_type: 'This kind of file is not accepted.', err_token_revoked: 'This device was signed out.',
+    err_invalid_credentials: 'Wrong email or password.', err_account_locked: 'Too many failed attempts. Please try again later.', err_chat_not_found: 'This chat does not exist (any more).',
+    err_room_not_found: 'This operation room does not exist (any more).', err_forbidden: 'You lack the rights for that.', err_invalid: 'The input is not valid.',
+    err_message_not_found: 'This message does not exist (any more).', err_last_manager: 'The chat needs at least one manager.',
+    err_observer_read_only: 'Observers can only read.', err_device_pending: 'This device waits for approval.', err_invalid_query: 'Please type at least two characters.',
     newRoom: 'New operation room', archived: 'archived', archivedNote: 'This operation room is archived: read only.', roomSettings: 'Manage the room',
     rename: 'Rename', renameChat: 'Rename chat', archive: 'Archive', restore: 'Restore', addMember: 'Add', addByName: 'Find a colleague',
     role: 'Role', role_lead: 'Lead', role_member: 'Member', role_observer: 'Observer', notYetRead: 'not yet read', loadVideo: 'Load video',
@@ -67,4 +87,16 @@ export function category(c: string): string {
 export function kindName(k: string): string {
   const key = `kind_${k}` as Key;
   return key in texts[lang] ? t(key) : k;
+}
+
+// errorText says a server error code in the user's language: the code's
+// own text, else its family (forbidden_..., invalid_..., ..._not_found),
+// else a general one. No English server message reaches a German UI.
+export function errorText(code: string): string {
+  const has = (k: string) => `err_${k}` in texts[lang];
+  if (has(code)) return t(`err_${code}` as Key);
+  if (code.startsWith('forbidden')) return t('err_forbidden');
+  if (code.startsWith('invalid')) return t('err_invalid');
+  if (code.endsWith('_not_found')) return t('err_error');
+  return t('err_error');
 }

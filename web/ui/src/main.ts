@@ -4,10 +4,35 @@
 import * as maplibregl from './vendor/maplibre-gl.mjs';
 import { Protocol } from 'pmtiles';
 import { Api, ApiError, Force, Live, LiveState, PositionItem, Room } from './api';
-import { category, currentLang, kindName, t, toggleLang } from './i18n';
+import { category, currentLang, errorText, kindName, t, toggleLang } from './i18n';
 import { Alarm, AlarmBoard, holdButton, tone } from './alarms';
+import { compressPhoto, isOffline, Outbox, OutboxItem } from './outbox';
+import { LocationSharer } from './location';
 
 const api = new Api();
+const outbox = new Outbox(api);
+const sharer = new LocationSharer(api, outbox);
+sharer.onChange = () => { for (const el of document.querySelectorAll('.sharing-slot')) el.replaceChildren(sharingPill()); current?.sharingChanged(); };
+outbox.onChange = (item, sent) => current?.outboxChanged(item, sent);
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js').then(() => navigator.serviceWorker.ready).then(() => { (window as any).ez.serviceWorker = true; }).catch(() => {});
+}
+
+// wipeLocal forgets everything of the operation on this device: the
+// login, the outbox, the copies the service worker keeps.
+async function wipeLocal() {
+  api.setToken('');
+  if (sharer.active) await sharer.stop();
+  await outbox.clear();
+  navigator.serviceWorker?.controller?.postMessage('wipe');
+}
+
+// sharingPill says on every page that the location is being shared, and
+// how often (it adapts to movement and battery); a tap stops it.
+function sharingPill(): HTMLElement | string {
+  if (!sharer.active) return '';
+  return h('button', { class: 'sharing-pill', id: 'sharing-status', title: t('stopSharing'), onclick: () => { sharer.stop(); } }, `📍 ${t('sharing')} · ${t(`mode_${sharer.mode}` as any)}`);
+}
 const app = document.getElementById('app')!;
 const field = new URLSearchParams(location.search).has('field') || window.matchMedia('(max-width: 800px)').matches;
 if (field) document.body.classList.add('field');
@@ -50,7 +75,8 @@ function header(title: string, live?: Live): HTMLElement {
     live ? status : null,
     live ? h('button', { class: 'secondary', id: 'back', onclick: () => { location.hash = ''; } }, t('back')) : null,
     h('button', { class: 'secondary', onclick: () => { toggleLang(); route(); } }, t('language')),
-    api.token ? h('button', { class: 'secondary', onclick: async () => { await api.req('POST', '/api/v1/auth/logout').catch(() => {}); api.setToken(''); route(); } }, t('logout')) : null,
+    api.token ? h('span', { class: 'sharing-slot' }, sharingPill()) : null,
+    api.token ? h('button', { class: 'secondary', onclick: async () => { await api.req('POST', '/api/v1/auth/logout').catch(() => {}); await wipeLocal(); route(); } }, t('logout')) : null,
   );
 }
 
@@ -104,7 +130,6 @@ class RoomView {
   chat: any = null;
   members: any[] = [];
   addingPOI = false;
-  watchID: number | null = null;
   renderQueued = false;
   msgList = h('div', { class: 'messages', role: 'log', 'aria-live': 'polite', id: 'messages', onscroll: () => { if (this.msgList.scrollTop < 40) this.loadOlder(); } });
   tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('chats') });
@@ -137,6 +162,12 @@ class RoomView {
   dataLayerIDs: string[] = []; // the map layers of the data layers, for popups
   measuring = false;
   searchMarker: maplibregl.Popup | null = null;
+  pane: 'map' | 'chat' = 'map';
+  paneUnread = 0;
+  mainEl = h('main', { class: 'room' });
+  mapTab = h('button', { role: 'tab', id: 'tab-map', onclick: () => this.showPane('map') }, t('map'));
+  chatTab = h('button', { role: 'tab', id: 'tab-chat', onclick: () => this.showPane('chat') }, t('chats'));
+  newJump = h('button', { class: 'new-jump', id: 'new-messages', hidden: true, onclick: () => { this.msgList.scrollTop = this.msgList.scrollHeight; this.newJump.hidden = true; } }, `${t('newMessages')} ↓`);
   fitted = false; // the view was fitted to the forces once
   measureFrom: maplibregl.LngLat | null = null;
   layerBox = h('fieldset', { class: 'layers' }, h('legend', { text: t('layers') }));
@@ -169,7 +200,7 @@ class RoomView {
     const toolbar = h('div', { class: 'toolbar' },
       h('button', { id: 'show-all', onclick: () => this.showAll() }, t('showAll')),
       h('button', { id: 'add-poi', class: 'secondary', onclick: () => { this.addingPOI = true; this.hint(t('addPOIHint')); } }, t('addPOI')),
-      h('button', { id: 'share-location', class: 'secondary', onclick: () => this.shareLocation() }, t('shareLocation')),
+      h('button', { id: 'share-location', class: 'secondary', onclick: () => this.shareLocation() }, sharer.active ? t('stopSharing') : t('shareLocation')),
       h('button', { id: 'measure', class: 'secondary', onclick: () => this.startMeasure() }, t('measure')),
       this.placeSearch(),
       this.layerBox);
@@ -191,7 +222,13 @@ class RoomView {
     }
     window.addEventListener('focus', () => { this.unseen = 0; this.updateTitle(); });
     const mapEl = h('div', { id: 'map', role: 'application', 'aria-label': t('map') });
-    app.replaceChildren(header(this.room.name, this.live), this.alarmBoard.el, h('main', { class: 'room' }, h('div', { class: 'mapwrap' }, mapEl, toolbar), side));
+    this.mainEl.replaceChildren(h('div', { class: 'mapwrap' }, mapEl, toolbar), side);
+    this.msgList.addEventListener('scroll', () => { if (this.msgList.scrollHeight - this.msgList.scrollTop - this.msgList.clientHeight < 80) this.newJump.hidden = true; });
+    side.insertBefore(this.newJump, this.replyChip);
+    // On a phone one pane at a time, switched by the tab bar at the bottom.
+    const paneBar = field ? h('nav', { class: 'pane-tabs', role: 'tablist', 'aria-label': t('view') }, this.mapTab, this.chatTab) : null;
+    app.replaceChildren(header(this.room.name, this.live), this.alarmBoard.el, this.mainEl, paneBar || '');
+    if (field) this.showPane(location.hash.endsWith('/chat') ? 'chat' : 'map');
     this.alarmBoard.el.hidden = true;
     await this.initMap(mapEl, basemap);
 
@@ -240,7 +277,6 @@ class RoomView {
     this.alarmBoard?.stop();
     document.title = t('title');
     this.live.stop();
-    if (this.watchID !== null) navigator.geolocation.clearWatch(this.watchID);
     this.map?.remove();
   }
 
@@ -454,23 +490,7 @@ class RoomView {
   // shareLocation starts sharing the device's position, or stops it when
   // it runs: the officer leaves every room's map at once.
   shareLocation() {
-    const btn = document.getElementById('share-location');
-    if (this.watchID !== null) {
-      navigator.geolocation.clearWatch(this.watchID);
-      this.watchID = null;
-      if (btn) btn.textContent = t('shareLocation');
-      api.req('DELETE', '/api/v1/positions/me').catch(alertError);
-      return;
-    }
-    if (!navigator.geolocation) return;
-    if (btn) btn.textContent = t('stopSharing');
-    this.watchID = navigator.geolocation.watchPosition(p => {
-      const c = p.coords;
-      const pos: Record<string, unknown> = { lat: c.latitude, lon: c.longitude, accuracy_m: c.accuracy, ts: new Date(p.timestamp || Date.now()).toISOString() };
-      if (c.heading !== null && !Number.isNaN(c.heading)) pos.heading = c.heading;
-      if (c.speed !== null && !Number.isNaN(c.speed)) pos.speed_mps = c.speed;
-      this.live.sendPosition(pos);
-    }, () => {}, { enableHighAccuracy: true, maximumAge: 5000 });
+    if (sharer.active) sharer.stop(); else sharer.start();
   }
 
   // startMeasure waits for two clicks on the map and shows the distance
@@ -599,6 +619,7 @@ class RoomView {
     this.orderAcks.clear();
     debug.messages = 0;
     for (const m of [...r.items].reverse()) this.appendMessage(m);
+    for (const it of await outbox.items().catch(() => [] as OutboxItem[])) if (it.chat === c.id && it.kind !== 'positions') this.renderOutboxItem(it);
     this.olderCursor = r.next_cursor || '';
     this.msgList.scrollTop = this.msgList.scrollHeight;
     this.queueMarkRead();
@@ -795,7 +816,9 @@ class RoomView {
   }
 
   appendMessage(m: any, prepend = false) {
+    if (m.client_id) this.msgList.querySelector(`[data-client-id="${m.client_id}"]`)?.remove();
     if (!this.chat || m.chat !== this.chat.id || this.msgList.querySelector(`[data-id="${m.id}"]`)) return;
+    if (!prepend) this.noteNewMessage(m);
     const el = h('article', { class: `msg ${m.priority && m.priority !== 'normal' ? `prio-${m.priority}` : ''}`, 'data-id': m.id, 'data-kind': m.kind, 'data-seq': m.seq, 'data-mine': String(m.sender?.id === this.me) },
       h('div', { class: 'who', text: `${m.sender.callsign || m.sender.name} · ${timeOf(m.created_at)}${m.priority === 'urgent' ? ` · ${t('prioUrgent')}` : m.priority === 'flash' ? ` · ${t('prioFlash')}` : ''}` }));
     const fly = (lon: number, lat: number) => this.map.flyTo({ center: [lon, lat], zoom: Math.max(this.map.getZoom(), 15) });
@@ -918,25 +941,93 @@ class RoomView {
 
   async sendText(text: string) {
     if (!this.chat) return;
+    const body: Record<string, unknown> = { kind: 'text', text };
     const order: Record<string, unknown> = this.prio ? { priority: this.prio.value, ack_required: this.askAck.checked } : {};
     if (this.replyTo) order.reply_to = this.replyTo.id;
     // @Callsign or @Name of a chat member mentions them.
     const mentions = this.chatMembers.filter(m => [m.user.callsign, m.user.name].some((n: string) => n && text.includes(`@${n}`))).map(m => m.user.id);
     if (mentions.length) order.mentions = mentions;
     this.setReply(null);
-    try {
-      this.appendMessage(await api.req('POST', `/api/v1/chats/${this.chat.id}/messages`, { kind: 'text', text, client_id: crypto.randomUUID(), ...order }));
-      if (this.prio) { this.prio.value = 'normal'; this.askAck.checked = false; }
-    }
-    catch (err) { alertError(err); }
+    if (this.prio) { this.prio.value = 'normal'; this.askAck.checked = false; }
+    // Into the outbox first: shown at once as pending, sent when the
+    // network takes it, never lost in between.
+    await outbox.add({ id: crypto.randomUUID(), kind: 'message', chat: this.chat.id, body: { ...body, ...order } }).catch(alertError);
   }
 
   async sendFile(f: File) {
     if (!this.chat) return;
-    try {
-      const att = await api.upload(`/api/v1/chats/${this.chat.id}/attachments`, f, f.name);
-      this.appendMessage(await api.req('POST', `/api/v1/chats/${this.chat.id}/messages`, { kind: att.kind, attachment: { id: att.id }, client_id: crypto.randomUUID() }));
-    } catch (err) { alertError(err); }
+    const file = await compressPhoto(f);
+    const name = file === f ? f.name : f.name.replace(/\.[^.]*$/, '') + '.jpg';
+    const body: Record<string, unknown> = {};
+    const fix = sharer.active ? sharer.last : null; // where it was taken, only when the officer shares their position
+    if (fix && file.type.startsWith('image/')) body.location = { lat: fix.coords.latitude, lon: fix.coords.longitude };
+    await outbox.add({ id: crypto.randomUUID(), kind: 'file', chat: this.chat.id, body, file, fileName: name }).catch(alertError);
+  }
+
+  // noteNewMessage keeps the newest message in view when the list is at
+  // its end; otherwise it offers a jump to the new ones (and counts them
+  // on the chat tab of the phone while the map is shown).
+  noteNewMessage(m: any) {
+    const list = this.msgList;
+    const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    requestAnimationFrame(() => {
+      if (atEnd) list.scrollTop = list.scrollHeight;
+      else if (m.sender?.id !== this.me) this.newJump.hidden = false;
+    });
+    if (field && this.pane === 'map' && m.sender?.id !== this.me) {
+      this.paneUnread++;
+      this.chatTab.textContent = `${t('chats')} (${this.paneUnread})`;
+    }
+  }
+
+  // showPane switches the phone between the map and the chat.
+  showPane(pane: 'map' | 'chat') {
+    this.pane = pane;
+    this.mainEl.dataset.pane = pane;
+    this.mapTab.setAttribute('aria-selected', String(pane === 'map'));
+    this.chatTab.setAttribute('aria-selected', String(pane === 'chat'));
+    if (pane === 'chat') {
+      this.paneUnread = 0;
+      this.chatTab.textContent = t('chats');
+      this.msgList.scrollTop = this.msgList.scrollHeight;
+    } else requestAnimationFrame(() => this.map?.resize());
+  }
+
+  // outboxChanged shows what happens to an item of the outbox: pending
+  // (kept, waiting for the network), sent (replaced by the message) or
+  // failed (the server refused it: why, with retry and discard).
+  outboxChanged(item: OutboxItem, sent?: any) {
+    if (item.kind === 'positions' || item.chat !== this.chat?.id) return;
+    if (item.state === 'sent') {
+      if (sent) this.appendMessage(sent);
+      this.msgList.querySelector(`[data-client-id="${item.id}"]`)?.remove();
+      debug.pending = this.msgList.querySelectorAll('.msg.pending').length;
+      return;
+    }
+    this.renderOutboxItem(item);
+  }
+
+  // renderOutboxItem shows an outbox item in the open chat until the
+  // server has it.
+  renderOutboxItem(item: OutboxItem) {
+    const text = item.body.text || item.fileName || '';
+    const status = item.state === 'failed'
+      ? h('span', { class: 'outbox-state failed' }, `⚠ ${errorText(item.error || 'error')} `,
+        h('button', { class: 'link', onclick: () => outbox.retry(item.id) }, t('retry')), ' ',
+        h('button', { class: 'link', onclick: async () => { await outbox.discard(item.id); el.remove(); } }, t('discard')))
+      : h('span', { class: 'outbox-state' }, `⏳ ${t('pending')}`);
+    const el = h('article', { class: `msg pending ${item.state}`, 'data-client-id': item.id, 'data-mine': 'true' },
+      h('div', { class: 'who', text: `${t('me')} · ${timeOf(new Date(item.at).toISOString())}` }), h('div', { class: 'text', text }), status);
+    const old = this.msgList.querySelector(`[data-client-id="${item.id}"]`);
+    if (old) old.replaceWith(el); else { this.msgList.append(el); this.msgList.scrollTop = this.msgList.scrollHeight; }
+    debug.pending = this.msgList.querySelectorAll('.msg.pending').length;
+  }
+
+  // sharingChanged updates the share button (sharing is the app's, see
+  // LocationSharer).
+  sharingChanged() {
+    const btn = document.getElementById('share-location');
+    if (btn) btn.textContent = sharer.active ? t('stopSharing') : t('shareLocation');
   }
 
   onEvent(ev: any) {
@@ -1005,7 +1096,7 @@ function timeOf(ts: string) { return new Date(ts).toLocaleTimeString(currentLang
 function emptyFC(): GeoJSON.FeatureCollection { return { type: 'FeatureCollection', features: [] }; }
 
 function alertError(err: unknown) {
-  const msg = err instanceof ApiError ? `${err.code}: ${err.message}` : String(err);
+  const msg = err instanceof ApiError ? errorText(err.code) : isOffline(err) ? t('err_network') : String(err);
   const box = h('div', { role: 'alert', class: 'error', style: 'position:fixed;bottom:1em;left:1em;background:#fff;padding:.6em;border:1px solid;z-index:10' }, msg);
   document.body.append(box);
   setTimeout(() => box.remove(), 6000);
@@ -1023,10 +1114,12 @@ async function route() {
     current = new RoomView(room);
     await current.open();
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) { api.setToken(''); return showLogin(); }
+    if (err instanceof ApiError && err.status === 401) { await wipeLocal(); return showLogin(); }
     alertError(err);
   }
 }
 
 window.addEventListener('hashchange', route);
+// A page that could not be drawn without network is drawn when it is back.
+window.addEventListener('online', () => { if (!current && api.token) route(); });
 route();

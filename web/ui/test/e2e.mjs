@@ -216,6 +216,53 @@ try {
   await dash.screenshot({ path: shots + '/dashboard.png' });
   step('screenshots saved in ' + shots);
 
+  // The phone (390x844, the second officer): the service worker takes the
+  // page, the input is wide and at the bottom, a message typed offline is
+  // kept over a reload and arrives exactly once when the network is back,
+  // and location sharing goes on on another page.
+  const phoneCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
+    geolocation: { latitude: 50.01, longitude: 11.55, accuracy: 8 }, permissions: ['geolocation'] });
+  const phone = await phoneCtx.newPage();
+  phone.on('pageerror', (e) => console.log('phone page error:', e.message));
+  await phone.goto(url + '/?field');
+  await phone.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 15000 });
+  const manifest = await phone.evaluate(() => fetch('/manifest.webmanifest').then((r) => r.json()));
+  check(manifest.display === 'standalone' && manifest.icons.some((i) => i.sizes === '512x512'), 'an installable manifest');
+  await openRoom(phone, '?field', { email: process.env.EZ_EMAIL2, password: process.env.EZ_PASSWORD2 });
+  await phone.click('#tab-chat');
+  const input = await phone.locator('#compose-text').boundingBox();
+  check(input && input.width >= 300 && input.y > 400 && input.y + input.height <= 844, 'the phone input is wide and at the bottom: ' + JSON.stringify(input));
+  check(await phone.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight + 1), 'the phone page does not scroll as a whole');
+  step('phone layout: input ' + Math.round(input.width) + ' px wide at y ' + Math.round(input.y));
+  const offlineText = 'Offline geschrieben ' + Date.now();
+  await phoneCtx.setOffline(true);
+  await phone.fill('#compose-text', offlineText);
+  await phone.click('#send');
+  await phone.waitForFunction(() => window.ez.pending === 1, null, { timeout: 5000 });
+  check(await phone.inputValue('#compose-text') === '', 'the input is free for the next message');
+  await phone.reload();
+  await phone.waitForFunction((t) => document.querySelector('h1')?.textContent?.startsWith('Demo') && [...document.querySelectorAll('.msg.pending .text')].some((e) => e.textContent === t), offlineText, { timeout: 20000 });
+  step('offline: reloaded from the service worker, the message still pending');
+  await phoneCtx.setOffline(false);
+  await dash.waitForFunction((t) => [...document.querySelectorAll('.msg .text')].filter((e) => e.textContent === t).length === 1, offlineText, { timeout: 30000 });
+  await phone.waitForFunction(() => window.ez.pending === 0, null, { timeout: 15000 });
+  await dash.waitForTimeout(1500);
+  check(await dash.evaluate((t) => [...document.querySelectorAll('.msg .text')].filter((e) => e.textContent === t).length, offlineText) === 1, 'the offline message arrived exactly once');
+  step('back online: the message arrived exactly once');
+  await phone.click('#tab-map');
+  await phone.click('#share-location');
+  await phone.waitForSelector('#sharing-status', { timeout: 10000 });
+  await phone.click('#back');
+  await phone.waitForSelector('.room-link', { timeout: 10000 });
+  check(await phone.isVisible('#sharing-status'), 'the sharing indicator shows on the room list');
+  const sent = phone.waitForRequest((r) => r.url().endsWith('/api/v1/positions') && r.method() === 'POST' && r.postData().includes('50.02'), { timeout: 15000 });
+  await phoneCtx.setGeolocation({ latitude: 50.02, longitude: 11.55, accuracy: 8 }); // 1.1 km on: reported at once
+  await sent;
+  step('location sharing goes on on the room list');
+  await phone.click('#sharing-status'); // stop
+  await phone.waitForFunction(() => !document.querySelector('#sharing-status'), null, { timeout: 10000 });
+  await phoneCtx.close();
+
   // A new room from the dashboard: a colleague added by name with a role,
   // renamed, archived (read-only), restored.
   await dash.click('#back');
