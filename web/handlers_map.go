@@ -219,9 +219,12 @@ func (s *Server) createPOI(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	p, err := s.svc.CreatePOI(c.UserContext(), actor(c), c.Params("room"), in)
+	p, replayed, err := s.svc.CreatePOIOnce(c.UserContext(), actor(c), c.Params("room"), in)
 	if err != nil {
 		return err
+	}
+	if replayed {
+		return c.JSON(p) // 200: made by an earlier send of the same client_id
 	}
 	return c.Status(fiber.StatusCreated).JSON(p)
 }

@@ -120,3 +120,26 @@ func messageID(t *testing.T, ts *testServer, token, chatID, text string) string 
 	t.Fatalf("no message %q", text)
 	return ""
 }
+
+// TestPOIClientIDIsIdempotent: a phone sending a POI again with the same
+// client_id (its first answer was lost) gets the same POI, once on the
+// map; another room or another user with the same client_id make their own.
+func TestPOIClientIDIsIdempotent(t *testing.T) {
+	t.Parallel()
+	f := newLiveFixture(t)
+	ts := f.ts
+	body := map[string]any{"name": "Sammelpunkt", "category": "meeting_point", "lat": 50.01, "lon": 11.55, "client_id": "c-42"}
+	first := ts.call(t, "POST", "/api/v1/rooms/"+f.room+"/pois", f.member, body).want(t, 201)
+	again := ts.call(t, "POST", "/api/v1/rooms/"+f.room+"/pois", f.member, body).want(t, 200)
+	if first.str("id") != again.str("id") {
+		t.Fatalf("a repeat made another POI: %s and %s", first.str("id"), again.str("id"))
+	}
+	if n := len(ts.call(t, "GET", "/api/v1/rooms/"+f.room+"/pois", f.member, nil).want(t, 200).Body["features"].([]any)); n != 1 {
+		t.Fatalf("%d POIs on the map after a repeat, want 1", n)
+	}
+	if other := ts.call(t, "POST", "/api/v1/rooms/"+f.room+"/pois", f.lead, body).want(t, 201); other.str("id") == first.str("id") {
+		t.Fatal("another user's client_id hit the member's POI")
+	}
+	ts.call(t, "DELETE", "/api/v1/rooms/"+f.room+"/pois/"+first.str("id"), f.member, nil).want(t, 204)
+	ts.call(t, "POST", "/api/v1/rooms/"+f.room+"/pois", f.member, body).want(t, 409, "poi_deleted")
+}

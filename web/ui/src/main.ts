@@ -90,7 +90,7 @@ function showLogin() {
       const r = await api.req('POST', '/api/v1/auth/login', { email: email.value, password: pw.value, device_name: field ? 'Einsatzraum mobil' : 'Einsatzraum Dashboard' });
       api.setToken(r.token);
       route();
-    } catch (e) { err.textContent = `${t('loginFailed')}: ${(e as Error).message}`; }
+    } catch (e) { err.textContent = `${t('loginFailed')}: ${e instanceof ApiError ? errorText(e.code) : t('err_network')}`; }
   } },
     h('h2', { text: t('title') }),
     h('label', { for: 'email', text: t('email') }), email,
@@ -125,6 +125,7 @@ class RoomView {
   map!: maplibregl.Map;
   officers = new Map<string, PositionItem>();
   pois = new Map<string, any>();
+  pendingPOIs = new Map<string, any>(); // POIs in the outbox, by client_id
   photos = new Map<string, any>(); // photo messages with a position, as map markers
   chats: any[] = [];
   chat: any = null;
@@ -325,7 +326,7 @@ class RoomView {
       this.map.addLayer({ id: 'alarms', type: 'circle', source: 'alarms', paint: { 'circle-radius': 12, 'circle-color': '#d50000', 'circle-opacity': 0.35,
         'circle-stroke-color': '#d50000', 'circle-stroke-width': 3 } });
       this.map.addLayer({ id: 'photos', type: 'circle', source: 'photos', paint: { 'circle-radius': 6, 'circle-color': '#f9a825', 'circle-stroke-color': '#5d4037', 'circle-stroke-width': 2 } });
-      this.map.addLayer({ id: 'pois', type: 'circle', source: 'pois', paint: { 'circle-radius': 8, 'circle-color': '#c2185b', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
+      this.map.addLayer({ id: 'pois', type: 'circle', source: 'pois', paint: { 'circle-radius': 8, 'circle-color': ['case', ['==', ['get', 'pending'], true], '#9aa4ad', '#c2185b'], 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
       this.map.addLayer({ id: 'poi-labels', type: 'symbol', source: 'pois', layout: { 'text-field': ['get', 'name'], 'text-font': [FONT], 'text-size': 13, 'text-offset': [0, 1.3], 'text-anchor': 'top' }, paint: { 'text-color': '#6a0f32', 'text-halo-color': '#fff', 'text-halo-width': 1.5 } });
       this.map.addLayer({ id: 'officers', type: 'circle', source: 'officers', paint: {
         'circle-radius': 7, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2,
@@ -361,6 +362,10 @@ class RoomView {
         const img = h('img', { alt: p.text, style: 'max-width:240px' }) as HTMLImageElement;
         api.blobURL(`/api/v1/attachments/${p.attachment}/thumbnail`).then(u => { img.src = u; });
         new maplibregl.Popup().setLngLat(at).setDOMContent(h('div', {}, img, h('br'), p.text)).addTo(this.map);
+        return;
+      }
+      if (p.pending) { // still in the outbox
+        new maplibregl.Popup().setLngLat(at).setDOMContent(h('div', { class: 'popup-poi' }, h('strong', { text: p.name }), h('br'), `⏳ ${t('pending')}`)).addTo(this.map);
         return;
       }
       let armed = false; // delete asks first: the first click arms the button
@@ -407,7 +412,7 @@ class RoomView {
         type: 'Feature', id: undefined, properties: { user: o.user, callsign: o.callsign, name: o.name || '', ts: o.ts, accuracy_m: o.accuracy_m, heading: o.heading ?? null, speed_mps: o.speed_mps ?? null, stale: !!o.stale || (!!o.stale_at && Date.parse(o.stale_at) <= Date.now()) },
         geometry: { type: 'Point', coordinates: [o.lon, o.lat] } })) });
       const ps = this.map?.getSource<maplibregl.GeoJSONSource>('pois');
-      if (ps) ps.setData({ type: 'FeatureCollection', features: [...this.pois.values()] });
+      if (ps) ps.setData({ type: 'FeatureCollection', features: [...this.pendingPOIs.values(), ...this.pois.values()] }); // pending ones below: the POI the server made covers its pending copy
       this.map?.getSource<maplibregl.GeoJSONSource>('photos')?.setData({ type: 'FeatureCollection', features: [...this.photos.values()] });
       // With many officers, call signs show only when zoomed in: placing
       // thousands of labels on every frame is what makes a map stutter.
@@ -416,6 +421,7 @@ class RoomView {
       if (labels && labels.minzoom !== labelZoom) this.map.setLayerZoomRange('officer-labels', labelZoom, 24);
       debug.officers = this.officers.size;
       debug.pois = this.pois.size;
+      debug.pendingPOIs = this.pendingPOIs.size;
       debug.positions = () => Object.fromEntries([...this.officers.values()].map(o => [o.user, [o.lon, o.lat]]));
       debug.project = (lon: number, lat: number) => { const p = this.map.project([lon, lat]); return [p.x, p.y]; };
       debug.visibility = (id: string) => this.map.getLayoutProperty(id, 'visibility') ?? 'visible';
@@ -550,8 +556,10 @@ class RoomView {
     const dlg = h('dialog', { 'aria-label': t('addPOI') }) as HTMLDialogElement;
     dlg.append(h('form', { method: 'dialog', onsubmit: async (e: Event) => {
       e.preventDefault();
-      try { await api.req('POST', `/api/v1/rooms/${this.room.id}/pois`, { name: name.value, category: cat.value, description: desc.value, lat, lon }); dlg.close(); dlg.remove(); }
-      catch (err) { alertError(err); }
+      // Through the outbox: a POI set without network is kept and shown
+      // grey until the server has it.
+      dlg.close(); dlg.remove();
+      await outbox.add({ id: crypto.randomUUID(), kind: 'poi', room: this.room.id, body: { name: name.value, category: cat.value, description: desc.value, lat, lon } }).catch(alertError);
     } },
       h('label', { for: 'poi-name', text: t('name') }), name, h('label', { for: 'poi-category', text: t('category') }), cat,
       h('label', { for: 'poi-description', text: t('description') }), desc,
@@ -564,6 +572,7 @@ class RoomView {
   async loadPOIs() {
     const fc = await api.req('GET', `/api/v1/rooms/${this.room.id}/pois`);
     for (const f of fc.features) this.pois.set(f.id, f);
+    for (const it of await outbox.items().catch(() => [] as OutboxItem[])) if (it.kind === 'poi' && it.room === this.room.id) this.outboxChanged(it);
     const pos = await api.req('GET', `/api/v1/rooms/${this.room.id}/positions`);
     for (const f of pos.features) this.officers.set(f.properties.user, { ...f.properties, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] });
     this.queueRender();
@@ -997,6 +1006,19 @@ class RoomView {
   // (kept, waiting for the network), sent (replaced by the message) or
   // failed (the server refused it: why, with retry and discard).
   outboxChanged(item: OutboxItem, sent?: any) {
+    if (item.kind === 'poi' && item.room === this.room.id) {
+      this.pendingPOIs.delete(item.id);
+      if (item.state === 'pending') {
+        this.pendingPOIs.set(item.id, { type: 'Feature', id: item.id, properties: { ...item.body, id: item.id, pending: true }, geometry: { type: 'Point', coordinates: [item.body.lon, item.body.lat] } });
+      } else if (item.state === 'sent' && sent) {
+        this.pois.set(sent.id, { type: 'Feature', id: sent.id, properties: sent, geometry: { type: 'Point', coordinates: [sent.lon, sent.lat] } });
+      } else if (item.state === 'failed') {
+        alertError(new ApiError(400, item.error || 'error', ''));
+        outbox.discard(item.id);
+      }
+      this.queueRender();
+      return;
+    }
     if (item.kind === 'positions' || item.chat !== this.chat?.id) return;
     if (item.state === 'sent') {
       if (sent) this.appendMessage(sent);

@@ -9,8 +9,9 @@ export type OutboxState = 'pending' | 'failed' | 'sent';
 export interface OutboxItem {
   id: string; // the client_id of a message; any unique ID otherwise
   at: number; // when it was made (the order of sending)
-  kind: 'message' | 'file' | 'positions';
+  kind: 'message' | 'file' | 'positions' | 'poi';
   chat?: string;
+  room?: string; // of a POI
   body: any; // the message body (without client_id), or {items} of positions
   file?: Blob; // a file to upload first (kind 'file')
   fileName?: string;
@@ -121,6 +122,8 @@ export class Outbox {
     switch (it.kind) {
       case 'positions':
         return this.api.req('POST', '/api/v1/positions', it.body);
+      case 'poi':
+        return this.api.req('POST', `/api/v1/rooms/${it.room}/pois`, { ...it.body, client_id: it.id });
       case 'file':
         if (!it.attachment && it.file) {
           const att = await this.api.upload(`/api/v1/chats/${it.chat}/attachments`, it.file, it.fileName || 'file');

@@ -243,7 +243,20 @@ try {
   await phone.reload();
   await phone.waitForFunction((t) => document.querySelector('h1')?.textContent?.startsWith('Demo') && [...document.querySelectorAll('.msg.pending .text')].some((e) => e.textContent === t), offlineText, { timeout: 20000 });
   step('offline: reloaded from the service worker, the message still pending');
+  // A POI set offline waits grey on the phone's map.
+  await phone.click('#tab-map');
+  const dashPOIs = await ez(dash, () => window.ez.pois);
+  await phone.click('#add-poi');
+  const pbox = await phone.locator('#map canvas').boundingBox();
+  await phone.mouse.click(pbox.x + pbox.width / 2, pbox.y + pbox.height * 0.7);
+  await phone.fill('#poi-name', 'Offline-POI');
+  await phone.click('#poi-save');
+  await phone.waitForFunction(() => window.ez.pendingPOIs === 1, null, { timeout: 10000 });
+  await phone.click('#tab-chat');
   await phoneCtx.setOffline(false);
+  await dash.waitForFunction((n) => window.ez.pois === n + 1, dashPOIs, { timeout: 30000 });
+  await phone.waitForFunction(() => window.ez.pendingPOIs === 0, null, { timeout: 15000 });
+  step('a POI set offline reached the dashboard when the network came back');
   await dash.waitForFunction((t) => [...document.querySelectorAll('.msg .text')].filter((e) => e.textContent === t).length === 1, offlineText, { timeout: 30000 });
   await phone.waitForFunction(() => window.ez.pending === 0, null, { timeout: 15000 });
   await dash.waitForTimeout(1500);
