@@ -241,7 +241,7 @@ try {
   await phone.waitForFunction(() => window.ez.pending === 1, null, { timeout: 5000 });
   check(await phone.inputValue('#compose-text') === '', 'the input is free for the next message');
   await phone.reload();
-  await phone.waitForFunction((t) => document.querySelector('h1')?.textContent?.startsWith('Demo') && [...document.querySelectorAll('.msg.pending .text')].some((e) => e.textContent === t), offlineText, { timeout: 20000 });
+  await phone.waitForFunction((t) => document.querySelector('h1')?.textContent?.startsWith('Demo') && [...document.querySelectorAll('.msg.pending .text')].some((e) => e.textContent === t), offlineText, { timeout: 45000 }); // a reload draws the map before the chat
   step('offline: reloaded from the service worker, the message still pending');
   // A POI set offline waits grey on the phone's map.
   await phone.click('#tab-map');
