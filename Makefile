@@ -46,10 +46,10 @@ test: build-deps lint test-deps ui typecheck
 
 ## fuzz: each decoder of client bytes under the fuzzer for FUZZTIME (seed
 ## corpora in testdata/fuzz); a finding fails the run and is kept there.
-## FUZZTIME counts executions (2-8 s each here): a duration races Go 1.26's
+## FUZZTIME counts executions (1-4 s each here): a duration races Go 1.26's
 ## fuzz coordinator at its end and fails with a bare "context deadline
 ## exceeded" and no finding (golang/go#75804, fixed in Go 1.27).
-FUZZTIME ?= 40000x
+FUZZTIME ?= 20000x
 FUZZ_TARGETS := web:FuzzDecodeMessageBody web:FuzzDecodePosition web:FuzzMultipart \
 	layers:FuzzReadGeoJSON layers:FuzzReadCSV chat:FuzzIngest chat:FuzzReadEXIF chat:FuzzEXIFSegment web:FuzzClientText web:FuzzFrameReader einsatzraum/cot:FuzzReader
 fuzz:

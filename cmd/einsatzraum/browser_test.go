@@ -18,6 +18,7 @@ import (
 // deleted, a message seen in a second browser, a photo, and a phone's
 // (mocked) location on the dashboard. Screenshots: web/ui/test-results.
 func TestDashboardInBrowser(t *testing.T) {
+	t.Parallel() // the longest test: it overlaps the others
 	uiDir, _ := filepath.Abs("../../web/ui")
 	missing := ""
 	switch {
@@ -52,7 +53,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if err := seedDemoLayers(ctx, ts.srv.svc, ext, log); err != nil {
 		t.Fatal(err)
 	}
-	go simulatePatrols(ctx, ts.srv.svc, acc.actors, demoRoutes(ext), time.Second, log)
+	go simulatePatrols(ctx, ts.srv.svc, acc.actors, demoRoutes(ext), 2*time.Second, log)
 	// A second officer (in both demo chats) with a known password: the
 	// second browser context logs in as them, so read markers, unread
 	// badges and the reader list have another reader.

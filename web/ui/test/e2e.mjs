@@ -13,7 +13,8 @@ const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium', headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
 });
-const step = (m) => console.log('e2e:', m);
+const t0 = Date.now();
+const step = (m) => console.log('e2e:', m, `(${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 function check(ok, msg) { if (!ok) throw new Error('check failed: ' + msg); }
 const ez = (page, fn, arg) => page.evaluate(fn, arg);
 
@@ -161,6 +162,7 @@ try {
   await dash.waitForFunction(() => [...document.querySelectorAll('.msg[data-kind=photo] img')].some((i) => i.src.startsWith('blob:') && i.naturalWidth > 0), null, { timeout: 15000 });
   await other.waitForFunction(() => [...document.querySelectorAll('.msg[data-kind=photo] img')].some((i) => i.src.startsWith('blob:') && i.naturalWidth > 0), null, { timeout: 15000 });
   step('photo uploaded and shown');
+  await otherCtx.close(); // each open map costs CPU on every positions frame
 
   // The field view on a phone shares its (mocked) location; the dashboard shows it.
   const fieldCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
@@ -210,6 +212,7 @@ try {
   step('stopping sharing took the officer off the map');
   await fieldPage.waitForTimeout(1500);
   await fieldPage.screenshot({ path: shots + '/field.png' });
+  await fieldCtx.close();
 
   await dash.click('#show-all');
   await dash.waitForTimeout(2000);
