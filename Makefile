@@ -61,10 +61,12 @@ fuzz:
 	done
 
 ## test-deps: tools the tests drive for real: GDAL's ogrinfo reads our OGC API,
-## Debian's Chromium runs the dashboard (never a downloaded browser)
+## Debian's Chromium runs the dashboard (never a downloaded browser), xmllint
+## checks the KML export against OGC's schema
 test-deps:
 	@missing=""; command -v ogrinfo >/dev/null || missing="$$missing gdal-bin"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	command -v xmllint >/dev/null || missing="$$missing libxml2-utils"; \
 	if [ -n "$$missing" ]; then echo "installing$$missing"; \
 		(apt-get update -qq && apt-get install -y -qq $$missing) >/dev/null; fi
 

@@ -23,7 +23,9 @@ type Folder struct {
 	Placemarks []Placemark
 }
 
-// WriteKML writes a KML 2.2 document with the folders.
+// WriteKML writes a KML 2.2 document with the folders, valid against OGC's
+// schema: a Placemark's children in the schema's order (name, description,
+// the time span, then the geometry).
 func WriteKML(w io.Writer, name string, folders []Folder) error {
 	var children []kml.Element
 	children = append(children, kml.Name(name))
@@ -34,11 +36,11 @@ func WriteKML(w io.Writer, name string, folders []Folder) error {
 			if err != nil {
 				return err
 			}
-			pm := []kml.Element{kml.Name(p.Name), kml.Description(p.Description), g}
+			pm := []kml.Element{kml.Name(p.Name), kml.Description(p.Description)}
 			if !p.Begin.IsZero() {
 				pm = append(pm, kml.TimeSpan(kml.Begin(p.Begin), kml.End(p.End)))
 			}
-			elems = append(elems, kml.Placemark(pm...))
+			elems = append(elems, kml.Placemark(append(pm, g)...))
 		}
 		children = append(children, kml.Folder(elems...))
 	}
