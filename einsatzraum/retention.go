@@ -41,14 +41,14 @@ func (r *Retention) defaults() {
 
 // Purged counts what one purge step deleted.
 type Purged struct {
-	Messages, Acks, Events, POIs, Positions, Alarms int
+	Messages, Acks, Events, POIs, Drawings, Positions, Alarms int
 	// AttachmentIDs are the blobs of the purged attachments (a broadcast's
 	// shared blob may appear more than once; deleting is idempotent).
 	AttachmentIDs []string
 }
 
 func (p Purged) total() int {
-	return p.Messages + p.Acks + p.Events + p.POIs + p.Positions + p.Alarms + len(p.AttachmentIDs)
+	return p.Messages + p.Acks + p.Events + p.POIs + p.Drawings + p.Positions + p.Alarms + len(p.AttachmentIDs)
 }
 
 func (p *Purged) add(q Purged) {
@@ -56,6 +56,7 @@ func (p *Purged) add(q Purged) {
 	p.Acks += q.Acks
 	p.Events += q.Events
 	p.POIs += q.POIs
+	p.Drawings += q.Drawings
 	p.Positions += q.Positions
 	p.Alarms += q.Alarms
 	p.AttachmentIDs = append(p.AttachmentIDs, q.AttachmentIDs...)

@@ -126,6 +126,16 @@ type Tx interface {
 	POIs(ctx context.Context, roomID string) ([]POI, error)
 	DeletePOI(ctx context.Context, id string, at time.Time) error
 
+	CreateDrawing(ctx context.Context, d *Drawing) error
+	// UpdateDrawing stores what d says now (geometry, label, ...) and its
+	// UpdatedAt; ErrNotFound for a deleted drawing.
+	UpdateDrawing(ctx context.Context, d *Drawing) error
+	// DrawingByID returns a drawing that is not deleted.
+	DrawingByID(ctx context.Context, id string) (*Drawing, error)
+	// Drawings lists the room's drawings that are not deleted, oldest first.
+	Drawings(ctx context.Context, roomID string) ([]Drawing, error)
+	DeleteDrawing(ctx context.Context, id string, at time.Time) error
+
 	// InsertPositions appends positions to the track history.
 	InsertPositions(ctx context.Context, ps []geo.Position, receivedAt time.Time) error
 	// Track lists the positions of users with from <= ts <= to, ordered by

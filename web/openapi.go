@@ -55,6 +55,13 @@ func schemas() obj {
 		"NewRoom":     object(obj{"name": str(), "description": str()}, "name"),
 		"Room": object(obj{"id": str(), "name": str(), "description": str(), "seq": integer(),
 			"my_role": strEnum("lead", "member", "observer"), "created_at": timestamp(), "archived_at": timestamp()}, "id", "name", "seq"),
+		"DrawingGeometry": object(obj{"type": strEnum("Point", "LineString", "Polygon"), "coordinates": obj{"type": "array", "items": obj{}}}, "type", "coordinates"),
+		"Geofence":        object(obj{"on": strEnum("enter", "leave", "both")}, "on"),
+		"DrawingInput": object(obj{"geometry": ref("DrawingGeometry"), "radius_m": num(), "label": str(),
+			"category": strEnum("cordon", "sector", "route", "area", "marker"), "color": str(), "geofence": ref("Geofence")}),
+		"Drawing": object(obj{"id": str(), "room": str(), "geometry": ref("DrawingGeometry"), "radius_m": num(), "label": str(),
+			"category": str(), "color": str(), "geofence": ref("Geofence"), "created_by": str(), "created_at": timestamp(), "updated_at": timestamp()},
+			"id", "room", "geometry", "category"),
 		"RoomPatch":        object(obj{"name": str(), "description": str(), "archived": obj{"type": "boolean"}}),
 		"ChatPatch":        object(obj{"name": str()}, "name"),
 		"UserRefList":      listOf("UserRef"),
@@ -154,6 +161,7 @@ var multipartBodies = map[string][]string{
 
 // replyTypes are the content types of replies that are not JSON.
 var replyTypes = map[string]string{
+	"GET /rooms/{room}/drawings":                  "application/geo+json",
 	"GET /layers/{layer}/features":                "application/geo+json",
 	"GET /layers/{layer}/nearby":                  "application/geo+json",
 	"GET /geocode":                                "application/geo+json",

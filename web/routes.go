@@ -74,6 +74,10 @@ func (s *Server) apiRoutes() []route {
 		{"POST", v1 + "/rooms/{room}/pois", "Put a POI on the room's map (members but observers)", false, "NewPOI", 201, "POI", s.createPOI},
 		{"GET", v1 + "/rooms/{room}/pois", "The room's POIs (bbox)", false, "", 200, "FeatureCollection", s.pois},
 		{"DELETE", v1 + "/rooms/{room}/pois/{poi}", "Delete a POI (members but observers)", false, "", 204, "", s.deletePOI},
+		{"POST", v1 + "/rooms/{room}/drawings", "Draw on the room's map: a polygon, line, circle (Point with radius_m) or marker with label, category, colour and an optional geofence (members but observers)", false, "DrawingInput", 201, "Drawing", s.createDrawing},
+		{"GET", v1 + "/rooms/{room}/drawings", "The room's drawings as GeoJSON", false, "", 200, "FeatureCollection", s.drawings},
+		{"PATCH", v1 + "/drawings/{drawing}", "Change a drawing: move vertices, relabel, recolour, geofence (who drew it or a lead)", false, "DrawingInput", 200, "Drawing", s.updateDrawing},
+		{"DELETE", v1 + "/drawings/{drawing}", "Delete a drawing (who drew it or a lead)", false, "", 204, "", s.deleteDrawing},
 		{"GET", v1 + "/rooms/{room}/tracks", "Members' movements from..to as LineStrings (user)", false, "", 200, "FeatureCollection", s.tracks},
 		{"GET", v1 + "/rooms/{room}/export.kml", "The room's POIs and tracks as KML", false, "", 200, "", s.exportKML},
 

@@ -53,6 +53,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 			observerID = m["user"].(map[string]any)["id"].(string)
 		}
 	}
+	// leadDrawing is a fresh drawing of the lead's: only the lead may
+	// change or delete it.
+	leadDrawing := func() string {
+		return ts.call(t, "POST", "/api/v1/rooms/"+f.room+"/drawings", f.lead, map[string]any{
+			"geometry": map[string]any{"type": "Point", "coordinates": []float64{11.5, 50}}, "category": "marker"}).want(t, 201).str("id")
+	}
 	now := time.Now().UTC().Format(time.RFC3339)
 	ts.call(t, "POST", "/api/v1/positions", f.member, map[string]any{"items": []any{map[string]any{"lat": 53.55, "lon": 9.99, "ts": now}}}).want(t, 202)
 	att := ts.uploadFile(t, f.member, "/api/v1/chats/"+f.chat+"/attachments", "a.pdf", []byte("%PDF-1.4\n%%EOF\n"), nil).want(t, 201).str("id")
@@ -165,6 +171,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"DELETE /me/devices/{device} (another's)", json("DELETE", "/api/v1/me/devices/"+spareDevice, nil), expect{401, 404, 404, 404, 404, 404, 404, 404}},
 		{"GET /openapi.json", json("GET", "/api/v1/openapi.json", nil), expect{200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET /geocode", json("GET", "/api/v1/geocode?q=Lage", nil), anyone},
+		{"POST /rooms/{room}/drawings", json("POST", r+"/drawings", func() any {
+			return map[string]any{"geometry": map[string]any{"type": "Point", "coordinates": []float64{11.5, 50}}, "category": "marker"}
+		}), roomWrite(201)},
+		{"GET /rooms/{room}/drawings", json("GET", r+"/drawings", nil), roomRead},
+		{"PATCH /drawings/{drawing}", json("PATCH", "/api/v1/drawings/"+leadDrawing(), func() any { return map[string]any{"label": "neu"} }), expect{401, 404, 404, 404, 404, 403, 403, 200}},
+		{"DELETE /drawings/{drawing}", func(token string) reply {
+			return ts.call(t, "DELETE", "/api/v1/drawings/"+leadDrawing(), token, nil)
+		}, expect{401, 404, 404, 404, 404, 403, 403, 204}},
 		// Public (OpenStreetMap data only); this server has no basemap.
 		{"GET /basemap/style.json", json("GET", "/api/v1/basemap/style.json", nil), expect{404, 404, 404, 404, 404, 404, 404, 404}},
 		{"GET /basemap/tiles/{z}/{x}/{y}.mvt", json("GET", "/api/v1/basemap/tiles/1/1/1.mvt", nil), expect{404, 404, 404, 404, 404, 404, 404, 404}},

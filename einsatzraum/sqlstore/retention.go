@@ -37,6 +37,7 @@ func (t *txn) PurgeBefore(ctx context.Context, cutoff time.Time, limit int) (ein
 		{&p.Messages, `DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE created_at < ? LIMIT ?)`},
 		{&p.Events, `DELETE FROM events WHERE (room_id, seq) IN (SELECT room_id, seq FROM events WHERE created_at < ? LIMIT ?)`},
 		{&p.POIs, `DELETE FROM pois WHERE id IN (SELECT id FROM pois WHERE created_at < ? LIMIT ?)`},
+		{&p.Drawings, `DELETE FROM drawings WHERE id IN (SELECT id FROM drawings WHERE created_at < ? LIMIT ?)`},
 		{&p.Alarms, `DELETE FROM alarms WHERE id IN (SELECT id FROM alarms WHERE created_at < ? LIMIT ?)`},
 		{&p.Positions, `DELETE FROM positions WHERE (user_id, ts) IN (SELECT user_id, ts FROM positions WHERE ts < ? LIMIT ?)`},
 	}

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"TrackHistory", testTrack},
 		{"Alarms", testAlarms},
 		{"DirectoryArchiveAndGaps", testDirectoryArchiveAndGaps},
+		{"Drawings", testDrawings},
 		{"RetentionAndAudit", testRetentionAndAudit},
 	}
 	for _, tc := range tests {
@@ -788,4 +789,41 @@ func testDirectoryArchiveAndGaps(t *testing.T, s einsatzraum.Store) {
 		}
 		return nil
 	})
+}
+
+func testDrawings(t *testing.T, s einsatzraum.Store) {
+	ctx := context.Background()
+	mustUsers(t, s, "u_d")
+	mustRoom(t, s, "rm_d", map[string]einsatzraum.RoomRole{"u_d": einsatzraum.RoleLead})
+	d := &einsatzraum.Drawing{ID: "drw_1", Room: "rm_d", CreatedBy: "u_d", CreatedAt: t0, UpdatedAt: t0, Label: "Abschnitt Süd", Category: "sector",
+		Color: "#00ff00", Geofence: &einsatzraum.Geofence{On: "leave"},
+		Geometry: einsatzraum.DrawingGeometry{Type: "Polygon", Coordinates: []byte(`[[[11.5,50],[11.6,50],[11.6,50.1],[11.5,50]]]`)}}
+	tx(t, s, func(x einsatzraum.Tx) error { return x.CreateDrawing(ctx, d) })
+	tx(t, s, func(x einsatzraum.Tx) error {
+		d.Label, d.UpdatedAt = "Abschnitt Süd 2", t0.Add(time.Minute)
+		return x.UpdateDrawing(ctx, d)
+	})
+	view(t, s, func(x einsatzraum.Tx) error {
+		ds, err := x.Drawings(ctx, "rm_d")
+		if err != nil {
+			return err
+		}
+		if len(ds) != 1 || ds[0].Label != "Abschnitt Süd 2" || ds[0].Geofence == nil || ds[0].Geofence.On != "leave" ||
+			string(ds[0].Geometry.Coordinates) != `[[[11.5,50],[11.6,50],[11.6,50.1],[11.5,50]]]` || !ds[0].UpdatedAt.Equal(t0.Add(time.Minute)) {
+			t.Errorf("drawings %+v", ds)
+		}
+		return nil
+	})
+	tx(t, s, func(x einsatzraum.Tx) error { return x.DeleteDrawing(ctx, "drw_1", t0.Add(time.Hour)) })
+	view(t, s, func(x einsatzraum.Tx) error {
+		if _, err := x.DrawingByID(ctx, "drw_1"); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("a deleted drawing: %v", err)
+		}
+		return nil
+	})
+	var p einsatzraum.Purged
+	tx(t, s, func(x einsatzraum.Tx) (err error) { p, err = x.PurgeBefore(ctx, t0.Add(time.Second), 100); return err })
+	if p.Drawings != 1 {
+		t.Errorf("purged %d drawings, want 1", p.Drawings)
+	}
 }
