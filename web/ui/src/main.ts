@@ -126,6 +126,11 @@ class RoomView {
   officers = new Map<string, PositionItem>();
   pois = new Map<string, any>();
   pendingPOIs = new Map<string, any>(); // POIs in the outbox, by client_id
+  drawings = new Map<string, any>(); // the room's drawings, by ID, as the API gives them
+  sketchBar = h('div', { class: 'sketch-bar', hidden: true },
+    h('button', { id: 'draw-finish', onclick: () => this.finishSketch() }, t('finish')), ' ',
+    h('button', { class: 'secondary', id: 'draw-cancel', onclick: () => this.endSketch() }, t('cancel')));
+  sketch: [number, number][] | null = null; // the points of a drawing being made
   photos = new Map<string, any>(); // photo messages with a position, as map markers
   chats: any[] = [];
   chat: any = null;
@@ -203,6 +208,8 @@ class RoomView {
       h('button', { id: 'add-poi', class: 'secondary', onclick: () => { this.addingPOI = true; this.hint(t('addPOIHint')); } }, t('addPOI')),
       h('button', { id: 'share-location', class: 'secondary', onclick: () => this.shareLocation() }, sharer.active ? t('stopSharing') : t('shareLocation')),
       h('button', { id: 'measure', class: 'secondary', onclick: () => this.startMeasure() }, t('measure')),
+      field || this.room.my_role === 'observer' ? null : h('button', { id: 'draw', class: 'secondary', onclick: () => this.startSketch() }, t('draw')),
+      this.sketchBar,
       this.placeSearch(),
       this.layerBox);
     if (field && this.room.my_role !== 'observer') { // the emergency button: held 1.5 s, so a pocket cannot press it
@@ -245,6 +252,8 @@ class RoomView {
     this.live.start();
     this.live.follow(this.room.id, this.room.seq);
     await Promise.all([this.loadChats(), this.loadPOIs(), this.loadLayers(), this.loadAlarms()]);
+    if (this.map.isStyleLoaded() && this.map.getSource('drawings')) await this.loadDrawings();
+    else this.map.once('load', () => { this.loadDrawings().catch(() => {}); });
   }
 
   // loadAlarms puts the room's open alarms on the board (the live ones
@@ -325,6 +334,17 @@ class RoomView {
       this.map.addSource('alarms', { type: 'geojson', data: this.pendingAlarms });
       this.map.addLayer({ id: 'alarms', type: 'circle', source: 'alarms', paint: { 'circle-radius': 12, 'circle-color': '#d50000', 'circle-opacity': 0.35,
         'circle-stroke-color': '#d50000', 'circle-stroke-width': 3 } });
+      // The situation picture under everything that moves: areas filled
+      // lightly, lines and outlines in the drawing's colour, labels.
+      this.map.addSource('drawings', { type: 'geojson', data: emptyFC() });
+      this.map.addSource('sketch', { type: 'geojson', data: emptyFC() });
+      const drawColor: maplibregl.ExpressionSpecification = ['coalesce', ['get', 'color'], ['match', ['get', 'category'], 'cordon', '#d50000', 'sector', '#1565c0', 'route', '#6a1b9a', 'area', '#2e7d32', '#37474f']];
+      this.map.addLayer({ id: 'drawings-fill', type: 'fill', source: 'drawings', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': drawColor, 'fill-opacity': 0.15 } });
+      this.map.addLayer({ id: 'drawings-line', type: 'line', source: 'drawings', filter: ['!=', ['geometry-type'], 'Point'], paint: { 'line-color': drawColor, 'line-width': 2.5,
+        'line-dasharray': ['case', ['==', ['get', 'category'], 'cordon'], ['literal', [2, 1]], ['literal', [1, 0]]] } });
+      this.map.addLayer({ id: 'drawings-point', type: 'circle', source: 'drawings', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 7, 'circle-color': drawColor, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
+      this.map.addLayer({ id: 'drawings-label', type: 'symbol', source: 'drawings', layout: { 'text-field': ['get', 'label'], 'text-font': [FONT], 'text-size': 12, 'text-offset': [0, 1] }, paint: { 'text-color': drawColor, 'text-halo-color': '#fff', 'text-halo-width': 1.5 } });
+      this.map.addLayer({ id: 'sketch', type: 'line', source: 'sketch', paint: { 'line-color': '#d50000', 'line-width': 2, 'line-dasharray': [1, 1] } });
       this.map.addLayer({ id: 'photos', type: 'circle', source: 'photos', paint: { 'circle-radius': 6, 'circle-color': '#f9a825', 'circle-stroke-color': '#5d4037', 'circle-stroke-width': 2 } });
       this.map.addLayer({ id: 'pois', type: 'circle', source: 'pois', paint: { 'circle-radius': 8, 'circle-color': ['case', ['==', ['get', 'pending'], true], '#9aa4ad', '#c2185b'], 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
       this.map.addLayer({ id: 'poi-labels', type: 'symbol', source: 'pois', layout: { 'text-field': ['get', 'name'], 'text-font': [FONT], 'text-size': 13, 'text-offset': [0, 1.3], 'text-anchor': 'top' }, paint: { 'text-color': '#6a0f32', 'text-halo-color': '#fff', 'text-halo-width': 1.5 } });
@@ -346,11 +366,24 @@ class RoomView {
     this.map.on('click', (e: maplibregl.MapMouseEvent) => {
       if (this.addingPOI) { this.addingPOI = false; this.map.getCanvas().style.cursor = ''; this.poiDialog(e.lngLat.lat, e.lngLat.lng); return; }
       if (this.measuring) { this.measureClick(e.lngLat); return; }
-      const layerIDs = ['officers', 'pois', 'photos', ...this.dataLayerIDs.filter(id => this.map.getLayer(id))];
+      if (this.sketch) { this.sketch.push([e.lngLat.lng, e.lngLat.lat]); this.drawSketch(); return; }
+      const layerIDs = ['officers', 'pois', 'photos', 'drawings-fill', 'drawings-line', 'drawings-point', ...this.dataLayerIDs.filter(id => this.map.getLayer(id))];
       const f = this.map.queryRenderedFeatures(e.point, { layers: layerIDs })[0];
       if (!f) return;
       const p = f.properties;
       const at = f.geometry.type === 'Point' ? (f.geometry as GeoJSON.Point).coordinates as [number, number] : [e.lngLat.lng, e.lngLat.lat] as [number, number];
+      if (f.layer.id.startsWith('drawings-')) {
+        const d = this.drawings.get(p.id);
+        const del = h('button', { class: 'danger', id: 'delete-drawing', onclick: async () => {
+          if (del.dataset.armed !== '1') { del.dataset.armed = '1'; del.textContent = t('confirmDelete'); return; }
+          await api.req('DELETE', `/api/v1/drawings/${p.id}`).catch(alertError);
+          popup.remove();
+        } }, t('delete'));
+        const popup = new maplibregl.Popup().setLngLat(e.lngLat).setDOMContent(h('div', { class: 'popup-drawing' }, h('strong', { text: p.label || '' }), h('br'),
+          t(`dcat_${p.category}` as any), d?.geofence ? h('div', { text: `${t('geofence')}: ${t(`fence_${d.geofence.on}` as any)}` }) : null,
+          d && (d.created_by === this.me || this.room.my_role === 'lead') ? del : null)).addTo(this.map);
+        return;
+      }
       if (f.layer.id.startsWith('layer-')) { // a data layer's feature: all it says
         const rows = Object.entries(p).filter(([, v]) => v !== null && v !== '').slice(0, 30)
           .map(([k, v]) => h('tr', {}, h('th', { text: k }), h('td', { text: String(v) })));
@@ -567,6 +600,67 @@ class RoomView {
     document.body.append(dlg);
     dlg.showModal();
     name.focus();
+  }
+
+  async loadDrawings() {
+    const fc = await api.req('GET', `/api/v1/rooms/${this.room.id}/drawings`);
+    for (const f of fc.features) this.drawings.set(f.id, { ...f.properties, geometry: f.geometry });
+    this.renderDrawings();
+  }
+
+  // renderDrawings puts the drawings on the map; a circle (a point with a
+  // radius) is drawn as a polygon of 64 corners.
+  renderDrawings() {
+    const fs = [...this.drawings.values()].map((d: any) => ({ type: 'Feature', properties: { id: d.id, label: d.label, category: d.category, color: d.color ?? null },
+      geometry: d.radius_m && d.geometry.type === 'Point' ? circlePolygon(d.geometry.coordinates, d.radius_m) : d.geometry }));
+    this.map?.getSource<maplibregl.GeoJSONSource>('drawings')?.setData({ type: 'FeatureCollection', features: fs as GeoJSON.Feature[] });
+    debug.drawings = this.drawings.size;
+  }
+
+  // startSketch begins a drawing: clicks add corners, "finish" asks what it is.
+  startSketch() {
+    this.sketch = [];
+    this.hint(t('drawHint'));
+    this.sketchBar.hidden = false;
+  }
+
+  drawSketch() {
+    const pts = this.sketch || [];
+    this.map.getSource<maplibregl.GeoJSONSource>('sketch')?.setData({ type: 'FeatureCollection', features: pts.length > 1
+      ? [{ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: pts } }] : [] });
+    debug.sketchPoints = pts.length;
+  }
+
+  endSketch() {
+    this.sketch = null;
+    this.sketchBar.hidden = true;
+    this.map.getCanvas().style.cursor = '';
+    this.drawSketch();
+  }
+
+  // finishSketch asks for label, category, colour and geofence and saves
+  // the drawing: three or more corners make an area, two a line.
+  finishSketch() {
+    const pts = this.sketch || [];
+    if (pts.length < 2) { this.endSketch(); return; }
+    const area = pts.length >= 3;
+    const geometry = area ? { type: 'Polygon', coordinates: [[...pts, pts[0]]] } : { type: 'LineString', coordinates: pts };
+    this.endSketch();
+    const label = h('input', { id: 'drawing-label' }) as HTMLInputElement;
+    const cat = h('select', { id: 'drawing-category' }, ...(area ? ['cordon', 'sector', 'area'] : ['route']).map(c => h('option', { value: c, text: t(`dcat_${c}` as any) }))) as HTMLSelectElement;
+    const fence = h('select', { id: 'drawing-geofence' }, ...['', 'enter', 'leave', 'both'].map(v => h('option', { value: v, text: v ? t(`fence_${v}` as any) : t('noGeofence') }))) as HTMLSelectElement;
+    const dlg = h('dialog', { 'aria-label': t('draw') }) as HTMLDialogElement;
+    dlg.append(h('form', { onsubmit: async (e: Event) => {
+      e.preventDefault();
+      const body: Record<string, unknown> = { geometry, label: label.value, category: cat.value };
+      if (area && fence.value) body.geofence = { on: fence.value };
+      try { await api.req('POST', `/api/v1/rooms/${this.room.id}/drawings`, body); dlg.close(); dlg.remove(); } catch (err) { alertError(err); }
+    } }, h('label', { for: 'drawing-label', text: t('label') }), label, h('label', { for: 'drawing-category', text: t('category') }), cat,
+      area ? h('label', { for: 'drawing-geofence', text: t('geofence') }) : null, area ? fence : null,
+      h('div', {}, h('button', { type: 'submit', id: 'drawing-save' }, t('save')), ' ', h('button', { type: 'button', class: 'secondary', onclick: () => { dlg.close(); dlg.remove(); } }, t('cancel')))));
+    document.body.append(dlg);
+    dlg.showModal();
+    label.focus();
   }
 
   async loadPOIs() {
@@ -1083,6 +1177,8 @@ class RoomView {
       }
       case 'poi.created': this.pois.set(ev.poi.id, { type: 'Feature', id: ev.poi.id, properties: ev.poi, geometry: { type: 'Point', coordinates: [ev.poi.lon, ev.poi.lat] } }); this.queueRender(); break;
       case 'poi.deleted': this.pois.delete(ev.poi); this.queueRender(); break;
+      case 'drawing.created': case 'drawing.updated': this.drawings.set(ev.drawing.id, ev.drawing); this.renderDrawings(); break;
+      case 'drawing.deleted': this.drawings.delete(ev.drawing); this.renderDrawings(); break;
       case 'alarm.raised': case 'alarm.acked': case 'alarm.cancelled':
         this.alarmBoard.set(ev.alarm);
         if (ev.type === 'alarm.raised' && ev.alarm.user !== this.me) this.notify(`${t('emergency')}: ${this.nameOf(ev.alarm.user)}`, ev.alarm.text || '');
@@ -1104,6 +1200,19 @@ function bearing(a: maplibregl.LngLat, b: maplibregl.LngLat): number {
   const y = Math.sin((b.lng - a.lng) * r) * Math.cos(b.lat * r);
   const x = Math.cos(a.lat * r) * Math.sin(b.lat * r) - Math.sin(a.lat * r) * Math.cos(b.lat * r) * Math.cos((b.lng - a.lng) * r);
   return (Math.atan2(y, x) / r + 360) % 360;
+}
+
+// circlePolygon approximates a circle of radius metres around [lon, lat]
+// by 64 corners.
+function circlePolygon(c: [number, number], radius: number): GeoJSON.Polygon {
+  const ring: [number, number][] = [];
+  const dLat = radius / 111320;
+  const dLon = radius / (111320 * Math.cos(c[1] * Math.PI / 180));
+  for (let i = 0; i <= 64; i++) {
+    const a = (i % 64) / 64 * 2 * Math.PI;
+    ring.push([c[0] + dLon * Math.cos(a), c[1] + dLat * Math.sin(a)]);
+  }
+  return { type: 'Polygon', coordinates: [ring] };
 }
 
 // fileInfo is an attachment's size and type for people ("52 MB, video/mp4").

@@ -162,6 +162,24 @@ try {
   await dash.waitForFunction(() => [...document.querySelectorAll('.msg[data-kind=photo] img')].some((i) => i.src.startsWith('blob:') && i.naturalWidth > 0), null, { timeout: 15000 });
   await other.waitForFunction(() => [...document.querySelectorAll('.msg[data-kind=photo] img')].some((i) => i.src.startsWith('blob:') && i.naturalWidth > 0), null, { timeout: 15000 });
   step('photo uploaded and shown');
+
+  // A cordon drawn here (three corners) shows in the second context.
+  const drawingsBefore = await ez(other, () => window.ez.drawings || 0);
+  await dash.click('#draw');
+  const mbox = await dash.locator('#map canvas').boundingBox();
+  for (const [fx, fy] of [[0.45, 0.4], [0.6, 0.4], [0.55, 0.6]]) {
+    await dash.mouse.click(mbox.x + mbox.width * fx, mbox.y + mbox.height * fy);
+    await dash.waitForTimeout(150);
+  }
+  check(await ez(dash, () => window.ez.sketchPoints) === 3, 'three corners sketched');
+  await dash.click('#draw-finish');
+  await dash.fill('#drawing-label', 'Absperrung Browser');
+  await dash.selectOption('#drawing-category', 'cordon');
+  await dash.selectOption('#drawing-geofence', 'both');
+  await dash.click('#drawing-save');
+  await other.waitForFunction((n) => window.ez.drawings === n + 1, drawingsBefore, { timeout: 10000 });
+  await dash.waitForFunction(() => window.ez.rendered(['drawings-fill']) >= 1, null, { timeout: 10000 });
+  step('a cordon drawn here shows in the second context');
   await otherCtx.close(); // each open map costs CPU on every positions frame
 
   // The field view on a phone shares its (mocked) location; the dashboard shows it.
