@@ -49,7 +49,7 @@ test: build-deps lint test-deps ui typecheck
 ## FUZZTIME counts executions (1-4 s each here): a duration races Go 1.26's
 ## fuzz coordinator at its end and fails with a bare "context deadline
 ## exceeded" and no finding (golang/go#75804, fixed in Go 1.27).
-FUZZTIME ?= 20000x
+FUZZTIME ?= 10000x
 FUZZ_TARGETS := web:FuzzDecodeMessageBody web:FuzzDecodePosition web:FuzzMultipart \
 	layers:FuzzReadGeoJSON layers:FuzzReadCSV chat:FuzzIngest chat:FuzzReadEXIF chat:FuzzEXIFSegment web:FuzzClientText web:FuzzFrameReader einsatzraum/cot:FuzzReader
 fuzz:
