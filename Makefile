@@ -34,7 +34,7 @@ DEMO_BASEMAP := data/demo-basemap.mbtiles
 run: build $(DEMO_BASEMAP)
 	$(BIN) serve --demo --data ./data --basemap $(DEMO_BASEMAP)
 
-$(DEMO_BASEMAP): $(DEMO_OSM) $(wildcard geo/basemap/*.go)
+$(DEMO_BASEMAP): $(DEMO_OSM) $(wildcard geo/basemap/*.go) | build
 	@mkdir -p $(dir $@)
 	$(BIN) basemap build --osm $(DEMO_OSM) --out $@
 
