@@ -145,7 +145,7 @@ func (s *Server) geocode(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	features := make([]fiber.Map, len(hits))
+	features := make([]feature, len(hits))
 	for i, h := range hits {
 		props := fiber.Map{"name": h.Name, "kind": h.Kind, "source": h.Source, "score": float64(int(h.Score*1000)) / 1000}
 		if h.Ref != "" {
@@ -157,9 +157,7 @@ func (s *Server) geocode(c *fiber.Ctx) error {
 		if h.Layer != "" {
 			props["layer"] = h.Layer
 		}
-		features[i] = fiber.Map{"type": "Feature", "properties": props,
-			"geometry": fiber.Map{"type": "Point", "coordinates": []float64{h.Lon, h.Lat}}}
+		features[i] = feature{Type: "Feature", Geometry: point(h.Lon, h.Lat), Properties: props}
 	}
-	c.Set(fiber.HeaderContentType, "application/geo+json")
-	return c.JSON(fiber.Map{"type": "FeatureCollection", "features": features})
+	return c.JSON(collection(features), "application/geo+json")
 }

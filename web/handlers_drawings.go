@@ -8,7 +8,7 @@ import (
 
 // drawingFeature is a drawing as a GeoJSON Feature: its geometry, and
 // everything else as properties.
-func drawingFeature(d einsatzraum.Drawing) fiber.Map {
+func drawingFeature(d einsatzraum.Drawing) feature {
 	props := fiber.Map{"id": d.ID, "room": d.Room, "label": d.Label, "category": d.Category, "created_by": d.CreatedBy,
 		"created_at": d.CreatedAt, "updated_at": d.UpdatedAt}
 	if d.Color != "" {
@@ -20,7 +20,7 @@ func drawingFeature(d einsatzraum.Drawing) fiber.Map {
 	if d.Geofence != nil {
 		props["geofence"] = d.Geofence
 	}
-	return fiber.Map{"type": "Feature", "id": d.ID, "geometry": d.Geometry, "properties": props}
+	return feature{Type: "Feature", ID: d.ID, Geometry: geometry{Type: d.Geometry.Type, Coordinates: d.Geometry.Coordinates}, Properties: props}
 }
 
 func (s *Server) createDrawing(c *fiber.Ctx) error {
@@ -40,11 +40,11 @@ func (s *Server) drawings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	fs := make([]fiber.Map, len(ds))
+	fs := make([]feature, len(ds))
 	for i, d := range ds {
 		fs[i] = drawingFeature(d)
 	}
-	return c.JSON(fiber.Map{"type": "FeatureCollection", "features": fs}, "application/geo+json")
+	return c.JSON(collection(fs), "application/geo+json")
 }
 
 func (s *Server) updateDrawing(c *fiber.Ctx) error {

@@ -212,14 +212,7 @@ func buildOpenAPI(routes []route) []byte {
 			paths[r.path] = item
 		}
 		op := obj{"summary": r.summary, "operationId": operationID(r)}
-		var params []obj
-		for _, m := range pathParam.FindAllStringSubmatch(r.path, -1) {
-			params = append(params, obj{"name": m[1], "in": "path", "required": true, "schema": str()})
-		}
-		for _, q := range queryParams[r.method+" "+r.path[len("/api/v1"):]] {
-			params = append(params, obj{"name": q, "in": "query", "schema": str()})
-		}
-		if params != nil {
+		if params := parameters(r.path, queryParams[r.method+" "+r.path[len("/api/v1"):]]); params != nil {
 			op["parameters"] = params
 		}
 		key := r.method + " " + r.path[len("/api/v1"):]
@@ -258,14 +251,7 @@ func buildOpenAPI(routes []route) []byte {
 	}
 	for _, o := range otherRoutes {
 		op := obj{"summary": o.summary, "operationId": operationID(route{method: "GET", path: o.path})}
-		var params []obj
-		for _, m := range pathParam.FindAllStringSubmatch(o.path, -1) {
-			params = append(params, obj{"name": m[1], "in": "path", "required": true, "schema": str()})
-		}
-		for _, q := range o.query {
-			params = append(params, obj{"name": q, "in": "query", "schema": str()})
-		}
-		if params != nil {
+		if params := parameters(o.path, o.query); params != nil {
 			op["parameters"] = params
 		}
 		ok := obj{"description": "success"}
@@ -294,6 +280,19 @@ func buildOpenAPI(routes []route) []byte {
 	}
 	b, _ := json.MarshalIndent(doc, "", "  ")
 	return b
+}
+
+// parameters describes a path's parameters and the query parameters it
+// takes; nil for none.
+func parameters(path string, query []string) []obj {
+	var params []obj
+	for _, m := range pathParam.FindAllStringSubmatch(path, -1) {
+		params = append(params, obj{"name": m[1], "in": "path", "required": true, "schema": str()})
+	}
+	for _, q := range query {
+		params = append(params, obj{"name": q, "in": "query", "schema": str()})
+	}
+	return params
 }
 
 // operationID names an operation after its method and path in camel

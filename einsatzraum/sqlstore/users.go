@@ -62,17 +62,11 @@ func (t *txn) UsersByIDs(ctx context.Context, ids []string) ([]einsatzraum.User,
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out = append(out, *u)
-		}
-		if err := closeRows(rows); err != nil {
+		batch, err := scanUsers(rows)
+		if err != nil {
 			return nil, err
 		}
+		out = append(out, batch...)
 		ids = ids[n:]
 	}
 	return out, nil
@@ -86,6 +80,11 @@ func (t *txn) SearchUsers(ctx context.Context, q string, limit int) ([]einsatzra
 	if err != nil {
 		return nil, err
 	}
+	return scanUsers(rows)
+}
+
+// scanUsers reads every row of rows as a user and closes rows.
+func scanUsers(rows *sql.Rows) ([]einsatzraum.User, error) {
 	out := []einsatzraum.User{}
 	for rows.Next() {
 		u, err := scanUser(rows)
