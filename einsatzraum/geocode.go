@@ -53,22 +53,33 @@ func (s *Service) Geocode(ctx context.Context, a *Actor, q GeocodeQuery) ([]Geoc
 	if s.cfg.Places != nil {
 		hits = append(hits, s.cfg.Places.Search(query, nil, 4*limit)...)
 	}
-	rooms, err := s.Rooms(ctx, a)
-	if err != nil {
-		return nil, err
-	}
+	// The POIs of every room of the caller, in one read.
 	roomOf := map[string]string{}
-	for _, r := range rooms {
-		pois, err := s.POIs(ctx, a, r.ID, nil)
+	cutoff := s.VisibleSince()
+	err := s.view(ctx, "geocode_pois", func(tx Tx) error {
+		rooms, err := tx.RoomsOfUser(ctx, a.User.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, p := range pois {
-			if score := query.Score(p.Name); score > 0 {
-				hits = append(hits, geocode.Hit{Entry: geocode.Entry{Name: p.Name, Kind: "poi", Source: GeocodeSourcePOI, Lon: p.Lon, Lat: p.Lat, Ref: p.ID}, Score: score})
-				roomOf[p.ID] = r.ID
+		for _, r := range rooms {
+			pois, err := tx.POIs(ctx, r.ID)
+			if err != nil {
+				return err
+			}
+			for _, p := range pois {
+				if p.CreatedAt.Before(cutoff) {
+					continue // past the visible retention
+				}
+				if score := query.Score(p.Name); score > 0 {
+					hits = append(hits, geocode.Hit{Entry: geocode.Entry{Name: p.Name, Kind: "poi", Source: GeocodeSourcePOI, Lon: p.Lon, Lat: p.Lat, Ref: p.ID}, Score: score})
+					roomOf[p.ID] = r.ID
+				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	metas, err := s.Layers(a)
 	if err != nil {
