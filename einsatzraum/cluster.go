@@ -96,7 +96,7 @@ func (s *Service) clustered() bool { return s.cfg.Cluster.Node != "" && s.bus !=
 // runCluster shares this node's positions and applies other nodes'
 // positions and membership changes until ctx ends.
 func (s *Service) runCluster(ctx context.Context) {
-	sub, err := s.bus.Subscribe(ctx, PositionsTopic, MembershipTopic)
+	sub, err := s.bus.Subscribe(ctx, PositionsTopic, MembershipTopic, FencesTopic)
 	if err != nil {
 		s.log.Error("cluster: follow positions of other nodes", "err", err)
 		return
@@ -166,6 +166,7 @@ func (s *Service) applyClusterMessage(ctx context.Context, msg BusMsg) {
 			s.applyRemotePositions(ctx, sp.Items)
 			for _, u := range sp.Stopped {
 				s.tracker.Forget(u)
+				s.fences.Forget(u)
 			}
 		}
 	case MembershipTopic:
@@ -176,6 +177,15 @@ func (s *Service) applyClusterMessage(ctx context.Context, msg BusMsg) {
 		}
 		if mc.Node != s.cfg.Cluster.Node {
 			s.applyMembership(mc.Room, mc.User, mc.Joined)
+		}
+	case FencesTopic:
+		var fc fencesChanged
+		if err := json.Unmarshal(msg.Payload, &fc); err != nil {
+			s.log.Warn("cluster: bad fences message", "err", err)
+			return
+		}
+		if fc.Node != s.cfg.Cluster.Node {
+			s.reloadFences(ctx, fc.Room)
 		}
 	}
 }
@@ -210,6 +220,7 @@ func (s *Service) applyRemotePositions(ctx context.Context, ps []geo.Position) {
 			continue
 		}
 		s.tracker.Update(p, rooms)
+		s.checkFences(ctx, p.User, rooms, []geo.Position{p}, true)
 	}
 }
 

@@ -191,6 +191,7 @@ func (s *Service) CreateDrawing(ctx context.Context, a *Actor, roomID string, in
 	if err != nil {
 		return nil, err
 	}
+	s.drawingsChanged(ctx, roomID)
 	return d, nil
 }
 
@@ -260,20 +261,28 @@ func (s *Service) UpdateDrawing(ctx context.Context, a *Actor, id string, in Dra
 	if err != nil {
 		return nil, err
 	}
+	s.drawingsChanged(ctx, d.Room)
 	return d, nil
 }
 
 // DeleteDrawing takes a drawing off the map and emits drawing.deleted.
 func (s *Service) DeleteDrawing(ctx context.Context, a *Actor, id string) error {
-	return s.update(ctx, "delete_drawing", func(w *write) error {
+	var room string
+	err := s.update(ctx, "delete_drawing", func(w *write) error {
 		d, err := editableDrawing(ctx, w, a, id)
 		if err != nil {
 			return err
 		}
+		room = d.Room
 		if err := w.DeleteDrawing(ctx, id, w.now); err != nil {
 			return err
 		}
 		_, err = w.emit(ctx, d.Room, EventDrawingDeleted, "", "", map[string]any{"drawing": id})
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	s.drawingsChanged(ctx, room)
+	return nil
 }

@@ -24,6 +24,9 @@ type MapConfig struct {
 	// on every transport together, after a first burst of MaxBatch
 	// (default 300: one every 0.2 s); negative: no limit.
 	PointsPerMinute int
+	// GeofenceMarginM is the hysteresis band on each side of a geofence's
+	// edge in metres (default geofence.DefaultMargin, 15 m).
+	GeofenceMarginM float64
 }
 
 func (c *MapConfig) defaults() {
@@ -120,6 +123,7 @@ func (s *Service) ReportPositions(ctx context.Context, a *Actor, ps []geo.Positi
 		s.share.add(latest)
 	}
 	s.trackLog.add(kept)
+	s.checkFences(ctx, a.User.ID, rooms, kept, false)
 	return len(kept), rejected, nil
 }
 
@@ -129,6 +133,7 @@ func (s *Service) ReportPositions(ctx context.Context, a *Actor, ps []geo.Positi
 func (s *Service) StopSharing(ctx context.Context, a *Actor) {
 	s.share.drop(a.User.ID) // a position not yet shared must not bring them back
 	s.tracker.Forget(a.User.ID)
+	s.fences.Forget(a.User.ID)
 	if s.clustered() {
 		s.shareStop(ctx, a.User.ID)
 	}

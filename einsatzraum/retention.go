@@ -122,6 +122,9 @@ func (s *Service) runRetention(ctx context.Context) {
 		if _, err := s.Purge(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("retention purge", "err", err)
 		}
+		if err := s.loadAllFences(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("retention: reload geofences", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -15,6 +15,7 @@ import (
 	"github.com/einsatzraum/einsatzraum/chat"
 	"github.com/einsatzraum/einsatzraum/geo"
 	"github.com/einsatzraum/einsatzraum/geo/geocode"
+	"github.com/einsatzraum/einsatzraum/geo/geofence"
 )
 
 // Config is what the service needs to know about its deployment.
@@ -65,6 +66,7 @@ type Service struct {
 	hashes      *hashGate
 	points      *pointBudget
 	tracker     *geo.Tracker
+	fences      *geofence.Index
 	memberships *memberships
 	trackLog    *trackLog
 	share       *positionShare
@@ -101,6 +103,7 @@ func NewService(store Store, bus Bus, cfg Config) *Service {
 	return &Service{
 		store: store, bus: bus, cfg: cfg, log: cfg.Logger, dummyHash: HashPassword("einsatzraum-dummy"),
 		tracker:     geo.NewTracker(geo.TrackerConfig{StaleAfter: cfg.Map.StaleAfter, ExpireAfter: cfg.Map.ExpireAfter, Now: cfg.Clock.Now}),
+		fences:      geofence.New(cfg.Map.GeofenceMarginM),
 		memberships: newMemberships(),
 		trackLog:    &trackLog{wake: make(chan struct{}, 1)},
 		share:       &positionShare{pending: map[string]geo.Position{}},
@@ -117,6 +120,9 @@ func (s *Service) Start(ctx context.Context) {
 	ctx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
 	if !s.clustered() { // a cluster loads them from Redis (runCluster)
 		s.restoreLatestPositions(ctx)
+	}
+	if err := s.loadAllFences(ctx); err != nil {
+		s.log.Error("geofences stay off until the next retention run", "err", err)
 	}
 	s.done.Add(2)
 	go func() { defer s.done.Done(); s.runTrackLog(ctx) }()

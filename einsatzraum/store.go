@@ -134,6 +134,9 @@ type Tx interface {
 	DrawingByID(ctx context.Context, id string) (*Drawing, error)
 	// Drawings lists the room's drawings that are not deleted, oldest first.
 	Drawings(ctx context.Context, roomID string) ([]Drawing, error)
+	// AllDrawings lists every room's drawings that are not deleted, by room
+	// (for the geofence index at start).
+	AllDrawings(ctx context.Context) ([]Drawing, error)
 	DeleteDrawing(ctx context.Context, id string, at time.Time) error
 
 	// InsertPositions appends positions to the track history.
@@ -170,4 +173,7 @@ type Tx interface {
 	AppendEvent(ctx context.Context, e *Event) error
 	// EventsAfter lists roomID's events with seq > afterSeq in seq order.
 	EventsAfter(ctx context.Context, roomID string, afterSeq int64, limit int) ([]Event, error)
+	// RecentEvents lists up to limit of roomID's events of type typ made at
+	// or after since, newest first.
+	RecentEvents(ctx context.Context, roomID, typ string, since time.Time, limit int) ([]Event, error)
 }

@@ -65,3 +65,15 @@ func (s *Server) deleteDrawing(c *fiber.Ctx) error {
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
+
+func (s *Server) geofenceCrossings(c *fiber.Ctx) error {
+	limit, err := queryInt(c, "limit", 100)
+	if err != nil {
+		return err
+	}
+	cs, err := s.svc.GeofenceCrossings(c.UserContext(), actor(c), c.Params("room"), int(limit))
+	if err != nil {
+		return err
+	}
+	return c.JSON(items(cs))
+}

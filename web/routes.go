@@ -78,6 +78,7 @@ func (s *Server) apiRoutes() []route {
 		{"GET", v1 + "/rooms/{room}/drawings", "The room's drawings as GeoJSON", false, "", 200, "FeatureCollection", s.drawings},
 		{"PATCH", v1 + "/drawings/{drawing}", "Change a drawing: move vertices, relabel, recolour, geofence (who drew it or a lead)", false, "DrawingInput", 200, "Drawing", s.updateDrawing},
 		{"DELETE", v1 + "/drawings/{drawing}", "Delete a drawing (who drew it or a lead)", false, "", 204, "", s.deleteDrawing},
+		{"GET", v1 + "/rooms/{room}/geofence-crossings", "The room's latest geofence crossings, newest first (limit, default 100)", false, "", 200, "GeofenceCrossingList", s.geofenceCrossings},
 		{"GET", v1 + "/rooms/{room}/tracks", "Members' movements from..to as LineStrings (user)", false, "", 200, "FeatureCollection", s.tracks},
 		{"GET", v1 + "/rooms/{room}/export.kml", "The room's POIs and tracks as KML", false, "", 200, "", s.exportKML},
 

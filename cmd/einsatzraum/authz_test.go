@@ -175,6 +175,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return map[string]any{"geometry": map[string]any{"type": "Point", "coordinates": []float64{11.5, 50}}, "category": "marker"}
 		}), roomWrite(201)},
 		{"GET /rooms/{room}/drawings", json("GET", r+"/drawings", nil), roomRead},
+		{"GET /rooms/{room}/geofence-crossings", json("GET", r+"/geofence-crossings", nil), roomRead},
 		{"PATCH /drawings/{drawing}", json("PATCH", "/api/v1/drawings/"+leadDrawing(), func() any { return map[string]any{"label": "neu"} }), expect{401, 404, 404, 404, 404, 403, 403, 200}},
 		{"DELETE /drawings/{drawing}", func(token string) reply {
 			return ts.call(t, "DELETE", "/api/v1/drawings/"+leadDrawing(), token, nil)

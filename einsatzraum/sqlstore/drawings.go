@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
@@ -62,7 +63,15 @@ func (t *txn) DrawingByID(ctx context.Context, id string) (*einsatzraum.Drawing,
 }
 
 func (t *txn) Drawings(ctx context.Context, roomID string) ([]einsatzraum.Drawing, error) {
-	rows, err := t.query(ctx, `SELECT `+drawingColumns+` FROM drawings WHERE room_id = ? AND deleted_at IS NULL ORDER BY created_at, id`, roomID)
+	return t.scanDrawings(t.query(ctx, `SELECT `+drawingColumns+` FROM drawings WHERE room_id = ? AND deleted_at IS NULL ORDER BY created_at, id`, roomID))
+}
+
+func (t *txn) AllDrawings(ctx context.Context) ([]einsatzraum.Drawing, error) {
+	return t.scanDrawings(t.query(ctx, `SELECT `+drawingColumns+` FROM drawings WHERE deleted_at IS NULL ORDER BY room_id, created_at, id`))
+}
+
+// scanDrawings reads the rows of a drawings query.
+func (t *txn) scanDrawings(rows *sql.Rows, err error) ([]einsatzraum.Drawing, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -108,8 +108,17 @@ func (t *txn) AppendEvent(ctx context.Context, e *einsatzraum.Event) error {
 }
 
 func (t *txn) EventsAfter(ctx context.Context, roomID string, afterSeq int64, limit int) ([]einsatzraum.Event, error) {
-	rows, err := t.query(ctx, `SELECT room_id, seq, type, chat_id, subject, data, created_at
-		FROM events WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?`, roomID, afterSeq, limit)
+	return t.scanEvents(t.query(ctx, `SELECT room_id, seq, type, chat_id, subject, data, created_at
+		FROM events WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?`, roomID, afterSeq, limit))
+}
+
+func (t *txn) RecentEvents(ctx context.Context, roomID, typ string, since time.Time, limit int) ([]einsatzraum.Event, error) {
+	return t.scanEvents(t.query(ctx, `SELECT room_id, seq, type, chat_id, subject, data, created_at
+		FROM events WHERE room_id = ? AND type = ? AND created_at >= ? ORDER BY seq DESC LIMIT ?`, roomID, typ, micros(since), limit))
+}
+
+// scanEvents reads the rows of an events query.
+func (t *txn) scanEvents(rows *sql.Rows, err error) ([]einsatzraum.Event, error) {
 	if err != nil {
 		return nil, err
 	}

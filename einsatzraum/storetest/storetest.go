@@ -436,6 +436,16 @@ func testMessagesAndEvents(t *testing.T, s einsatzraum.Store) {
 		if len(evs) != 2 || evs[0].Seq != 5 || evs[0].Chat != "ch_m" || string(evs[0].Data) != `{"type":"message.created"}` {
 			t.Errorf("EventsAfter = %+v", evs)
 		}
+		recent, err := x.RecentEvents(ctx, "rm_m", "message.created", t0, 2)
+		if err != nil {
+			return err
+		}
+		if len(recent) != 2 || recent[0].Seq != 6 || recent[1].Seq != 5 {
+			t.Errorf("RecentEvents(message.created, 2) = %+v, want seqs 6, 5", recent)
+		}
+		if none, err := x.RecentEvents(ctx, "rm_m", "geofence.crossed", t0, 10); err != nil || len(none) != 0 {
+			t.Errorf("RecentEvents of another type = %+v, %v", none, err)
+		}
 		return nil
 	})
 }
@@ -812,9 +822,22 @@ func testDrawings(t *testing.T, s einsatzraum.Store) {
 			string(ds[0].Geometry.Coordinates) != `[[[11.5,50],[11.6,50],[11.6,50.1],[11.5,50]]]` || !ds[0].UpdatedAt.Equal(t0.Add(time.Minute)) {
 			t.Errorf("drawings %+v", ds)
 		}
+		all, err := x.AllDrawings(ctx)
+		if err != nil {
+			return err
+		}
+		if len(all) != 1 || all[0].ID != "drw_1" || all[0].Room != "rm_d" || all[0].Geofence == nil {
+			t.Errorf("all drawings %+v", all)
+		}
 		return nil
 	})
 	tx(t, s, func(x einsatzraum.Tx) error { return x.DeleteDrawing(ctx, "drw_1", t0.Add(time.Hour)) })
+	view(t, s, func(x einsatzraum.Tx) error {
+		if all, err := x.AllDrawings(ctx); err != nil || len(all) != 0 {
+			t.Errorf("all drawings after deleting: %v, %v", all, err)
+		}
+		return nil
+	})
 	view(t, s, func(x einsatzraum.Tx) error {
 		if _, err := x.DrawingByID(ctx, "drw_1"); !errors.Is(err, einsatzraum.ErrNotFound) {
 			t.Errorf("a deleted drawing: %v", err)
