@@ -2,7 +2,10 @@ package einsatzraum
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -45,17 +48,20 @@ type Geofence struct {
 
 // Drawing is one object of the situation picture.
 type Drawing struct {
-	ID        string          `json:"id"`
-	Room      string          `json:"room"`
-	Geometry  DrawingGeometry `json:"geometry"`
-	RadiusM   float64         `json:"radius_m,omitempty"`
-	Label     string          `json:"label"`
-	Category  string          `json:"category"`
-	Color     string          `json:"color,omitempty"`
-	Geofence  *Geofence       `json:"geofence,omitempty"`
-	CreatedBy string          `json:"created_by"`
-	CreatedAt time.Time       `json:"created_at"`
-	UpdatedAt time.Time       `json:"updated_at"`
+	ID       string          `json:"id"`
+	Room     string          `json:"room"`
+	Geometry DrawingGeometry `json:"geometry"`
+	RadiusM  float64         `json:"radius_m,omitempty"`
+	Label    string          `json:"label"`
+	Category string          `json:"category"`
+	Color    string          `json:"color,omitempty"`
+	Geofence *Geofence       `json:"geofence,omitempty"`
+	// TakUID is the CoT uid of a shape a TAK client drew; the drawing goes
+	// back to TAK clients under it.
+	TakUID    string    `json:"tak_uid,omitempty"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // DrawingInput is what a client sends to make or change a drawing; on a
@@ -286,3 +292,70 @@ func (s *Service) DeleteDrawing(ctx context.Context, a *Actor, id string) error 
 	s.drawingsChanged(ctx, room)
 	return nil
 }
+
+// TakDrawingID is the drawing a TAK client's shape with CoT uid becomes in
+// room: the same shape sent again (edited) is the same drawing.
+func TakDrawingID(room, uid string) string {
+	sum := sha256.Sum256([]byte(room + "\x00" + uid))
+	return "drw_tak_" + hex.EncodeToString(sum[:12])
+}
+
+// PutTakDrawing stores a shape a TAK client drew in room under its CoT uid:
+// the first time as a new drawing (category from in, default "area"), then
+// as a change of it (its author or a lead; other fields stay). It reports
+// whether the drawing was new.
+func (s *Service) PutTakDrawing(ctx context.Context, a *Actor, roomID, uid string, in DrawingInput) (*Drawing, bool, error) {
+	if uid == "" || len(uid) > 200 {
+		return nil, false, Errorf(KindInvalid, "invalid_uid", "a TAK shape needs a uid of at most 200 bytes")
+	}
+	id := TakDrawingID(roomID, uid)
+	var d *Drawing
+	created := false
+	err := s.update(ctx, "put_tak_drawing", func(w *write) error {
+		old, err := w.DrawingByID(ctx, id)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if old != nil {
+			if d, err = editableDrawing(ctx, w, a, id); err != nil {
+				return err
+			}
+			in.Category = nil // a TAK client knows no categories: keep ours
+			if err := in.apply(d); err != nil {
+				return err
+			}
+			d.UpdatedAt = w.now
+			if err := w.UpdateDrawing(ctx, d); err != nil {
+				return err
+			}
+			_, err = w.emit(ctx, d.Room, EventDrawingUpdated, "", "", map[string]any{"drawing": d})
+			return err
+		}
+		if in.Geometry == nil {
+			return Errorf(KindInvalid, "invalid_geometry", "geometry is required")
+		}
+		if in.Category == nil {
+			in.Category = ptrTo("area")
+		}
+		d = &Drawing{ID: id, Room: roomID, CreatedBy: a.User.ID, TakUID: uid}
+		if err := in.apply(d); err != nil {
+			return err
+		}
+		if _, err := requireRoom(ctx, w, a, roomID, ActEditMap); err != nil {
+			return err
+		}
+		d.CreatedAt, d.UpdatedAt, created = w.now, w.now, true
+		if err := w.CreateDrawing(ctx, d); err != nil {
+			return err
+		}
+		_, err = w.emit(ctx, roomID, EventDrawingCreated, "", "", map[string]any{"drawing": d})
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	s.drawingsChanged(ctx, d.Room)
+	return d, created, nil
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -495,3 +495,83 @@ func TestCoTEmergency(t *testing.T) {
 		t.Fatalf("open alarms after the cancel: %v", open)
 	}
 }
+
+// TestCoTShapes: a polygon an ATAK user draws becomes a drawing of the room
+// (and an edit of it changes the same drawing); a circle the lead draws on
+// the dashboard reaches TAK clients as u-d-c-c, with its colour and label,
+// and its deletion as stale-now; ATAK's delete task deletes the TAK
+// user's drawing. Members' positions reach TAK with __group and contact.
+func TestCoTShapes(t *testing.T) {
+	t.Parallel()
+	f := newCoTFixture(t)
+	dash := f.ts.dialWS(t, f.lead, 0)
+	dash.subscribe(f.room, 0)
+	dash.untilSubscribed()
+	now := time.Now()
+	tak := dialTAK(t, f.addr, f.pool, "ANDROID-5ba9e5")
+	tak.send(atakSA(tak.uid, "HOPE", 49.99, 11.55, now, now.Add(time.Minute), cotAuth(f.member, f.room, f.chat)))
+	waitPosition(t, dash, f.memberID)
+
+	polygon := func(north string) string {
+		return `<event version="2.0" uid="3f1c9d2e-7b1a-4c55" type="u-d-f" time="` + cotTime(now) + `" start="` + cotTime(now) + `" stale="` + cotTime(now.Add(24*time.Hour)) + `" how="h-e">` +
+			`<point lat="49.99" lon="11.55" hae="9999999.0" ce="9999999.0" le="9999999.0"/><detail>` +
+			`<link point="49.989,11.548"/><link point="49.989,11.552"/><link point="` + north + `,11.552"/><link point="49.991,11.548"/><link point="49.989,11.548"/>` +
+			`<strokeColor value="-65536"/><strokeWeight value="4.0"/><fillColor value="-1761673216"/><contact callsign="Sperrkreis"/><labels_on value="true"/></detail></event>`
+	}
+	tak.send(polygon("49.991"))
+	var drawing map[string]any
+	for drawing == nil {
+		if ev := dash.nextOf("event"); eventType(ev) == "drawing.created" {
+			drawing = ev.Event["drawing"].(map[string]any)
+		}
+	}
+	if drawing["label"] != "Sperrkreis" || drawing["color"] != "#ff0000" || drawing["created_by"] != f.memberID ||
+		drawing["geometry"].(map[string]any)["type"] != "Polygon" {
+		t.Fatalf("the TAK polygon on the dashboard: %v", drawing)
+	}
+	tak.send(polygon("49.992")) // a vertex moved in ATAK
+	for {
+		if ev := dash.nextOf("event"); eventType(ev) == "drawing.updated" {
+			d := ev.Event["drawing"].(map[string]any)
+			ring := d["geometry"].(map[string]any)["coordinates"].([]any)[0].([]any)
+			if d["id"] != drawing["id"] || ring[2].([]any)[1] != 49.992 {
+				t.Fatalf("the edit: %v", d)
+			}
+			break
+		}
+	}
+	if fc := f.ts.call(t, "GET", "/api/v1/rooms/"+f.room+"/drawings", f.lead, nil).want(t, 200); len(fc.Body["features"].([]any)) != 1 {
+		t.Fatalf("drawings after an edit: %v", fc.Body)
+	}
+
+	// The lead's circle reaches the TAK client as ATAK draws circles.
+	circle := f.ts.call(t, "POST", "/api/v1/rooms/"+f.room+"/drawings", f.lead, map[string]any{
+		"geometry": map[string]any{"type": "Point", "coordinates": []float64{11.56, 49.995}}, "radius_m": 120,
+		"label": "Bereitstellungsraum", "category": "area", "color": "#00c853"}).want(t, 201)
+	c := tak.next("u-d-c-c", "einsatzraum.drawing.")
+	if c.Point.Lat != "49.995" || c.Point.Lon != "11.56" || c.Detail.Shape == nil || c.Detail.Shape.Ellipse == nil ||
+		c.Detail.Shape.Ellipse.Major != "120" || c.Detail.Contact.Callsign != "Bereitstellungsraum" ||
+		c.Detail.StrokeColor.Value != "-16725933" || c.Detail.LabelsOn.Value != "true" {
+		t.Fatalf("circle to TAK: %+v %+v", c, c.Detail)
+	}
+	f.ts.call(t, "DELETE", "/api/v1/drawings/"+circle.str("id"), f.lead, nil).want(t, 204)
+	if gone := tak.next("u-d-f", "einsatzraum.drawing."+circle.str("id")); gone.Stale != gone.Time {
+		t.Fatalf("deleted circle: stale %s at %s, want stale at once", gone.Stale, gone.Time)
+	}
+
+	// Members reach TAK as contacts with a team.
+	f.ts.call(t, "POST", "/api/v1/positions", f.lead, map[string]any{"items": []map[string]any{{"lat": 49.991, "lon": 11.551, "ts": time.Now()}}}).want(t, 202)
+	lead := tak.next("a-f-G-U-C", "einsatzraum.")
+	if lead.Detail.Group == nil || lead.Detail.Group.Name != "Cyan" || lead.Detail.Group.Role != "Team Member" || lead.Detail.Contact.Endpoint == "" {
+		t.Fatalf("member to TAK without __group/contact: %+v", lead.Detail)
+	}
+
+	// ATAK deletes its polygon.
+	tak.send(`<event version="2.0" uid="del-1" type="t-x-d-d" time="` + cotTime(now) + `" start="` + cotTime(now) + `" stale="` + cotTime(now.Add(time.Minute)) + `" how="h-e">` +
+		`<point lat="0" lon="0" hae="0" ce="9999999" le="9999999"/><detail><link uid="3f1c9d2e-7b1a-4c55" relation="none" type="none"/></detail></event>`)
+	for {
+		if ev := dash.nextOf("event"); eventType(ev) == "drawing.deleted" && ev.Event["drawing"] == drawing["id"] {
+			break // the circle's deletion came before
+		}
+	}
+}

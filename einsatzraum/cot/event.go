@@ -49,13 +49,45 @@ type Detail struct {
 	Contact    *Contact    `xml:"contact,omitempty"`
 	Track      *Track      `xml:"track,omitempty"`
 	Chat       *Chat       `xml:"__chat,omitempty"`
-	Link       *Link       `xml:"link,omitempty"`
+	Links      []Link      `xml:"link"`
 	Remarks    *Remarks    `xml:"remarks,omitempty"`
 	FileShare  *FileShare  `xml:"fileshare,omitempty"`
 	AckRequest *AckRequest `xml:"ackrequest,omitempty"`
 	Usericon   *Usericon   `xml:"usericon,omitempty"`
 	Color      *Color      `xml:"color,omitempty"`
 	Emergency  *Emergency  `xml:"emergency,omitempty"`
+	Group      *Group      `xml:"__group,omitempty"`
+	// A drawn shape's look (u-d-f, u-d-r, u-d-c-c).
+	Shape        *Shape `xml:"shape,omitempty"`
+	StrokeColor  *Value `xml:"strokeColor,omitempty"`
+	StrokeWeight *Value `xml:"strokeWeight,omitempty"`
+	FillColor    *Value `xml:"fillColor,omitempty"`
+	LabelsOn     *Value `xml:"labels_on,omitempty"`
+}
+
+// Group is ATAK's team of a contact: its colour name ("Cyan", ...) and
+// role ("Team Member", "Team Lead", ...).
+type Group struct {
+	Name string `xml:"name,attr"`
+	Role string `xml:"role,attr"`
+}
+
+// Shape holds a circle's ellipse (u-d-c-c): radii in metres.
+type Shape struct {
+	Ellipse *Ellipse `xml:"ellipse,omitempty"`
+}
+
+// Ellipse is a circle when Major = Minor (metres); Angle in degrees.
+type Ellipse struct {
+	Major string `xml:"major,attr"`
+	Minor string `xml:"minor,attr"`
+	Angle string `xml:"angle,attr"`
+}
+
+// Value is a detail element that holds one value attribute (strokeColor,
+// fillColor, strokeWeight, labels_on).
+type Value struct {
+	Value string `xml:"value,attr"`
 }
 
 // Emergency is ATAK's emergency beacon detail: its type ("911 Alert",
@@ -107,11 +139,13 @@ type ChatGrp struct {
 	ID   string `xml:"id,attr"`
 }
 
-// Link points at a related event (a chat's sender).
+// Link points at a related event (a chat's sender, the shape a delete
+// task means) or, with Point ("lat,lon"), is one vertex of a drawn shape.
 type Link struct {
-	UID      string `xml:"uid,attr"`
-	Type     string `xml:"type,attr"`
-	Relation string `xml:"relation,attr"`
+	UID      string `xml:"uid,attr,omitempty"`
+	Type     string `xml:"type,attr,omitempty"`
+	Relation string `xml:"relation,attr,omitempty"`
+	Point    string `xml:"point,attr,omitempty"`
 }
 
 // Remarks is free text: a GeoChat's message, a marker's description.

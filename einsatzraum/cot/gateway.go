@@ -45,6 +45,9 @@ type Config struct {
 	LinkTTL time.Duration
 	// Registry receives the gateway's metrics; nil keeps them unregistered.
 	Registry prometheus.Registerer
+	// TeamColor is the ATAK team (__group name) room members are shown in
+	// on TAK clients' contact lists. Default "Cyan".
+	TeamColor string
 }
 
 func (c *Config) defaults() {
@@ -66,6 +69,9 @@ func (c *Config) defaults() {
 	if c.LinkTTL <= 0 {
 		c.LinkTTL = 24 * time.Hour
 	}
+	if c.TeamColor == "" {
+		c.TeamColor = "Cyan"
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -80,6 +86,10 @@ type Gateway struct {
 	log     *slog.Logger
 	metrics gatewayMetrics
 	codec   *einsatzraum.CodecKey // the shared CoT forms in the hub frames' memos
+
+	// shapeUIDs maps the ID of every drawing sent to its CoT uid, so that
+	// its deletion (which names only the ID) reaches TAK clients.
+	shapeUIDs sync.Map
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}

@@ -55,13 +55,27 @@ func (s *session) start(ctx context.Context) {
 	for i := range pois {
 		evs = append(evs, poiMarker(&pois[i], time.Now()))
 	}
+	drawings, err := s.g.cfg.Service.Drawings(ctx, s.actor, s.room)
+	if err != nil {
+		s.g.log.Warn("cot: list drawings", "room", s.room, "err", err)
+		return
+	}
+	for i := range drawings {
+		ev, err := s.g.shapeEvent(&drawings[i], time.Now())
+		if err != nil {
+			s.g.log.Warn("cot: a drawing as a shape", "err", err)
+			continue
+		}
+		evs = append(evs, ev)
+	}
 	if err := s.write(evs, time.Now().Add(s.g.cfg.WriteTimeout)); err != nil {
 		s.client.Close(einsatzraum.CloseFailed)
 	}
 }
 
 // handle acts on one event from the client: its position, its GeoChat,
-// its pings. Other events (markers, routes, ...) are not taken.
+// its pings, its emergency beacon, its drawn shapes and their deletion.
+// Other events (markers, routes, ...) are not taken.
 func (s *session) handle(ctx context.Context, ev *Event) {
 	m := s.g.metrics.received
 	switch {
@@ -82,6 +96,12 @@ func (s *session) handle(ctx context.Context, ev *Event) {
 	case strings.HasPrefix(ev.Type, "b-a-o-"):
 		m.WithLabelValues("emergency").Inc()
 		s.emergency(ctx, ev)
+	case ev.Type == shapeFreehand || ev.Type == shapeRectangle || ev.Type == shapeCircle:
+		m.WithLabelValues("shape").Inc()
+		s.shape(ctx, ev)
+	case ev.Type == deleteTask:
+		m.WithLabelValues("delete").Inc()
+		s.deleteShape(ctx, ev)
 	default:
 		m.WithLabelValues("ignored").Inc()
 		s.g.log.Debug("cot: event not taken", "uid", s.uid, "event_uid", ev.UID, "type", ev.Type)
@@ -338,6 +358,7 @@ type roomEvent struct {
 	Alarm   *einsatzraum.Alarm `json:"alarm"`
 	Message *chat.Message      `json:"message"`
 	POI     json.RawMessage    `json:"poi"`
+	Drawing json.RawMessage    `json:"drawing"`
 	User    string             `json:"user"`
 }
 
@@ -391,6 +412,30 @@ func (g *Gateway) encodeFrame(f einsatzraum.Frame) (*cotFrame, error) {
 				return nil, err
 			}
 			cf.gone, cf.goneType = []string{poiUID(id)}, poiType
+		case einsatzraum.EventDrawingCreated, einsatzraum.EventDrawingUpdated:
+			var d einsatzraum.Drawing
+			if err := json.Unmarshal(ev.Drawing, &d); err != nil {
+				return nil, err
+			}
+			sev, err := g.shapeEvent(&d, now)
+			if err != nil {
+				return nil, err
+			}
+			it, err := encodeItem(sev, "")
+			if err != nil {
+				return nil, err
+			}
+			cf.items = append(cf.items, it)
+		case einsatzraum.EventDrawingDeleted:
+			var id string
+			if err := json.Unmarshal(ev.Drawing, &id); err != nil {
+				return nil, err
+			}
+			uid, ok := g.shapeUIDs.LoadAndDelete(id)
+			if !ok {
+				uid = drawingUIDPrefix + id
+			}
+			cf.gone, cf.goneType = []string{uid.(string)}, shapeFreehand
 		case einsatzraum.EventMemberRemoved:
 			cf.leftUser = ev.User
 		case einsatzraum.EventAlarmRaised, einsatzraum.EventAlarmCancelled:
@@ -441,7 +486,8 @@ func (g *Gateway) memberEvent(p *einsatzraum.PositionItem, now time.Time) *Event
 		ce = p.AccuracyM
 	}
 	ev := &Event{UID: userUID(p.User), Type: memberType, How: "m-g", Time: FormatTime(p.TS), Start: FormatTime(p.TS), Stale: FormatTime(stale),
-		Point: mapPoint(p.Lat, p.Lon, ce), Detail: &Detail{Contact: &Contact{Callsign: p.Callsign}}}
+		Point: mapPoint(p.Lat, p.Lon, ce), Detail: &Detail{Contact: &Contact{Callsign: p.Callsign, Endpoint: "*:-1:stcp"},
+			Group: &Group{Name: g.cfg.TeamColor, Role: "Team Member"}}}
 	if p.Heading != nil || p.SpeedMps != nil {
 		t := &Track{Course: "0", Speed: "0"}
 		if p.Heading != nil {
@@ -482,7 +528,7 @@ func alarmEvent(al *einsatzraum.Alarm, cancelled bool, now time.Time) *Event {
 	}
 	at := FormatTime(now)
 	return &Event{UID: "einsatzraum.alarm." + al.ID, Type: typ, How: "h-e", Time: at, Start: at, Stale: FormatTime(stale), Point: pt,
-		Detail: &Detail{Link: &Link{UID: userUID(al.User), Type: memberType, Relation: "p-p"}, Contact: &Contact{Callsign: "Alarm"}, Emergency: em}}
+		Detail: &Detail{Links: []Link{{UID: userUID(al.User), Type: memberType, Relation: "p-p"}}, Contact: &Contact{Callsign: "Alarm"}, Emergency: em}}
 }
 
 // poiMarker is a POI as a red spot marker that stays for a year.
@@ -506,7 +552,7 @@ func geoChatEvent(m *chat.Message) *Event {
 		Detail: &Detail{
 			Chat: &Chat{Parent: "RootContactGroup", GroupOwner: "false", MessageID: m.ID, Chatroom: allChatRooms, ID: allChatRooms, SenderCallsign: senderCallsign(m),
 				Group: &ChatGrp{UID0: sender, UID1: allChatRooms, ID: allChatRooms}},
-			Link:    &Link{UID: sender, Type: "a-f-G-U-C", Relation: "p-p"},
+			Links:   []Link{{UID: sender, Type: "a-f-G-U-C", Relation: "p-p"}},
 			Remarks: &Remarks{Source: "BAO.F.ATAK." + sender, To: allChatRooms, Time: at, Text: m.Text},
 		}}
 }

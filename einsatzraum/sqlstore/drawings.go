@@ -18,10 +18,11 @@ type sealedDrawing struct {
 	Category string                      `json:"category"`
 	Color    string                      `json:"color,omitempty"`
 	Geofence *einsatzraum.Geofence       `json:"geofence,omitempty"`
+	TakUID   string                      `json:"tak_uid,omitempty"`
 }
 
 func (t *txn) sealDrawing(d *einsatzraum.Drawing) ([]byte, error) {
-	return t.sealJSON(sealedDrawing{Geometry: d.Geometry, RadiusM: d.RadiusM, Label: d.Label, Category: d.Category, Color: d.Color, Geofence: d.Geofence})
+	return t.sealJSON(sealedDrawing{Geometry: d.Geometry, RadiusM: d.RadiusM, Label: d.Label, Category: d.Category, Color: d.Color, Geofence: d.Geofence, TakUID: d.TakUID})
 }
 
 func (t *txn) scanDrawing(row interface{ Scan(...any) error }) (*einsatzraum.Drawing, error) {
@@ -36,7 +37,7 @@ func (t *txn) scanDrawing(row interface{ Scan(...any) error }) (*einsatzraum.Dra
 	if err := t.openJSON(sealed, &sd); err != nil {
 		return nil, err
 	}
-	d.Geometry, d.RadiusM, d.Label, d.Category, d.Color, d.Geofence = sd.Geometry, sd.RadiusM, sd.Label, sd.Category, sd.Color, sd.Geofence
+	d.Geometry, d.RadiusM, d.Label, d.Category, d.Color, d.Geofence, d.TakUID = sd.Geometry, sd.RadiusM, sd.Label, sd.Category, sd.Color, sd.Geofence, sd.TakUID
 	return &d, nil
 }
 
