@@ -2,6 +2,7 @@ package einsatzraum
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/einsatzraum/einsatzraum/geo"
@@ -21,11 +22,11 @@ type Track struct {
 	Points   []geo.Position `json:"points"`
 }
 
-// Tracks returns the movements of the room's members (or of one member)
-// between from and to, for replay; each member's only from when they
-// joined the room. The window defaults to the last 24
-// hours and may span at most MaxTrackWindow.
-func (s *Service) Tracks(ctx context.Context, a *Actor, roomID, userID string, from, to time.Time) ([]Track, error) {
+// Tracks returns the movements of the room's members (or of the members
+// users names) between from and to, for replay; each member's only from
+// when they joined the room. The window defaults to the last 24 hours and
+// may span at most MaxTrackWindow.
+func (s *Service) Tracks(ctx context.Context, a *Actor, roomID string, users []string, from, to time.Time) ([]Track, error) {
 	now := s.Now()
 	if to.IsZero() {
 		to = now
@@ -50,14 +51,14 @@ func (s *Service) Tracks(ctx context.Context, a *Actor, roomID, userID string, f
 		byID := map[string]int{}
 		joined := map[string]time.Time{}
 		for _, m := range members {
-			if userID == "" || m.User.ID == userID {
+			if len(users) == 0 || slices.Contains(users, m.User.ID) {
 				byID[m.User.ID] = len(out)
 				joined[m.User.ID] = m.JoinedAt
 				out = append(out, Track{User: m.User.ID, Callsign: m.User.Callsign, Name: m.User.Name})
 				ids = append(ids, m.User.ID)
 			}
 		}
-		if userID != "" && len(ids) == 0 {
+		if len(users) > 0 && len(ids) < len(slices.Compact(slices.Sorted(slices.Values(users)))) {
 			return Errorf(KindNotFound, "member_not_found", "no such member in this room")
 		}
 		for start := 0; start < len(ids); start += 500 {

@@ -42,7 +42,7 @@ func TestTrackFromJoining(t *testing.T) {
 	track := func(roomID string) []geo.Position {
 		for range 200 { // the track writer flushes on its ticker
 			f.clock.Advance(250 * time.Millisecond)
-			ts, err := f.svc.Tracks(f.ctx, other, roomID, f.member.User.ID, before.Add(-time.Minute), f.clock.Now().Add(time.Minute))
+			ts, err := f.svc.Tracks(f.ctx, other, roomID, []string{f.member.User.ID}, before.Add(-time.Minute), f.clock.Now().Add(time.Minute))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -54,3 +54,20 @@ func CircleBounds(center orb.Point, radiusM float64) []orb.Bound {
 	}
 	return []orb.Bound{{Min: orb.Point{minLon, latMin}, Max: orb.Point{maxLon, latMax}}}
 }
+
+// CircleRing returns a closed ring of n corners ([lon, lat]) on the circle
+// of radiusM metres around center: a circle for formats that have none
+// (KML). n is at least 8.
+func CircleRing(center orb.Point, radiusM float64, n int) orb.Ring {
+	n = max(n, 8)
+	angular := radiusM / EarthRadiusM
+	lat1, lon1 := rad(center[1]), rad(center[0])
+	ring := make(orb.Ring, 0, n+1)
+	for i := range n {
+		bearing := 2 * math.Pi * float64(i) / float64(n)
+		lat2 := math.Asin(math.Sin(lat1)*math.Cos(angular) + math.Cos(lat1)*math.Sin(angular)*math.Cos(bearing))
+		lon2 := lon1 + math.Atan2(math.Sin(bearing)*math.Sin(angular)*math.Cos(lat1), math.Cos(angular)-math.Sin(lat1)*math.Sin(lat2))
+		ring = append(ring, orb.Point{deg(lon2), deg(lat2)})
+	}
+	return append(ring, ring[0])
+}

@@ -1,6 +1,8 @@
 package geo
 
 import (
+	"fmt"
+	"image/color"
 	"io"
 	"time"
 
@@ -10,11 +12,13 @@ import (
 )
 
 // Placemark is one named geometry of a KML document. Begin and End, when
-// set, give it a time span (a track's first and last point).
+// set, give it a time span (a track's first and last point); Color
+// ("#rrggbb"), when set, its line colour and a light fill.
 type Placemark struct {
 	Name, Description string
 	Geometry          geom.T
 	Begin, End        time.Time
+	Color             string
 }
 
 // Folder groups placemarks.
@@ -40,6 +44,10 @@ func WriteKML(w io.Writer, name string, folders []Folder) error {
 			if !p.Begin.IsZero() {
 				pm = append(pm, kml.TimeSpan(kml.Begin(p.Begin), kml.End(p.End)))
 			}
+			if line, ok := kmlColor(p.Color, 0xff); ok {
+				fill, _ := kmlColor(p.Color, 0x40)
+				pm = append(pm, kml.Style(kml.LineStyle(kml.Color(line), kml.Width(3)), kml.PolyStyle(kml.Color(fill))))
+			}
 			elems = append(elems, kml.Placemark(append(pm, g)...))
 		}
 		children = append(children, kml.Folder(elems...))
@@ -58,4 +66,18 @@ func TrackGeometry(ps []Position) geom.T {
 		flat = append(flat, p.Lon, p.Lat)
 	}
 	return geom.NewLineStringFlat(geom.XY, flat)
+}
+
+// kmlColor turns "#rrggbb" into KML's colour (alpha, blue, green, red).
+// KML's colours are not premultiplied; go-kml writes a color.RGBA's
+// channels as they are, so the plain channels go into one.
+func kmlColor(hex string, alpha uint8) (color.RGBA, bool) {
+	var r, g, b uint8
+	if len(hex) != 7 || hex[0] != '#' {
+		return color.RGBA{}, false
+	}
+	if _, err := fmt.Sscanf(hex[1:], "%02x%02x%02x", &r, &g, &b); err != nil {
+		return color.RGBA{}, false
+	}
+	return color.RGBA{R: r, G: g, B: b, A: alpha}, true
 }

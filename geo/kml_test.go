@@ -2,6 +2,7 @@ package geo
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
 	"github.com/twpayne/go-geom"
 )
 
@@ -33,6 +35,11 @@ func TestKMLIsValidAgainstOGCSchema(t *testing.T) {
 			{Name: "Fuchs 14/21", Description: "Jan Petersen", Geometry: track, Begin: t0, End: t0.Add(time.Minute)},
 			{Name: "Fuchs 14/22", Geometry: TrackGeometry([]Position{{Lat: 50, Lon: 11.5, TS: t0}}), Begin: t0, End: t0},
 		}},
+		{Name: "Drawings", Placemarks: []Placemark{
+			{Name: "Absperrung", Description: "cordon", Color: "#d50000", Geometry: geom.NewPolygonFlat(geom.XY,
+				[]float64{11.50, 50.01, 11.52, 50.01, 11.52, 50.02, 11.50, 50.01}, []int{8})},
+			{Name: "Route", Description: "route", Color: "#0b2545", Geometry: geom.NewLineStringFlat(geom.XY, []float64{11.50, 50.01, 11.52, 50.02})},
+		}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -44,5 +51,24 @@ func TestKMLIsValidAgainstOGCSchema(t *testing.T) {
 	out, err := exec.Command(xmllint, "--noout", "--nonet", "--schema", filepath.Join("testdata", "kml", "ogckml22.xsd"), file).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "validates") {
 		t.Fatalf("xmllint: %v\n%s\n%s", err, out, buf.String())
+	}
+	if !strings.Contains(buf.String(), "<color>ff0000d5</color>") || !strings.Contains(buf.String(), "<color>400000d5</color>") {
+		t.Fatalf("the cordon's colours (aabbggrr) are missing:\n%s", buf.String())
+	}
+}
+
+func TestCircleRing(t *testing.T) {
+	c := orb.Point{11.55, 49.99}
+	ring := CircleRing(c, 250, 64)
+	if len(ring) != 65 || ring[0] != ring[64] {
+		t.Fatalf("ring of %d points, closed %v", len(ring), ring[0] == ring[len(ring)-1])
+	}
+	for i, p := range ring {
+		if d := DistanceM(c, p); math.Abs(d-250) > 0.01 {
+			t.Fatalf("corner %d is %.3f m from the centre", i, d)
+		}
+	}
+	if ring[16][0] <= c[0] || math.Abs(ring[16][1]-c[1]) > 1e-4 { // a quarter round: due east
+		t.Fatalf("corner 16 at %v, want due east of %v", ring[16], c)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/paulmach/orb"
 	"github.com/twpayne/go-geom"
 
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
@@ -257,15 +258,26 @@ func (s *Server) tracks(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ts, err := s.svc.Tracks(c.UserContext(), actor(c), c.Params("room"), c.Query("user"), from, to)
+	ts, err := s.svc.Tracks(c.UserContext(), actor(c), c.Params("room"), queryList(c, "user"), from, to)
 	if err != nil {
 		return err
 	}
 	return c.JSON(trackFeatures(ts))
 }
 
-// exportKML writes the room's POIs and the tracks of the last 24 hours (or
-// from..to) as KML.
+// queryList reads a comma-separated query parameter (empty: nil).
+func queryList(c *fiber.Ctx, name string) []string {
+	var out []string
+	for _, v := range strings.Split(c.Query(name), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// exportKML writes the room's POIs, its drawings and the tracks of the
+// last 24 hours (or from..to; of the members user lists) as KML.
 func (s *Server) exportKML(c *fiber.Ctx) error {
 	ctx, a, room := c.UserContext(), actor(c), c.Params("room")
 	r, err := s.svc.Room(ctx, a, room)
@@ -284,9 +296,23 @@ func (s *Server) exportKML(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tracks, err := s.svc.Tracks(ctx, a, room, "", from, to)
+	tracks, err := s.svc.Tracks(ctx, a, room, queryList(c, "user"), from, to)
 	if err != nil {
 		return err
+	}
+	drawings, err := s.svc.Drawings(ctx, a, room)
+	if err != nil {
+		return err
+	}
+	drawingFolder := geo.Folder{Name: "Drawings"}
+	for _, d := range drawings {
+		g, err := drawingGeometry(d)
+		if err != nil {
+			return err
+		}
+		drawingFolder.Placemarks = append(drawingFolder.Placemarks, geo.Placemark{
+			Name: d.Label, Description: d.Category, Geometry: g, Color: d.Color,
+		})
 	}
 	poiFolder := geo.Folder{Name: "POIs"}
 	for _, p := range pois {
@@ -303,10 +329,56 @@ func (s *Server) exportKML(c *fiber.Ctx) error {
 		})
 	}
 	var buf bytes.Buffer
-	if err := geo.WriteKML(&buf, r.Name, []geo.Folder{poiFolder, trackFolder}); err != nil {
+	if err := geo.WriteKML(&buf, r.Name, []geo.Folder{poiFolder, drawingFolder, trackFolder}); err != nil {
 		return fmt.Errorf("write KML: %w", err)
 	}
 	c.Set(fiber.HeaderContentType, "application/vnd.google-earth.kml+xml")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+room+`.kml"`)
 	return c.Send(buf.Bytes())
+}
+
+// drawingGeometry is a drawing as a go-geom geometry for KML: a circle
+// (a Point with a radius) as a polygon of 64 corners.
+func drawingGeometry(d einsatzraum.Drawing) (geom.T, error) {
+	bad := func(err error) error { return fmt.Errorf("drawing %s: %w", d.ID, err) }
+	switch d.Geometry.Type {
+	case "Point":
+		var p orb.Point
+		if err := json.Unmarshal(d.Geometry.Coordinates, &p); err != nil {
+			return nil, bad(err)
+		}
+		if d.RadiusM <= 0 {
+			return geom.NewPointFlat(geom.XY, []float64{p[0], p[1]}), nil
+		}
+		return polygonGeometry([]orb.Ring{geo.CircleRing(p, d.RadiusM, 64)}), nil
+	case "LineString":
+		var line []orb.Point
+		if err := json.Unmarshal(d.Geometry.Coordinates, &line); err != nil {
+			return nil, bad(err)
+		}
+		flat := make([]float64, 0, 2*len(line))
+		for _, p := range line {
+			flat = append(flat, p[0], p[1])
+		}
+		return geom.NewLineStringFlat(geom.XY, flat), nil
+	case "Polygon":
+		var rings []orb.Ring
+		if err := json.Unmarshal(d.Geometry.Coordinates, &rings); err != nil {
+			return nil, bad(err)
+		}
+		return polygonGeometry(rings), nil
+	}
+	return nil, bad(fmt.Errorf("geometry %q", d.Geometry.Type))
+}
+
+func polygonGeometry(rings []orb.Ring) *geom.Polygon {
+	var flat []float64
+	var ends []int
+	for _, r := range rings {
+		for _, p := range r {
+			flat = append(flat, p[0], p[1])
+		}
+		ends = append(ends, len(flat))
+	}
+	return geom.NewPolygonFlat(geom.XY, flat, ends)
 }

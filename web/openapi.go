@@ -142,7 +142,7 @@ var queryParams = map[string][]string{
 	"GET /rooms/{room}/positions/nearby":   {"lat", "lon", "radius_m", "limit"},
 	"GET /rooms/{room}/pois":               {"bbox"},
 	"GET /rooms/{room}/tracks":             {"user", "from", "to"},
-	"GET /rooms/{room}/export.kml":         {"from", "to"},
+	"GET /rooms/{room}/export.kml":         {"user", "from", "to"},
 	"GET /users":                           {"q", "limit"},
 	"GET /geocode":                         {"q", "lat", "lon", "limit"},
 	"GET /layers/{layer}/features":         {"bbox", "cursor", "limit"},

@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -166,12 +169,18 @@ func TestMapEndToEnd(t *testing.T) {
 	}
 	ts.call(t, "GET", rp+"/tracks?from=garbage", f.lead, nil).want(t, 400, "invalid_from")
 	ts.call(t, "GET", rp+"/tracks?user=u_nobody", f.lead, nil).want(t, 404, "member_not_found")
-	kml := ts.call(t, "GET", rp+"/export.kml?to="+now.Add(time.Minute).Format(time.RFC3339), f.lead, nil).want(t, 200)
-	for _, want := range []string{"<kml", "<LineString>", "CS Max", "<TimeSpan>"} {
+	ts.call(t, "GET", rp+"/tracks?user="+f.memberID+",u_nobody", f.lead, nil).want(t, 404, "member_not_found")
+	ts.call(t, "POST", rp+"/drawings", f.lead, map[string]any{"geometry": map[string]any{"type": "Polygon",
+		"coordinates": [][][]float64{{{9.99, 53.55}, {10.0, 53.55}, {10.0, 53.56}, {9.99, 53.55}}}}, "label": "Absperrung", "category": "cordon", "color": "#d50000"}).want(t, 201)
+	ts.call(t, "POST", rp+"/drawings", f.lead, map[string]any{"geometry": map[string]any{"type": "Point", "coordinates": []float64{9.99, 53.55}},
+		"radius_m": 80, "label": "Sammelraum", "category": "area"}).want(t, 201)
+	kml := ts.call(t, "GET", rp+"/export.kml?user="+f.memberID+"&to="+now.Add(time.Minute).Format(time.RFC3339), f.lead, nil).want(t, 200)
+	for _, want := range []string{"<kml", "<LineString>", "CS Max", "<TimeSpan>", "<name>Absperrung</name>", "<color>ff0000d5</color>", "<name>Sammelraum</name>", "<Polygon>"} {
 		if !strings.Contains(string(kml.Raw), want) {
 			t.Errorf("KML lacks %q", want)
 		}
 	}
+	validateKML(t, kml.Raw)
 
 	// Leaving the room removes the position there at once.
 	ts.call(t, "DELETE", rp+"/members/"+f.memberID, f.lead, nil).want(t, 204)
@@ -252,5 +261,26 @@ func TestForcesAndStopSharing(t *testing.T) {
 		if fc["state"] != "offline" {
 			t.Fatalf("after stopping: %v", fc)
 		}
+	}
+}
+
+// validateKML has xmllint check a KML document against OGC's KML 2.2
+// schema (committed under geo/testdata/kml).
+func validateKML(t *testing.T, doc []byte) {
+	t.Helper()
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("xmllint is missing in CI: make test installs libxml2-utils")
+		}
+		t.Skip("xmllint not installed (apt-get install libxml2-utils)")
+	}
+	file := filepath.Join(t.TempDir(), "export.kml")
+	if err := os.WriteFile(file, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(xmllint, "--noout", "--nonet", "--schema", filepath.Join("..", "..", "geo", "testdata", "kml", "ogckml22.xsd"), file).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "validates") {
+		t.Fatalf("xmllint: %v\n%s\n%s", err, out, doc)
 	}
 }
