@@ -33,6 +33,9 @@ const texts = {
     rename: 'Umbenennen', renameChat: 'Chat umbenennen', archive: 'Archivieren', restore: 'Wiederherstellen', addMember: 'Hinzufügen', addByName: 'Kollegin/Kollegen suchen',
     role: 'Rolle', role_lead: 'Leitung', role_member: 'Mitglied', role_observer: 'Beobachter', notYetRead: 'noch nicht gelesen', loadVideo: 'Video laden',
     searchPlaces: 'Ort, Straße, POI suchen', noHits: 'Nichts gefunden', kind_place: 'Ort', kind_street: 'Straße', kind_address: 'Adresse', kind_poi: 'POI', kind_layer: 'Datenebene',
+    fenceLog: 'Geofence-Meldungen', fenceEntered: 'betritt', fenceLeft: 'verlässt', radius: 'Radius', editShape: 'Form ändern', editHint: 'Eckpunkte ziehen, dann speichern',
+    replay: 'Bewegungen abspielen', replayWho: 'Wer', from: 'von', to: 'bis', replayTime: 'Zeitpunkt', replaySpeed: 'Geschwindigkeit', replayLoad: 'Laden',
+    exportKML: 'Als KML exportieren', replayBadWindow: '„von“ muss vor „bis“ liegen', replayNobody: 'Bitte mindestens eine Person wählen', replayTracks: 'Spuren', replayPoints: 'Punkte', play: 'Abspielen', pause: 'Anhalten',
     cat_meeting_point: 'Sammelpunkt', cat_command_post: 'Befehlsstelle', cat_medical: 'Sanität', cat_roadblock: 'Absperrung', cat_hazard: 'Gefahrenstelle', cat_info: 'Information',
   },
   en: {
@@ -68,6 +71,9 @@ const texts = {
     rename: 'Rename', renameChat: 'Rename chat', archive: 'Archive', restore: 'Restore', addMember: 'Add', addByName: 'Find a colleague',
     role: 'Role', role_lead: 'Lead', role_member: 'Member', role_observer: 'Observer', notYetRead: 'not yet read', loadVideo: 'Load video',
     searchPlaces: 'Search place, street, POI', noHits: 'Nothing found', kind_place: 'Place', kind_street: 'Street', kind_address: 'Address', kind_poi: 'POI', kind_layer: 'Data layer',
+    fenceLog: 'Geofence reports', fenceEntered: 'enters', fenceLeft: 'leaves', radius: 'Radius', editShape: 'Change shape', editHint: 'Drag the corners, then save',
+    replay: 'Replay movements', replayWho: 'Who', from: 'from', to: 'to', replayTime: 'Time', replaySpeed: 'Speed', replayLoad: 'Load',
+    exportKML: 'Export as KML', replayBadWindow: '"from" must be before "to"', replayNobody: 'Please pick at least one person', replayTracks: 'tracks', replayPoints: 'points', play: 'Play', pause: 'Pause',
     cat_meeting_point: 'Meeting point', cat_command_post: 'Command post', cat_medical: 'Medical', cat_roadblock: 'Roadblock', cat_hazard: 'Hazard', cat_info: 'Information',
   },
 };

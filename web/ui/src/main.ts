@@ -8,6 +8,11 @@ import { category, currentLang, errorText, kindName, t, toggleLang } from './i18
 import { Alarm, AlarmBoard, holdButton, tone } from './alarms';
 import { compressPhoto, isOffline, Outbox, OutboxItem } from './outbox';
 import { LocationSharer } from './location';
+import { h } from './dom';
+import { circlePolygon, emptyFC } from './mapgeo';
+import { Crossing, GeofenceLog } from './fences';
+import { TrackReplay } from './replay';
+import { VertexEditor } from './vertexedit';
 
 const api = new Api();
 const outbox = new Outbox(api);
@@ -37,18 +42,6 @@ const app = document.getElementById('app')!;
 const field = new URLSearchParams(location.search).has('field') || window.matchMedia('(max-width: 800px)').matches;
 if (field) document.body.classList.add('field');
 
-type Attrs = Record<string, any>;
-function h(tag: string, attrs: Attrs = {}, ...kids: (Node | string | null | undefined | false)[]): HTMLElement {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'text') el.textContent = v;
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const k of kids) if (k) el.append(k);
-  return el;
-}
 
 // FONT is the font of every label: its glyphs come from this server.
 const FONT = 'Noto Sans Regular';
@@ -159,6 +152,10 @@ class RoomView {
   audio: AudioContext | null = null;
   me = '';
   alarmBoard!: AlarmBoard;
+  fenceLog!: GeofenceLog;
+  replay: TrackReplay | null = null; // the dashboard's track replay
+  editor: VertexEditor | null = null; // a drawing whose shape is being edited
+  mapLoaded: Promise<void> = Promise.resolve(); // settles when the map's own sources and layers are there
   pendingAlarms: GeoJSON.FeatureCollection = emptyFC();
   pulse = setInterval(() => { // an open alarm's marker pulses
     if (!this.map?.getLayer('alarms')) return;
@@ -190,6 +187,9 @@ class RoomView {
     this.alarmBoard = new AlarmBoard(api, () => this.me, (a: Alarm) => a.user === this.me || this.room.my_role === 'lead', (u: string) => this.nameOf(u));
     this.alarmBoard.onShow = (a: Alarm) => this.map.flyTo({ center: [a.lon!, a.lat!], zoom: Math.max(this.map.getZoom(), 16) });
     this.alarmBoard.onChange = (open: Alarm[]) => this.alarmsChanged(open);
+    this.fenceLog = new GeofenceLog(api, this.room.id, (u: string) => this.nameOf(u));
+    this.fenceLog.onShow = (c: Crossing) => this.map.flyTo({ center: [c.lon, c.lat], zoom: Math.max(this.map.getZoom(), 16) });
+    if (!field) this.replay = new TrackReplay(api, this.room.id, () => this.map, alertError);
     const text = h('input', { type: 'text', id: 'compose-text', 'aria-label': t('message'), placeholder: t('message') }) as HTMLInputElement;
     const fileIn = h('input', { type: 'file', id: 'compose-file', 'aria-label': t('file'), accept: 'image/*,application/pdf,audio/*,video/*', hidden: true }) as HTMLInputElement;
     const camIn = h('input', { type: 'file', id: 'compose-camera', 'aria-label': t('photo'), accept: 'image/*', capture: 'environment', hidden: true }) as HTMLInputElement;
@@ -223,14 +223,14 @@ class RoomView {
     this.forceBox.addEventListener('toggle', () => this.loadForces());
     const notifyBtn = 'Notification' in window && Notification.permission === 'default'
       ? h('button', { class: 'secondary', id: 'notify-on', onclick: () => { Notification.requestPermission().then(() => notifyBtn?.remove()); } }, t('notifyOn')) : null;
-    const side = h('aside', { class: 'side' }, this.forceBox, field ? null : this.pendingBox, this.tabs, this.msgList, this.replyChip, compose, this.memberBox, this.roomBox, notifyBtn);
+    const side = h('aside', { class: 'side' }, this.forceBox, field ? null : this.pendingBox, this.fenceLog.el, this.replay?.el, this.tabs, this.msgList, this.replyChip, compose, this.memberBox, this.roomBox, notifyBtn);
     if (this.room.archived_at) { // read-only for everyone: say so, offer no writing
       side.prepend(h('p', { class: 'archived-note', role: 'status', id: 'archived-note', text: t('archivedNote') }));
       compose.hidden = true;
     }
     window.addEventListener('focus', () => { this.unseen = 0; this.updateTitle(); });
     const mapEl = h('div', { id: 'map', role: 'application', 'aria-label': t('map') });
-    this.mainEl.replaceChildren(h('div', { class: 'mapwrap' }, mapEl, toolbar), side);
+    this.mainEl.replaceChildren(h('div', { class: 'mapwrap' }, mapEl, toolbar, this.fenceLog.notices), side);
     this.msgList.addEventListener('scroll', () => { if (this.msgList.scrollHeight - this.msgList.scrollTop - this.msgList.clientHeight < 80) this.newJump.hidden = true; });
     side.insertBefore(this.newJump, this.replyChip);
     // On a phone one pane at a time, switched by the tab bar at the bottom.
@@ -251,9 +251,9 @@ class RoomView {
     };
     this.live.start();
     this.live.follow(this.room.id, this.room.seq);
-    await Promise.all([this.loadChats(), this.loadPOIs(), this.loadLayers(), this.loadAlarms()]);
-    if (this.map.isStyleLoaded() && this.map.getSource('drawings')) await this.loadDrawings();
-    else this.map.once('load', () => { this.loadDrawings().catch(() => {}); });
+    await Promise.all([this.loadChats(), this.loadPOIs(), this.loadLayers(), this.loadAlarms(), this.fenceLog.load().catch(() => {})]);
+    await this.mapLoaded; // the drawings' source comes with the map's load
+    await this.loadDrawings().catch(() => {});
   }
 
   // loadAlarms puts the room's open alarms on the board (the live ones
@@ -285,6 +285,7 @@ class RoomView {
     clearInterval(this.staleTimer);
     clearInterval(this.pulse);
     this.alarmBoard?.stop();
+    this.replay?.stop();
     document.title = t('title');
     this.live.stop();
     this.map?.remove();
@@ -327,6 +328,7 @@ class RoomView {
       attributionControl: { compact: field },
       transformRequest: (url: string) => url.startsWith(location.origin + '/api/') ? { url, headers: { Authorization: `Bearer ${api.token}` } } : { url },
     });
+    this.mapLoaded = new Promise<void>(resolve => this.map.once('load', () => resolve()));
     this.map.addControl(new maplibregl.NavigationControl(), 'top-right');
     this.map.addControl(new maplibregl.ScaleControl({}), 'bottom-left');
     this.map.on('load', () => {
@@ -345,6 +347,11 @@ class RoomView {
       this.map.addLayer({ id: 'drawings-point', type: 'circle', source: 'drawings', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 7, 'circle-color': drawColor, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
       this.map.addLayer({ id: 'drawings-label', type: 'symbol', source: 'drawings', layout: { 'text-field': ['get', 'label'], 'text-font': [FONT], 'text-size': 12, 'text-offset': [0, 1] }, paint: { 'text-color': drawColor, 'text-halo-color': '#fff', 'text-halo-width': 1.5 } });
       this.map.addLayer({ id: 'sketch', type: 'line', source: 'sketch', paint: { 'line-color': '#d50000', 'line-width': 2, 'line-dasharray': [1, 1] } });
+      // A replayed window: trails, and where each member was at the slider's time.
+      this.map.addSource('replay', { type: 'geojson', data: emptyFC() });
+      this.map.addLayer({ id: 'replay-trail', type: 'line', source: 'replay', filter: ['==', ['geometry-type'], 'LineString'], paint: { 'line-color': '#ef6c00', 'line-width': 3, 'line-opacity': 0.8 } });
+      this.map.addLayer({ id: 'replay-head', type: 'circle', source: 'replay', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 7, 'circle-color': '#ef6c00', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
+      this.map.addLayer({ id: 'replay-label', type: 'symbol', source: 'replay', filter: ['==', ['geometry-type'], 'Point'], layout: { 'text-field': ['get', 'callsign'], 'text-font': [FONT], 'text-size': 12, 'text-offset': [0, 1.2], 'text-anchor': 'top' }, paint: { 'text-color': '#8a3c00', 'text-halo-color': '#fff', 'text-halo-width': 1.5 } });
       this.map.addLayer({ id: 'photos', type: 'circle', source: 'photos', paint: { 'circle-radius': 6, 'circle-color': '#f9a825', 'circle-stroke-color': '#5d4037', 'circle-stroke-width': 2 } });
       this.map.addLayer({ id: 'pois', type: 'circle', source: 'pois', paint: { 'circle-radius': 8, 'circle-color': ['case', ['==', ['get', 'pending'], true], '#9aa4ad', '#c2185b'], 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
       this.map.addLayer({ id: 'poi-labels', type: 'symbol', source: 'pois', layout: { 'text-field': ['get', 'name'], 'text-font': [FONT], 'text-size': 13, 'text-offset': [0, 1.3], 'text-anchor': 'top' }, paint: { 'text-color': '#6a0f32', 'text-halo-color': '#fff', 'text-halo-width': 1.5 } });
@@ -379,9 +386,11 @@ class RoomView {
           await api.req('DELETE', `/api/v1/drawings/${p.id}`).catch(alertError);
           popup.remove();
         } }, t('delete'));
+        const mine = d && (d.created_by === this.me || this.room.my_role === 'lead') && !this.room.archived_at;
+        const edit = h('button', { class: 'secondary', id: 'edit-drawing', onclick: () => { popup.remove(); this.editDrawing(d); } }, t('editShape'));
         const popup = new maplibregl.Popup().setLngLat(e.lngLat).setDOMContent(h('div', { class: 'popup-drawing' }, h('strong', { text: p.label || '' }), h('br'),
           t(`dcat_${p.category}` as any), d?.geofence ? h('div', { text: `${t('geofence')}: ${t(`fence_${d.geofence.on}` as any)}` }) : null,
-          d && (d.created_by === this.me || this.room.my_role === 'lead') ? del : null)).addTo(this.map);
+          mine ? h('div', {}, field ? null : edit, ' ', del) : null)).addTo(this.map);
         return;
       }
       if (f.layer.id.startsWith('layer-')) { // a data layer's feature: all it says
@@ -617,6 +626,16 @@ class RoomView {
     debug.drawings = this.drawings.size;
   }
 
+  // editDrawing puts handles on the drawing's corners to drag; the bar
+  // saves or cancels.
+  editDrawing(d: any) {
+    if (this.editor || !d) return;
+    this.editor = new VertexEditor(this.map, d, async patch => {
+      try { await api.req('PATCH', `/api/v1/drawings/${d.id}`, patch); } catch (err) { alertError(err); throw err; }
+    }, () => { this.editor = null; });
+    this.sketchBar.after(this.editor.bar);
+  }
+
   // startSketch begins a drawing: clicks add corners, "finish" asks what it is.
   startSketch() {
     this.sketch = [];
@@ -693,7 +712,7 @@ class RoomView {
       const swatch = h('span', { class: 'swatch', style: `background:${colors[layers.indexOf(l) % colors.length]}`, 'aria-hidden': 'true' });
       this.layerBox.append(h('div', {}, box, ' ', swatch, ' ', h('label', { for: `toggle-${l.id}`, text: `${l.name} (${l.count})` })));
     }
-    if (this.map.isStyleLoaded() && this.map.getLayer('pois')) add(); else this.map.once('load', add);
+    this.mapLoaded.then(add); // above the map's own layers, which come with its load
   }
 
   async loadChats() {
@@ -705,6 +724,7 @@ class RoomView {
     this.tabs.replaceChildren(...tabs);
     this.updateTitle();
     this.renderRoomAdmin(); // also in a room without chats yet
+    this.replay?.setMembers(this.members);
     if (!this.chat && this.chats.length) await this.openChat(this.chats[0]);
   }
 
@@ -1179,6 +1199,10 @@ class RoomView {
       case 'poi.deleted': this.pois.delete(ev.poi); this.queueRender(); break;
       case 'drawing.created': case 'drawing.updated': this.drawings.set(ev.drawing.id, ev.drawing); this.renderDrawings(); break;
       case 'drawing.deleted': this.drawings.delete(ev.drawing); this.renderDrawings(); break;
+      case 'geofence.crossed':
+        this.fenceLog.add(ev as Crossing, true);
+        this.notify(t('geofence'), this.fenceLog.describe(ev as Crossing));
+        break;
       case 'alarm.raised': case 'alarm.acked': case 'alarm.cancelled':
         this.alarmBoard.set(ev.alarm);
         if (ev.type === 'alarm.raised' && ev.alarm.user !== this.me) this.notify(`${t('emergency')}: ${this.nameOf(ev.alarm.user)}`, ev.alarm.text || '');
@@ -1202,19 +1226,6 @@ function bearing(a: maplibregl.LngLat, b: maplibregl.LngLat): number {
   return (Math.atan2(y, x) / r + 360) % 360;
 }
 
-// circlePolygon approximates a circle of radius metres around [lon, lat]
-// by 64 corners.
-function circlePolygon(c: [number, number], radius: number): GeoJSON.Polygon {
-  const ring: [number, number][] = [];
-  const dLat = radius / 111320;
-  const dLon = radius / (111320 * Math.cos(c[1] * Math.PI / 180));
-  for (let i = 0; i <= 64; i++) {
-    const a = (i % 64) / 64 * 2 * Math.PI;
-    ring.push([c[0] + dLon * Math.cos(a), c[1] + dLat * Math.sin(a)]);
-  }
-  return { type: 'Polygon', coordinates: [ring] };
-}
-
 // fileInfo is an attachment's size and type for people ("52 MB, video/mp4").
 function fileInfo(a: { size?: number; mime?: string }): string {
   const n = a.size || 0;
@@ -1223,8 +1234,6 @@ function fileInfo(a: { size?: number; mime?: string }): string {
 }
 
 function timeOf(ts: string) { return new Date(ts).toLocaleTimeString(currentLang() === 'de' ? 'de-DE' : 'en-GB'); }
-
-function emptyFC(): GeoJSON.FeatureCollection { return { type: 'FeatureCollection', features: [] }; }
 
 function alertError(err: unknown) {
   const msg = err instanceof ApiError ? errorText(err.code) : isOffline(err) ? t('err_network') : String(err);

@@ -182,6 +182,61 @@ try {
   step('a cordon drawn here shows in the second context');
   await otherCtx.close(); // each open map costs CPU on every positions frame
 
+  // The cordon is a geofence: walking in (positions over the API, as the
+  // logged-in officer) shows a notice on the map and a line in the log.
+  const cordon = await dash.evaluate(async () => {
+    const fc = await (await fetch(`/api/v1/rooms/${location.hash.split('/')[1]}/drawings`, { headers: { Authorization: 'Bearer ' + sessionStorage.getItem('ez.token') } })).json();
+    return fc.features.find((f) => f.properties.label === 'Absperrung Browser');
+  });
+  const ring = cordon.geometry.coordinates[0].slice(0, 3);
+  // Well inside, off the centre (where the map is clicked below, not on the officer's dot).
+  const inside = [0.6 * ring[0][0] + 0.2 * ring[1][0] + 0.2 * ring[2][0], 0.6 * ring[0][1] + 0.2 * ring[1][1] + 0.2 * ring[2][1]];
+  const report = (lon, lat, ago) => dash.evaluate(async ([lon, lat, ago]) => {
+    const r = await fetch('/api/v1/positions', { method: 'POST', headers: { Authorization: 'Bearer ' + sessionStorage.getItem('ez.token'), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ items: [{ lat, lon, ts: new Date(Date.now() - ago).toISOString() }] }) });
+    return r.status;
+  }, [lon, lat, ago]);
+  check(await report(inside[0] + 0.05, inside[1], 3000) === 202, 'a position far outside the cordon');
+  check(await report(inside[0], inside[1], 0) === 202, 'a position inside the cordon');
+  await dash.waitForSelector('.fence-notice.fence-enter', { timeout: 5000 });
+  check(await ez(dash, () => window.ez.fenceLog) >= 1, 'the crossing is in the geofence log');
+  await dash.screenshot({ path: shots + '/geofence.png' });
+  step('walking into the cordon raised a geofence notice and a log line');
+
+  // Its corners are moved by dragging: the drawing changes for everyone.
+  await dash.mouse.click(mbox.x + mbox.width * 0.533, mbox.y + mbox.height * 0.467);
+  await dash.click('#edit-drawing');
+  await dash.waitForFunction(() => window.ez.editHandles === 3, null, { timeout: 5000 });
+  const handle = await dash.locator('.vertex-handle[data-index="0"]').boundingBox();
+  await dash.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+  await dash.mouse.down();
+  await dash.mouse.move(handle.x - 60, handle.y - 40, { steps: 8 });
+  await dash.mouse.up();
+  await dash.click('#edit-save');
+  await dash.waitForFunction(() => window.ez.editHandles === 0, null, { timeout: 5000 });
+  const moved = await dash.evaluate(async (id) => (await (await fetch(`/api/v1/rooms/${location.hash.split('/')[1]}/drawings`, { headers: { Authorization: 'Bearer ' + sessionStorage.getItem('ez.token') } })).json())
+    .features.find((f) => f.id === id).geometry.coordinates[0], cordon.id);
+  check(moved[0][0] < ring[0][0] && moved[0][1] > ring[0][1] && moved[1][0] === ring[1][0], 'the dragged corner moved west and north, the others stayed: ' + JSON.stringify([ring, moved]));
+  step('a corner of the cordon dragged and saved');
+
+  // Replay: the demo officers' tracks of the last hour, played with the slider, exported as KML.
+  await dash.click('#replay-box summary');
+  await dash.waitForFunction(() => document.querySelectorAll('.replay-member').length >= 10, null, { timeout: 5000 });
+  await dash.click('#replay-load');
+  await dash.waitForFunction(() => window.ez.replayTracks >= 5, null, { timeout: 10000 });
+  await dash.locator('#replay-slider').fill('500');
+  await dash.waitForFunction(() => window.ez.replayHeads >= 5, null, { timeout: 5000 });
+  const replayAt = await ez(dash, () => window.ez.replayAt);
+  await dash.click('#replay-play');
+  await dash.waitForFunction((a) => window.ez.replayAt > a, replayAt, { timeout: 5000 });
+  await dash.click('#replay-play');
+  await dash.screenshot({ path: shots + '/replay.png' });
+  await dash.click('#replay-kml');
+  await dash.waitForFunction(() => !!window.ez.kmlExported, null, { timeout: 10000 });
+  const kml = await dash.evaluate(async () => (await fetch(window.ez.kmlExported, { headers: { Authorization: 'Bearer ' + sessionStorage.getItem('ez.token') } })).text());
+  check(kml.includes('<kml') && kml.includes('Absperrung Browser') && kml.includes('<TimeSpan>'), 'the KML holds the cordon and tracks');
+  step('replayed ' + await ez(dash, () => window.ez.replayTracks) + ' tracks with the slider, exported as KML');
+
   // The field view on a phone shares its (mocked) location; the dashboard shows it.
   const fieldCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
     geolocation: { latitude: 50.02021, longitude: 11.54321, accuracy: 5 }, permissions: ['geolocation'] });
@@ -250,6 +305,7 @@ try {
   const manifest = await phone.evaluate(() => fetch('/manifest.webmanifest').then((r) => r.json()));
   check(manifest.display === 'standalone' && manifest.icons.some((i) => i.sizes === '512x512'), 'an installable manifest');
   await openRoom(phone, '?field', { email: process.env.EZ_EMAIL2, password: process.env.EZ_PASSWORD2 });
+  await phone.waitForFunction(() => window.ez.drawings >= 1, null, { timeout: 10000 }); // the cordon shows in the field view too
   await phone.click('#tab-chat');
   const input = await phone.locator('#compose-text').boundingBox();
   check(input && input.width >= 300 && input.y > 400 && input.y + input.height <= 844, 'the phone input is wide and at the bottom: ' + JSON.stringify(input));
