@@ -382,6 +382,42 @@ func TestClusterPresence(t *testing.T) {
 	if !found {
 		t.Errorf("the officer is missing from B's forces: %v", forces)
 	}
+
+	// Geofences across nodes: a cordon drawn at A reports the officer
+	// walking in at B (B reloaded the room's fences), and walking out at A
+	// (A followed B's position quietly, so it knows they were inside).
+	a.call(t, "POST", "/api/v1/rooms/"+r.room+"/drawings", r.lead, map[string]any{"geometry": map[string]any{"type": "Polygon",
+		"coordinates": [][][]float64{{{11.495, 50.015}, {11.505, 50.015}, {11.505, 50.025}, {11.495, 50.025}, {11.495, 50.015}}}},
+		"label": "Sperrkreis", "category": "cordon", "geofence": map[string]any{"on": "both"}}).want(t, 201)
+	at := time.Now().Add(-3 * time.Second)
+	walk := func(node *testServer, lon float64) {
+		at = at.Add(time.Second)
+		node.call(t, "POST", "/api/v1/positions", r.members[1], map[string]any{"items": []any{
+			map[string]any{"lat": 50.02, "lon": lon, "ts": at.UTC().Format(time.RFC3339Nano)}}}).want(t, 202)
+	}
+	crossing := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			f, err := sock.read(time.Until(deadline))
+			if err != nil {
+				t.Fatalf("no geofence.crossed %s at node B: %v", want, err)
+			}
+			if f.Type == "event" && f.Event["type"] == "geofence.crossed" {
+				if f.Event["transition"] != want || f.Event["user"] != officer || f.Event["label"] != "Sperrkreis" {
+					t.Fatalf("crossing %v, want %s", f.Event, want)
+				}
+				return
+			}
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // the fences message reaches B
+	walk(b, 11.52)                      // first sight, outside
+	walk(b, 11.50)
+	crossing("enter")
+	time.Sleep(time.Second) // B shares the position with A
+	walk(a, 11.52)
+	crossing("leave")
 }
 
 func TestClusterNodeKilled(t *testing.T) {
