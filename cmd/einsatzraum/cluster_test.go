@@ -412,7 +412,7 @@ func TestClusterPresence(t *testing.T) {
 		}
 	}
 	time.Sleep(300 * time.Millisecond) // the fences message reaches B
-	walk(b, 11.52)                      // first sight, outside
+	walk(b, 11.52)                     // first sight, outside
 	walk(b, 11.50)
 	crossing("enter")
 	time.Sleep(time.Second) // B shares the position with A
