@@ -32,8 +32,23 @@ type User struct {
 	Callsign     string       `json:"callsign"`
 	Roles        []GlobalRole `json:"roles"`
 	PasswordHash string       `json:"-"`
-	CreatedAt    time.Time    `json:"created_at"`
+	// State is UserActive, UserPending (registered, email not confirmed
+	// yet) or UserDisabled; only active users log in.
+	State string `json:"state"`
+	// Source is where the password is checked: SourceLocal (its hash here)
+	// or SourceLDAP (the directory).
+	Source    string    `json:"source"`
+	CreatedAt time.Time `json:"created_at"`
 }
+
+// User states and sources.
+const (
+	UserActive   = "active"
+	UserPending  = "pending"
+	UserDisabled = "disabled"
+	SourceLocal  = "local"
+	SourceLDAP   = "ldap"
+)
 
 // HasRole reports whether u holds the global role r.
 func (u *User) HasRole(r GlobalRole) bool { return slices.Contains(u.Roles, r) }
@@ -56,6 +71,43 @@ type Device struct {
 	// ApprovedAt is when an administrator approved the device; nil while
 	// it waits (only when device approval is required).
 	ApprovedAt *time.Time `json:"approved_at,omitempty"`
+	// Scope limits what the token opens: "" everything, ScopeTOTPEnrol
+	// only enrolling the second factor, ScopeTAK only the CoT gateway (an
+	// app password, for Room).
+	Scope string `json:"scope,omitempty"`
+	Room  string `json:"room,omitempty"`
+}
+
+// Device scopes.
+const (
+	ScopeTOTPEnrol = "totp_enrol"
+	ScopeTAK       = "tak"
+)
+
+// EmailToken is a single-use link token sent by email (confirm a
+// registration, reset a password); the store keeps its SHA-256 only.
+type EmailToken struct {
+	Hash      []byte
+	UserID    string
+	Purpose   string // PurposeConfirm or PurposeReset
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Email token purposes.
+const (
+	PurposeConfirm = "confirm"
+	PurposeReset   = "reset"
+)
+
+// TOTP is a user's second factor: the RFC 6238 secret, the SHA-256 of
+// the unused recovery codes, when it was confirmed (nil: enrolling), and
+// the last time step used (a code counts once).
+type TOTP struct {
+	Secret      string     `json:"secret"`
+	Recovery    [][]byte   `json:"recovery"`
+	ConfirmedAt *time.Time `json:"-"`
+	LastStep    int64      `json:"-"`
 }
 
 // RoomRole is a member's role in one room. The empty role means "not a member".

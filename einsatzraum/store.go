@@ -37,6 +37,28 @@ type Tx interface {
 	// UsersByIDs returns the users that exist among ids, in any order.
 	UsersByIDs(ctx context.Context, ids []string) ([]User, error)
 	UpdatePassword(ctx context.Context, userID, hash string) error
+	// SetUserState sets a user's state (UserActive, ...); ErrNotFound for none.
+	SetUserState(ctx context.Context, userID, state string) error
+	// UpdateUserProfile sets a user's name (the directory's, at a login).
+	UpdateUserProfile(ctx context.Context, userID, name string) error
+	// UsersBySource lists the active users of a source (SourceLDAP).
+	UsersBySource(ctx context.Context, source string) ([]User, error)
+
+	// CreateEmailToken stores a new email token.
+	CreateEmailToken(ctx context.Context, t *EmailToken) error
+	// UseEmailToken marks the unused, unexpired token of purpose whose
+	// hash is hash as used at now and returns it; ErrNotFound otherwise.
+	UseEmailToken(ctx context.Context, hash []byte, purpose string, now time.Time) (*EmailToken, error)
+
+	// PutTOTP stores (or replaces) a user's second factor.
+	PutTOTP(ctx context.Context, userID string, t *TOTP) error
+	// TOTPOf returns a user's second factor; ErrNotFound for none.
+	TOTPOf(ctx context.Context, userID string) (*TOTP, error)
+	// DeleteTOTP removes a user's second factor.
+	DeleteTOTP(ctx context.Context, userID string) error
+
+	// SetDeviceScope changes what a device's token opens.
+	SetDeviceScope(ctx context.Context, id, scope string) error
 	// SearchUsers finds users whose name, call sign or email contains q
 	// (case-insensitive for ASCII letters), ordered by name, at most limit.
 	SearchUsers(ctx context.Context, q string, limit int) ([]User, error)

@@ -9,13 +9,13 @@ import (
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
 )
 
-const userColumns = `id, email, name, callsign, roles, password_hash, created_at`
+const userColumns = `id, email, name, callsign, roles, password_hash, created_at, state, source`
 
 func scanUser(row interface{ Scan(...any) error }) (*einsatzraum.User, error) {
 	var u einsatzraum.User
 	var roles string
 	var created int64
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Callsign, &roles, &u.PasswordHash, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Callsign, &roles, &u.PasswordHash, &created, &u.State, &u.Source); err != nil {
 		return nil, one(err)
 	}
 	u.Roles = []einsatzraum.GlobalRole{}
@@ -37,8 +37,14 @@ func joinRoles(roles []einsatzraum.GlobalRole) string {
 }
 
 func (t *txn) CreateUser(ctx context.Context, u *einsatzraum.User) error {
-	_, err := t.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.Email, u.Name, u.Callsign, joinRoles(u.Roles), u.PasswordHash, micros(u.CreatedAt))
+	if u.State == "" {
+		u.State = einsatzraum.UserActive
+	}
+	if u.Source == "" {
+		u.Source = einsatzraum.SourceLocal
+	}
+	_, err := t.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Email, u.Name, u.Callsign, joinRoles(u.Roles), u.PasswordHash, micros(u.CreatedAt), u.State, u.Source)
 	return err
 }
 
@@ -101,19 +107,21 @@ func (t *txn) UpdatePassword(ctx context.Context, userID, hash string) error {
 	return t.execOne(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
 }
 
-const deviceColumns = `id, user_id, name, token_hash, created_at, last_seen_at, revoked_at, approved_at`
+const deviceColumns = `id, user_id, name, token_hash, created_at, last_seen_at, revoked_at, approved_at, scope, room_id`
 
 func scanDevice(row interface{ Scan(...any) error }) (*einsatzraum.Device, error) {
 	var d einsatzraum.Device
 	var created, seen int64
 	var revoked, approved sql.NullInt64
-	if err := row.Scan(&d.ID, &d.UserID, &d.Name, &d.TokenHash, &created, &seen, &revoked, &approved); err != nil {
+	var room sql.NullString
+	if err := row.Scan(&d.ID, &d.UserID, &d.Name, &d.TokenHash, &created, &seen, &revoked, &approved, &d.Scope, &room); err != nil {
 		return nil, one(err)
 	}
 	if approved.Valid {
 		t := fromMicros(approved.Int64)
 		d.ApprovedAt = &t
 	}
+	d.Room = room.String
 	d.CreatedAt, d.LastSeenAt = fromMicros(created), fromMicros(seen)
 	if revoked.Valid {
 		t := fromMicros(revoked.Int64)
@@ -127,8 +135,12 @@ func (t *txn) CreateDevice(ctx context.Context, d *einsatzraum.Device) error {
 	if d.ApprovedAt != nil {
 		approved = sql.NullInt64{Int64: micros(*d.ApprovedAt), Valid: true}
 	}
-	_, err := t.exec(ctx, `INSERT INTO devices (`+deviceColumns+`) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)`,
-		d.ID, d.UserID, d.Name, d.TokenHash, micros(d.CreatedAt), micros(d.LastSeenAt), approved)
+	var room any
+	if d.Room != "" {
+		room = d.Room
+	}
+	_, err := t.exec(ctx, `INSERT INTO devices (`+deviceColumns+`) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
+		d.ID, d.UserID, d.Name, d.TokenHash, micros(d.CreatedAt), micros(d.LastSeenAt), approved, d.Scope, room)
 	return err
 }
 
@@ -216,5 +228,84 @@ func closeRows(rows *sql.Rows) error {
 	if cerr := rows.Close(); err == nil {
 		err = cerr
 	}
+	return err
+}
+
+func (t *txn) SetUserState(ctx context.Context, userID, state string) error {
+	return t.execOne(ctx, `UPDATE users SET state = ? WHERE id = ?`, state, userID)
+}
+
+func (t *txn) UpdateUserProfile(ctx context.Context, userID, name string) error {
+	return t.execOne(ctx, `UPDATE users SET name = ? WHERE id = ?`, name, userID)
+}
+
+func (t *txn) UsersBySource(ctx context.Context, source string) ([]einsatzraum.User, error) {
+	rows, err := t.query(ctx, `SELECT `+userColumns+` FROM users WHERE source = ? AND state = ? ORDER BY id`, source, einsatzraum.UserActive)
+	if err != nil {
+		return nil, err
+	}
+	return scanUsers(rows)
+}
+
+func (t *txn) SetDeviceScope(ctx context.Context, id, scope string) error {
+	return t.execOne(ctx, `UPDATE devices SET scope = ? WHERE id = ?`, scope, id)
+}
+
+func (t *txn) CreateEmailToken(ctx context.Context, et *einsatzraum.EmailToken) error {
+	_, err := t.exec(ctx, `INSERT INTO email_tokens (hash, user_id, purpose, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		et.Hash, et.UserID, et.Purpose, micros(et.CreatedAt), micros(et.ExpiresAt))
+	return err
+}
+
+func (t *txn) UseEmailToken(ctx context.Context, hash []byte, purpose string, now time.Time) (*einsatzraum.EmailToken, error) {
+	err := t.execOne(ctx, `UPDATE email_tokens SET used_at = ? WHERE hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?`,
+		micros(now), hash, purpose, micros(now))
+	if err != nil {
+		return nil, err
+	}
+	et := einsatzraum.EmailToken{Hash: hash, Purpose: purpose}
+	var created, expires int64
+	if err := t.queryRow(ctx, `SELECT user_id, created_at, expires_at FROM email_tokens WHERE hash = ?`, hash).Scan(&et.UserID, &created, &expires); err != nil {
+		return nil, one(err)
+	}
+	et.CreatedAt, et.ExpiresAt = fromMicros(created), fromMicros(expires)
+	return &et, nil
+}
+
+func (t *txn) PutTOTP(ctx context.Context, userID string, v *einsatzraum.TOTP) error {
+	sealed, err := t.sealJSON(v)
+	if err != nil {
+		return err
+	}
+	var confirmed any
+	if v.ConfirmedAt != nil {
+		confirmed = micros(*v.ConfirmedAt)
+	}
+	if _, err := t.exec(ctx, `DELETE FROM user_totp WHERE user_id = ?`, userID); err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO user_totp (user_id, sealed, confirmed_at, last_step) VALUES (?, ?, ?, ?)`, userID, sealed, confirmed, v.LastStep)
+	return err
+}
+
+func (t *txn) TOTPOf(ctx context.Context, userID string) (*einsatzraum.TOTP, error) {
+	var sealed []byte
+	var confirmed sql.NullInt64
+	var v einsatzraum.TOTP
+	if err := t.queryRow(ctx, `SELECT sealed, confirmed_at, last_step FROM user_totp WHERE user_id = ?`, userID).Scan(&sealed, &confirmed, &v.LastStep); err != nil {
+		return nil, one(err)
+	}
+	if err := t.openJSON(sealed, &v); err != nil {
+		return nil, err
+	}
+	if confirmed.Valid {
+		at := fromMicros(confirmed.Int64)
+		v.ConfirmedAt = &at
+	}
+	return &v, nil
+}
+
+func (t *txn) DeleteTOTP(ctx context.Context, userID string) error {
+	_, err := t.exec(ctx, `DELETE FROM user_totp WHERE user_id = ?`, userID)
 	return err
 }

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"Alarms", testAlarms},
 		{"DirectoryArchiveAndGaps", testDirectoryArchiveAndGaps},
 		{"Drawings", testDrawings},
+		{"Identity", testIdentity},
 		{"RetentionAndAudit", testRetentionAndAudit},
 	}
 	for _, tc := range tests {
@@ -849,4 +850,109 @@ func testDrawings(t *testing.T, s einsatzraum.Store) {
 	if p.Drawings != 1 {
 		t.Errorf("purged %d drawings, want 1", p.Drawings)
 	}
+}
+
+// testIdentity: account states and sources, single-use expiring email
+// tokens, the sealed second factor, device scopes and rooms.
+func testIdentity(t *testing.T, s einsatzraum.Store) {
+	ctx := context.Background()
+	mustUsers(t, s, "u_i", "u_j")
+	mustRoom(t, s, "rm_i", map[string]einsatzraum.RoomRole{"u_i": einsatzraum.RoleMember})
+	tx(t, s, func(x einsatzraum.Tx) error {
+		if err := x.SetUserState(ctx, "u_i", einsatzraum.UserDisabled); err != nil {
+			return err
+		}
+		if err := x.SetUserState(ctx, "u_nobody", einsatzraum.UserDisabled); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("state of a missing user: %v", err)
+		}
+		ldap := user("u_l")
+		ldap.Source = einsatzraum.SourceLDAP
+		if err := x.CreateUser(ctx, ldap); err != nil {
+			return err
+		}
+		return x.UpdateUserProfile(ctx, "u_l", "Aus dem Verzeichnis")
+	})
+	view(t, s, func(x einsatzraum.Tx) error {
+		u, err := x.UserByID(ctx, "u_i")
+		if err != nil || u.State != einsatzraum.UserDisabled || u.Source != einsatzraum.SourceLocal {
+			t.Errorf("disabled user %+v %v", u, err)
+		}
+		if j, _ := x.UserByID(ctx, "u_j"); j.State != einsatzraum.UserActive {
+			t.Errorf("a new user's state %q", j.State)
+		}
+		ls, err := x.UsersBySource(ctx, einsatzraum.SourceLDAP)
+		if err != nil || len(ls) != 1 || ls[0].ID != "u_l" || ls[0].Name != "Aus dem Verzeichnis" {
+			t.Errorf("LDAP users %+v %v", ls, err)
+		}
+		return nil
+	})
+
+	hash := []byte("0123456789abcdef0123456789abcdef")
+	tx(t, s, func(x einsatzraum.Tx) error {
+		return x.CreateEmailToken(ctx, &einsatzraum.EmailToken{Hash: hash, UserID: "u_j", Purpose: einsatzraum.PurposeConfirm, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+	})
+	tx(t, s, func(x einsatzraum.Tx) error {
+		if _, err := x.UseEmailToken(ctx, hash, einsatzraum.PurposeReset, t0.Add(time.Minute)); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("a token of another purpose: %v", err)
+		}
+		if _, err := x.UseEmailToken(ctx, hash, einsatzraum.PurposeConfirm, t0.Add(2*time.Hour)); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("an expired token: %v", err)
+		}
+		et, err := x.UseEmailToken(ctx, hash, einsatzraum.PurposeConfirm, t0.Add(time.Minute))
+		if err != nil || et.UserID != "u_j" || !et.ExpiresAt.Equal(t0.Add(time.Hour)) {
+			t.Errorf("use token: %+v %v", et, err)
+		}
+		if _, err := x.UseEmailToken(ctx, hash, einsatzraum.PurposeConfirm, t0.Add(2*time.Minute)); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("a token used twice: %v", err)
+		}
+		return nil
+	})
+
+	at := t0.Add(time.Minute)
+	tx(t, s, func(x einsatzraum.Tx) error {
+		if err := x.PutTOTP(ctx, "u_j", &einsatzraum.TOTP{Secret: "JBSWY3DPEHPK3PXP", Recovery: [][]byte{[]byte("r1")}}); err != nil {
+			return err
+		}
+		return x.PutTOTP(ctx, "u_j", &einsatzraum.TOTP{Secret: "JBSWY3DPEHPK3PXP", Recovery: [][]byte{[]byte("r2")}, ConfirmedAt: &at, LastStep: 42})
+	})
+	view(t, s, func(x einsatzraum.Tx) error {
+		v, err := x.TOTPOf(ctx, "u_j")
+		if err != nil || v.Secret != "JBSWY3DPEHPK3PXP" || len(v.Recovery) != 1 || string(v.Recovery[0]) != "r2" || v.ConfirmedAt == nil || !v.ConfirmedAt.Equal(at) || v.LastStep != 42 {
+			t.Errorf("TOTP %+v %v", v, err)
+		}
+		if _, err := x.TOTPOf(ctx, "u_i"); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("no TOTP: %v", err)
+		}
+		return nil
+	})
+	tx(t, s, func(x einsatzraum.Tx) error { return x.DeleteTOTP(ctx, "u_j") })
+	view(t, s, func(x einsatzraum.Tx) error {
+		if _, err := x.TOTPOf(ctx, "u_j"); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("TOTP after deleting: %v", err)
+		}
+		return nil
+	})
+
+	tx(t, s, func(x einsatzraum.Tx) error {
+		d := &einsatzraum.Device{ID: "dev_tak", UserID: "u_i", Name: "ATAK", TokenHash: []byte("tak-hash"), CreatedAt: t0, LastSeenAt: t0,
+			Scope: einsatzraum.ScopeTAK, Room: "rm_i"}
+		if err := x.CreateDevice(ctx, d); err != nil {
+			return err
+		}
+		e := &einsatzraum.Device{ID: "dev_e", UserID: "u_i", Name: "Browser", TokenHash: []byte("e-hash"), CreatedAt: t0, LastSeenAt: t0, Scope: einsatzraum.ScopeTOTPEnrol}
+		if err := x.CreateDevice(ctx, e); err != nil {
+			return err
+		}
+		return x.SetDeviceScope(ctx, "dev_e", "")
+	})
+	view(t, s, func(x einsatzraum.Tx) error {
+		d, err := x.DeviceByID(ctx, "dev_tak")
+		if err != nil || d.Scope != einsatzraum.ScopeTAK || d.Room != "rm_i" {
+			t.Errorf("app password device %+v %v", d, err)
+		}
+		if e, _ := x.DeviceByID(ctx, "dev_e"); e.Scope != "" || e.Room != "" {
+			t.Errorf("scope lifted: %+v", e)
+		}
+		return nil
+	})
 }
