@@ -335,7 +335,7 @@ func TestHubReplayHonoursRetention(t *testing.T) {
 // connection at the next revocation check.
 func TestHubClosesDevicesTheBusLostTheWipeOf(t *testing.T) {
 	f := newHubFixture(t, einsatzraum.HubConfig{DeviceCheckInterval: 30 * time.Second})
-	login, err := f.svc.Login(f.ctx, "member@polizei.example", "correct-horse-battery", "Handy", "10.0.0.1")
+	login, err := f.svc.Login(f.ctx, einsatzraum.LoginInput{Email: "member@polizei.example", Password: "correct-horse-battery", DeviceName: "Handy"}, "10.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func TestLoginFloodIsBounded(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := svc.Login(ctx, fmt.Sprintf("nobody%d@polizei.example", i), "wrong-password-123", "phone", "10.0.0.1")
+			_, err := svc.Login(ctx, einsatzraum.LoginInput{Email: fmt.Sprintf("nobody%d@polizei.example", i), Password: "wrong-password-123", DeviceName: "phone"}, "10.0.0.1")
 			switch e := einsatzraum.AsError(err); {
 			case e != nil && e.Code == "invalid_credentials":
 				denied.Add(1)

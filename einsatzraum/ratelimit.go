@@ -24,10 +24,10 @@ type Limiter interface {
 // RateLimits sets the limits the service enforces. Zero fields take the
 // defaults; a negative field turns that limit off.
 type RateLimits struct {
-	// LoginFailuresPerAccount failed logins of one account within
-	// LoginWindow lock the account until the window ends (default 10 per
-	// 15 minutes). The lock ends by itself: the real user is never locked
-	// out for longer than one window.
+	// LoginFailuresPerAccount failed logins of one account from one
+	// address within LoginWindow are allowed (default 5 per 15 minutes);
+	// each further one from that address doubles its wait (1 s up to
+	// LoginWindow). Other addresses, the real user's, are not slowed.
 	LoginFailuresPerAccount int
 	// LoginAttemptsPerAddress bounds logins from one address per
 	// LoginWindow (default 1000: a police network may put many officers
@@ -45,7 +45,7 @@ type RateLimits struct {
 
 func (r *RateLimits) defaults() {
 	if r.LoginFailuresPerAccount == 0 {
-		r.LoginFailuresPerAccount = 10
+		r.LoginFailuresPerAccount = 5
 	}
 	if r.LoginAttemptsPerAddress == 0 {
 		r.LoginAttemptsPerAddress = 1000

@@ -52,6 +52,19 @@ type Config struct {
 	// DeviceApproval makes every new device (but administrators') wait for
 	// an administrator's approval before it may read or write anything.
 	DeviceApproval bool
+	// Mailer sends confirmation and password reset links; nil turns
+	// self-registration and reset off.
+	Mailer Mailer
+	// PublicURL is the address users open (the links in mails point there).
+	PublicURL string
+	// Directory, when set, owns the passwords of its accounts (LDAP); a
+	// login makes the local account, DirectoryRefresh (default 15 min)
+	// disables those gone or disabled there.
+	Directory        Directory
+	DirectoryRefresh time.Duration
+	// RequireTOTP names the global roles whose accounts must use a second
+	// factor.
+	RequireTOTP []GlobalRole
 }
 
 // Service runs every command of the domain: it checks permissions,
@@ -133,6 +146,13 @@ func (s *Service) Start(ctx context.Context) {
 	}
 	s.done.Add(1)
 	go func() { defer s.done.Done(); s.runRetention(ctx) }()
+	if s.cfg.Directory != nil {
+		if s.cfg.DirectoryRefresh <= 0 {
+			s.cfg.DirectoryRefresh = 15 * time.Minute
+		}
+		s.done.Add(1)
+		go func() { defer s.done.Done(); s.runDirectoryRefresh(ctx) }()
+	}
 }
 
 // Close stops the background work, writing what is pending.

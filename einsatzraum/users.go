@@ -152,68 +152,83 @@ func (s *Service) checkEmail(email string) (string, error) {
 }
 
 // LoginResult is what a successful login returns. Token is shown once.
+// TOTPEnrolmentRequired says the account's role needs a second factor it
+// has not set up: the token opens only the enrolment until it is done.
 type LoginResult struct {
-	Token  string  `json:"token"`
-	User   *User   `json:"user"`
-	Device *Device `json:"device"`
+	Token                 string  `json:"token"`
+	User                  *User   `json:"user"`
+	Device                *Device `json:"device"`
+	TOTPEnrolmentRequired bool    `json:"totp_enrolment_required,omitempty"`
 }
 
-// Login checks email and password and registers a new device with a fresh
-// token. Unknown email and wrong password give the same 401, in about the
-// same time. Logins are limited per address (429 rate_limited) and failed
-// logins per account (429 account_locked until the window ends); logins,
-// failures and refusals are audit-logged with the caller's address.
-func (s *Service) Login(ctx context.Context, email, password, deviceName, address string) (*LoginResult, error) {
-	deviceName = strings.TrimSpace(deviceName)
+// LoginInput is what a login sends: otp is the one-time code of an
+// account with a second factor (or one of its recovery codes).
+type LoginInput struct {
+	Email      string `json:"email"`
+	Password   string `json:"password"`
+	OTP        string `json:"otp"`
+	DeviceName string `json:"device_name"`
+}
+
+// Login checks email, password (against the directory for its accounts)
+// and the second factor, and registers a new device with a fresh token.
+// Unknown email and wrong password give the same 401, in about the same
+// time. Logins are limited per address (429 rate_limited) and failed
+// logins slowed per account and address (429 login_delayed, lockout.go);
+// a pending account gets 403 account_pending, a disabled one 403
+// account_disabled (both only with the right password). Logins, failures
+// and refusals are audit-logged with the caller's address.
+func (s *Service) Login(ctx context.Context, in LoginInput, address string) (*LoginResult, error) {
+	deviceName := strings.TrimSpace(in.DeviceName)
 	if deviceName == "" {
 		deviceName = "unnamed device"
 	}
 	if err := checkText("device_name", deviceName, 1, MaxDeviceName); err != nil {
 		return nil, err
 	}
-	email = strings.ToLower(strings.TrimSpace(email))
-	rl := s.cfg.RateLimits
-	if err := s.limit(ctx, "login-addr:"+address, rl.LoginAttemptsPerAddress, rl.LoginWindow, "too many logins from this address"); err != nil {
-		s.audit(ctx, "", "login_rate_limited", email, "address "+address)
+	email := strings.ToLower(strings.TrimSpace(in.Email))
+	if err := s.loginAllowed(ctx, email, address); err != nil {
 		return nil, err
-	}
-	if locked, reset := s.accountLocked(ctx, email); locked {
-		s.audit(ctx, "", "login_locked", email, "address "+address)
-		return nil, &Error{Kind: KindRateLimited, Code: "account_locked",
-			Message: fmt.Sprintf("too many failed logins for this account; try again in %d min", int(reset.Minutes())+1), RetryAfter: reset}
 	}
 	fail := func() (*LoginResult, error) {
-		if rl.LoginFailuresPerAccount >= 0 {
-			if _, _, err := s.limiter.Hit(ctx, "login-fail:"+email, rl.LoginWindow); err != nil {
-				s.log.Warn("count a failed login", "err", err)
-			}
-		}
-		s.audit(ctx, "", "login_failed", email, "address "+address)
+		s.loginFailed(ctx, email, address)
 		return nil, Errorf(KindUnauthorized, "invalid_credentials", "wrong email or password")
 	}
-	if len(password) > MaxPasswordLen*4 {
+	if len(in.Password) > MaxPasswordLen*4 {
 		return fail()
 	}
-	u, err := s.UserByEmail(ctx, email)
-	if err != nil && !IsNotFound(err) {
-		return nil, err
-	}
-	stored := s.dummyHash // unknown accounts cost the same time
-	if u != nil {
-		stored = u.PasswordHash
-	}
-	ok, err := s.checkPassword(ctx, stored, password)
+	u, err := s.checkCredentials(ctx, email, in.Password)
 	if err != nil {
 		return nil, err
 	}
-	if u == nil || !ok {
+	if u == nil {
 		return fail()
+	}
+	switch u.State {
+	case UserPending:
+		s.audit(ctx, u.ID, "login_pending", u.ID, "address "+address)
+		return nil, Errorf(KindForbidden, "account_pending", "confirm the email first: follow the link we sent")
+	case UserDisabled:
+		s.audit(ctx, u.ID, "login_disabled", u.ID, "address "+address)
+		return nil, Errorf(KindForbidden, "account_disabled", "this account is disabled; ask an administrator")
+	}
+	hasFactor, err := s.checkSecondFactor(ctx, u, in.OTP)
+	if e := AsError(err); e != nil && e.Code == "invalid_otp" {
+		s.loginFailed(ctx, email, address)
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
 	}
 	token, hash := newToken()
 	now := s.Now()
 	d := &Device{ID: NewID("dev"), UserID: u.ID, Name: deviceName, TokenHash: hash, CreatedAt: now, LastSeenAt: now}
 	if !s.cfg.DeviceApproval || u.HasRole(RoleAdmin) { // administrators are provisioned by the operator
 		d.ApprovedAt = &now
+	}
+	enrol := !hasFactor && s.totpRequired(u)
+	if enrol {
+		d.Scope = ScopeTOTPEnrol
 	}
 	err = s.update(ctx, "login", func(w *write) error {
 		if err := w.CreateDevice(ctx, d); err != nil {
@@ -224,21 +239,44 @@ func (s *Service) Login(ctx context.Context, email, password, deviceName, addres
 	if err != nil {
 		return nil, fmt.Errorf("register device: %w", err)
 	}
-	return &LoginResult{Token: token, User: u, Device: d}, nil
+	return &LoginResult{Token: token, User: u, Device: d, TOTPEnrolmentRequired: enrol}, nil
 }
 
-// accountLocked reports whether email has had too many failed logins in
-// the current window, and when the window ends.
-func (s *Service) accountLocked(ctx context.Context, email string) (bool, time.Duration) {
-	allowed := s.cfg.RateLimits.LoginFailuresPerAccount
-	if allowed < 0 {
-		return false, 0
+// checkCredentials returns the user whose password this is, nil when the
+// email or password is wrong. A directory account's password is the
+// directory's (its first login makes the local account); a local one's is
+// checked against its hash, in the same time whether it exists or not.
+func (s *Service) checkCredentials(ctx context.Context, email, password string) (*User, error) {
+	u, err := s.UserByEmail(ctx, email)
+	if err != nil && !IsNotFound(err) {
+		return nil, err
 	}
-	n, reset, err := s.limiter.Count(ctx, "login-fail:"+email)
+	if s.cfg.Directory != nil && (u == nil || u.Source == SourceLDAP) {
+		e, err := s.cfg.Directory.Authenticate(ctx, email, password)
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			s.log.Error("directory login", "err", err)
+			return nil, Errorf(KindUnavailable, "directory_unavailable", "the directory does not answer; try again shortly")
+		}
+		if e.Email == "" {
+			e.Email = email
+		}
+		return s.directoryUser(ctx, e)
+	}
+	stored := s.dummyHash // unknown accounts cost the same time
+	if u != nil && u.Source == SourceLocal {
+		stored = u.PasswordHash
+	}
+	ok, err := s.checkPassword(ctx, stored, password)
 	if err != nil {
-		s.log.Warn("read failed logins", "err", err)
+		return nil, err
 	}
-	return n >= int64(allowed), reset
+	if u == nil || u.Source != SourceLocal || !ok {
+		return nil, nil
+	}
+	return u, nil
 }
 
 // audit appends an entry to the audit log in its own transaction; a
@@ -269,6 +307,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Actor, error
 	}
 	if a.Device.RevokedAt != nil {
 		return nil, Errorf(KindUnauthorized, "token_revoked", "this device was logged out or wiped")
+	}
+	if a.User.State != UserActive {
+		return nil, Errorf(KindUnauthorized, "account_disabled", "this account is disabled")
 	}
 	now := s.Now()
 	if idle := s.cfg.TokenIdle; idle > 0 && now.Sub(a.Device.LastSeenAt) > idle {

@@ -53,6 +53,14 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	if err := s.svc.CheckApproved(a); err != nil && !allowedUnapproved(c) {
 		return err
 	}
+	switch a.Device.Scope {
+	case einsatzraum.ScopeTAK: // an app password opens the CoT gateway only
+		return einsatzraum.Errorf(einsatzraum.KindUnauthorized, "app_password", "an app password opens only the CoT gateway")
+	case einsatzraum.ScopeTOTPEnrol:
+		if !allowedEnrolling(c) {
+			return einsatzraum.Errorf(einsatzraum.KindForbidden, "totp_enrolment_required", "set up the second factor first (POST /api/v1/me/totp)")
+		}
+	}
 	c.Locals(actorKey, a)
 	return c.Next()
 }
@@ -64,6 +72,18 @@ func allowedUnapproved(c *fiber.Ctx) bool {
 	case "/api/v1/me", "/api/v1/me/devices":
 		return c.Method() == fiber.MethodGet
 	case "/api/v1/auth/logout":
+		return true
+	}
+	return false
+}
+
+// allowedEnrolling reports whether a device that must enrol a second
+// factor first may make this request: who am I, the enrolment, log out.
+func allowedEnrolling(c *fiber.Ctx) bool {
+	switch c.Path() {
+	case "/api/v1/me":
+		return c.Method() == fiber.MethodGet
+	case "/api/v1/me/totp", "/api/v1/me/totp/confirm", "/api/v1/auth/logout":
 		return true
 	}
 	return false

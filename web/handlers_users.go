@@ -15,15 +15,11 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if !isJSON(c.Get(fiber.HeaderContentType)) {
 		return einsatzraum.Errorf(einsatzraum.KindUnsupported, "json_required", "send the login as application/json")
 	}
-	var in struct {
-		Email      string `json:"email"`
-		Password   string `json:"password"`
-		DeviceName string `json:"device_name"`
-	}
+	var in einsatzraum.LoginInput
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	res, err := s.svc.Login(c.UserContext(), in.Email, in.Password, in.DeviceName, s.clientAddress(c))
+	res, err := s.svc.Login(c.UserContext(), in, s.clientAddress(c))
 	if err != nil {
 		return err
 	}
