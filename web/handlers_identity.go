@@ -141,8 +141,8 @@ func (s *Server) adminUserDevices(c *fiber.Ctx) error {
 	return c.JSON(items(ds))
 }
 
-func (s *Server) disableUser(c *fiber.Ctx) error  { return s.setDisabled(c, true) }
-func (s *Server) enableUser(c *fiber.Ctx) error   { return s.setDisabled(c, false) }
+func (s *Server) disableUser(c *fiber.Ctx) error { return s.setDisabled(c, true) }
+func (s *Server) enableUser(c *fiber.Ctx) error  { return s.setDisabled(c, false) }
 func (s *Server) setDisabled(c *fiber.Ctx, disabled bool) error {
 	u, err := s.svc.SetUserDisabled(c.UserContext(), actor(c), c.Params("user"), disabled)
 	if err != nil {
