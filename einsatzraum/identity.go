@@ -495,7 +495,11 @@ func newEmailToken(ctx context.Context, w *write, userID, purpose string, ttl ti
 
 // link is the dashboard's page for an email token ("confirm", "reset").
 func (s *Service) link(page, token string) string {
-	return strings.TrimRight(s.cfg.PublicURL, "/") + "/#" + page + "/" + token
+	base := ""
+	if s.cfg.PublicURL != nil {
+		base = strings.TrimRight(s.cfg.PublicURL(), "/")
+	}
+	return base + "/#" + page + "/" + token
 }
 
 // mail sends one email through the mailer (10 s at most); a failure is

@@ -55,8 +55,9 @@ type Config struct {
 	// Mailer sends confirmation and password reset links; nil turns
 	// self-registration and reset off.
 	Mailer Mailer
-	// PublicURL is the address users open (the links in mails point there).
-	PublicURL string
+	// PublicURL gives the address users open (the links in mails point
+	// there); it may change once the server listens.
+	PublicURL func() string
 	// Directory, when set, owns the passwords of its accounts (LDAP); a
 	// login makes the local account, DirectoryRefresh (default 15 min)
 	// disables those gone or disabled there.

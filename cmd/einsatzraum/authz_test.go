@@ -17,15 +17,16 @@ var matrixRoles = []string{"anon", "stranger", "admin", "data_admin", "auditor",
 type expect [8]int
 
 var (
-	roomRead   = expect{401, 404, 404, 404, 404, 200, 200, 200}
-	chatRead   = expect{401, 404, 404, 404, 404, 404, 200, 200}
-	anyone     = expect{401, 200, 200, 200, 200, 200, 200, 200}
-	adminOnly  = func(ok int) expect { return expect{401, 403, ok, 403, 403, 403, 403, 403} }
-	auditOnly  = expect{401, 403, 403, 403, 200, 403, 403, 403}
-	roomWrite  = func(ok int) expect { return expect{401, 404, 404, 404, 404, 403, ok, ok} }
-	chatWrite  = func(ok int) expect { return expect{401, 404, 404, 404, 404, 404, ok, ok} }
-	leadOnly   = func(ok int) expect { return expect{401, 404, 404, 404, 404, 403, 403, ok} }
-	manageOnly = func(ok int) expect { return expect{401, 404, 404, 404, 404, 404, 403, ok} }
+	roomRead    = expect{401, 404, 404, 404, 404, 200, 200, 200}
+	roomRead201 = expect{401, 404, 404, 404, 404, 201, 201, 201}
+	chatRead    = expect{401, 404, 404, 404, 404, 404, 200, 200}
+	anyone      = expect{401, 200, 200, 200, 200, 200, 200, 200}
+	adminOnly   = func(ok int) expect { return expect{401, 403, ok, 403, 403, 403, 403, 403} }
+	auditOnly   = expect{401, 403, 403, 403, 200, 403, 403, 403}
+	roomWrite   = func(ok int) expect { return expect{401, 404, 404, 404, 404, 403, ok, ok} }
+	chatWrite   = func(ok int) expect { return expect{401, 404, 404, 404, 404, 404, ok, ok} }
+	leadOnly    = func(ok int) expect { return expect{401, 404, 404, 404, 404, 403, 403, ok} }
+	manageOnly  = func(ok int) expect { return expect{401, 404, 404, 404, 404, 404, 403, ok} }
 )
 
 // TestAuthorizationMatrix calls every endpoint as every role and checks the
@@ -46,6 +47,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		tok[u.role] = ts.login(t, u.email)
 	}
 	spare := ts.addUser(t, "spare@polizei.example", "Spare")
+	victim := ts.addUser(t, "victim@polizei.example", "Victim") // disabled and enabled again
 	obsID := ts.call(t, "GET", "/api/v1/rooms/"+f.room+"/members", f.lead, nil).items()
 	var observerID string
 	for _, m := range obsID {
@@ -193,6 +195,25 @@ func TestAuthorizationMatrix(t *testing.T) {
 			id := dev.Body["device"].(map[string]any)["id"].(string)
 			return ts.call(t, "DELETE", "/api/v1/admin/devices/"+id, token, nil)
 		}, adminOnly(204)},
+		// Identity. This server has no SMTP relay: registration and reset are off for everyone.
+		{"GET /auth/config", json("GET", "/api/v1/auth/config", nil), expect{200, 200, 200, 200, 200, 200, 200, 200}},
+		{"POST /auth/register", json("POST", "/api/v1/auth/register", func() any {
+			return map[string]any{"email": "reg@polizei.example", "name": "Reg", "password": testPassword}
+		}), expect{403, 403, 403, 403, 403, 403, 403, 403}},
+		{"POST /auth/confirm", json("POST", "/api/v1/auth/confirm", func() any { return map[string]any{"token": "bogus"} }), expect{400, 400, 400, 400, 400, 400, 400, 400}},
+		{"POST /auth/reset", json("POST", "/api/v1/auth/reset", func() any { return map[string]any{"email": "spare@polizei.example"} }), expect{403, 403, 403, 403, 403, 403, 403, 403}},
+		{"POST /auth/reset/confirm", json("POST", "/api/v1/auth/reset/confirm", func() any { return map[string]any{"token": "bogus", "password": testPassword} }),
+			expect{400, 400, 400, 400, 400, 400, 400, 400}},
+		{"POST /me/password (wrong current)", json("POST", "/api/v1/me/password", func() any { return map[string]any{"current": "not-the-password", "password": testPassword} }),
+			expect{401, 403, 403, 403, 403, 403, 403, 403}},
+		{"POST /me/totp", json("POST", "/api/v1/me/totp", nil), expect{401, 201, 201, 201, 201, 201, 201, 201}},
+		{"POST /me/totp/confirm (wrong code)", json("POST", "/api/v1/me/totp/confirm", func() any { return map[string]any{"code": "12345x"} }), expect{401, 400, 400, 400, 400, 400, 400, 400}},
+		{"POST /me/app-passwords", json("POST", "/api/v1/me/app-passwords", func() any { return map[string]any{"name": "ATAK", "room": f.room} }), roomRead201},
+		{"GET /admin/users", json("GET", "/api/v1/admin/users?q=spare", nil), adminOnly(200)},
+		{"GET /admin/users/{user}/devices", json("GET", "/api/v1/admin/users/"+spare+"/devices", nil), adminOnly(200)},
+		{"POST /admin/users/{user}/disable", json("POST", "/api/v1/admin/users/"+victim+"/disable", nil), adminOnly(200)},
+		{"POST /admin/users/{user}/enable", json("POST", "/api/v1/admin/users/"+victim+"/enable", nil), adminOnly(200)},
+		{"DELETE /admin/users/{user}/totp", json("DELETE", "/api/v1/admin/users/"+victim+"/totp", nil), adminOnly(204)},
 		{"GET /audit/messages", json("GET", "/api/v1/audit/messages?case=AZ-4711&room="+f.room, nil), auditOnly},
 		{"GET /audit/log", json("GET", "/api/v1/audit/log?case=AZ-4711", nil), auditOnly},
 		// After the position queries: it takes the callers off the map.

@@ -256,12 +256,12 @@ func TestClusterMessagesPositionsFilesWipe(t *testing.T) {
 	}
 	b.call(t, "GET", "/api/v1/me", r.members[0], nil).want(t, 401)
 
-	// Failed logins count in Redis: ten at A lock the account at B too.
+	// Failed logins count in Redis: ten at A make the same address wait at B too.
 	wrong := map[string]any{"email": r.memberNames[1], "password": "wrong-password-x", "device_name": "x"}
 	for range 10 {
 		a.call(t, "POST", "/api/v1/auth/login", "", wrong).want(t, 401)
 	}
-	b.call(t, "POST", "/api/v1/auth/login", "", map[string]any{"email": r.memberNames[1], "password": testPassword}).want(t, 429, "account_locked")
+	b.call(t, "POST", "/api/v1/auth/login", "", map[string]any{"email": r.memberNames[1], "password": testPassword}).want(t, 429, "login_delayed")
 }
 
 func redisClient(t *testing.T, url string) *redis.Client {

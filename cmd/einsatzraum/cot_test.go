@@ -575,3 +575,60 @@ func TestCoTShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestCoTStockATAKAuth: stock ATAK with "Use Authentication" logs in with
+// <auth><cot username password uid/></auth>: the email and an app password
+// made for that TAK device in one room; it joins that room, its position
+// reaches the dashboard and the room's messages reach it. The app password
+// opens nothing else; a wrong one, another user's email, and a wiped
+// device are refused.
+func TestCoTStockATAKAuth(t *testing.T) {
+	t.Parallel()
+	f := newCoTFixture(t)
+	dash := f.ts.dialWS(t, f.lead, 0)
+	dash.subscribe(f.room, 0)
+	dash.untilSubscribed()
+	app := f.ts.call(t, "POST", "/api/v1/me/app-passwords", f.member, map[string]any{"name": "ATAK Pixel 8", "room": f.room}).want(t, 201)
+	password, device := app.str("token"), app.Body["device"].(map[string]any)
+	if device["scope"] != "tak" || device["room"] != f.room {
+		t.Fatalf("app password device %v", device)
+	}
+	f.ts.call(t, "POST", "/api/v1/me/app-passwords", f.member, map[string]any{"name": "x", "room": "rm_nope"}).want(t, 404)
+	f.ts.call(t, "GET", "/api/v1/rooms", password, nil).want(t, 401, "app_password")
+	authXML := func(user, pw, uid string) string {
+		return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><auth><cot username="` + user + `" password="` + pw + `" uid="` + uid + `"/></auth>`
+	}
+
+	tak := dialTAK(t, f.addr, f.pool, "ANDROID-stock-atak")
+	now := time.Now()
+	tak.send(authXML("member@polizei.example", password, tak.uid))
+	tak.send(atakSA(tak.uid, "HOPE", 53.5511, 9.9937, now, now.Add(time.Minute), ""))
+	if item := waitPosition(t, dash, f.memberID); item["lat"] != 53.5511 {
+		t.Fatalf("stock ATAK position on the dashboard: %v", item)
+	}
+	f.post(t, f.lead, "Lage an alle")
+	if gc := tak.next("b-t-f", "GeoChat.einsatzraum."); gc.Detail.Remarks.Text != "Lage an alle" {
+		t.Fatalf("GeoChat to stock ATAK: %+v", gc.Detail.Remarks)
+	}
+
+	for name, auth := range map[string]string{
+		"wrong password": authXML("member@polizei.example", "not-the-app-password", "ANDROID-x1"),
+		"another email":  authXML("lead@polizei.example", password, "ANDROID-x2"),
+		"a login token":  authXML("member@polizei.example", f.member, "ANDROID-x3"),
+	} {
+		c := dialTAK(t, f.addr, f.pool, "ANDROID-x")
+		c.send(auth)
+		if !c.closed(3 * time.Second) {
+			t.Errorf("%s: the connection stays open", name)
+		}
+	}
+	f.ts.call(t, "DELETE", "/api/v1/me/devices/"+device["id"].(string), f.member, nil).want(t, 204)
+	if !tak.closed(3 * time.Second) {
+		t.Fatal("wiping the TAK device's app password leaves its connection open")
+	}
+	again := dialTAK(t, f.addr, f.pool, "ANDROID-stock-atak")
+	again.send(authXML("member@polizei.example", password, again.uid))
+	if !again.closed(3 * time.Second) {
+		t.Fatal("a wiped app password logs in")
+	}
+}

@@ -110,11 +110,22 @@ type reply struct {
 	Status int
 	Body   map[string]any
 	Raw    []byte
+	header http.Header
 }
 
 // call does one API request with an optional token and JSON body (a string
 // is sent as is, anything else is marshalled).
 func (ts *testServer) call(t testing.TB, method, path, token string, body any) reply {
+	t.Helper()
+	var headers map[string]string
+	if token != "" {
+		headers = map[string]string{"Authorization": "Bearer " + token}
+	}
+	return ts.callWithHeaders(t, method, path, headers, body)
+}
+
+// callWithHeaders is call with request headers of the caller's choice.
+func (ts *testServer) callWithHeaders(t testing.TB, method, path string, headers map[string]string, body any) reply {
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -134,8 +145,8 @@ func (ts *testServer) call(t testing.TB, method, path, token string, body any) r
 	if err != nil {
 		t.Fatal(err)
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -146,7 +157,7 @@ func (ts *testServer) call(t testing.TB, method, path, token string, body any) r
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	r := reply{Status: resp.StatusCode, Raw: raw}
+	r := reply{Status: resp.StatusCode, Raw: raw, header: resp.Header}
 	if len(raw) > 0 && raw[0] == '{' {
 		if err := json.Unmarshal(raw, &r.Body); err != nil {
 			t.Fatalf("%s %s: reply is not JSON: %v: %s", method, path, err, raw)

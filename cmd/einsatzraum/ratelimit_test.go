@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// TestLoginLockoutAndWriteLimit: failed logins lock an account (even for
-// the right password) until the window ends, and then the real user gets
-// in; other accounts are not affected; writes past the limit get 429 with
-// Retry-After.
+// TestLoginLockoutAndWriteLimit: failed logins of an account from one
+// address make that address wait (even with the right password), and then
+// the real user gets in; other accounts are not affected; writes past the
+// limit get 429 with Retry-After.
 func TestLoginLockoutAndWriteLimit(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, func(c *serveConfig) {
@@ -26,11 +26,11 @@ func TestLoginLockoutAndWriteLimit(t *testing.T) {
 		ts.call(t, "POST", "/api/v1/auth/login", "", wrong).want(t, 401, "invalid_credentials")
 	}
 	start := time.Now()
-	ts.call(t, "POST", "/api/v1/auth/login", "", right).want(t, 429, "account_locked")
+	ts.call(t, "POST", "/api/v1/auth/login", "", right).want(t, 429, "login_delayed")
 	ts.login(t, "ben@polizei.example") // another account is not locked
 	for ts.call(t, "POST", "/api/v1/auth/login", "", right).Status == 429 {
 		if time.Since(start) > 5*time.Second {
-			t.Fatal("account still locked 5s into a 2s window")
+			t.Fatal("the address still waits 5 s into a 1 s delay")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

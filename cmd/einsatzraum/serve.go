@@ -56,6 +56,7 @@ type serveConfig struct {
 	MetricsToken    string
 	TrustedProxies  web.Proxies
 	CoT             cotConfig
+	Identity        identityConfig
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -71,6 +72,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.BoolVar(&cfg.Demo, "demo", false, "seed the demo room, users and data")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
 	cfg.CoT.flags(fs)
+	cfg.Identity.flags(fs)
 	fs.StringVar(&cfg.DebugListen, "debug-listen", "", "address for Go's pprof profiles and /metrics (keep it on localhost); empty: off")
 	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "bearer token for /metrics on --listen; empty: /metrics only on --debug-listen")
 	fs.Var(&proxies, "trusted-proxies", "load balancers (addresses or CIDR ranges, comma separated) whose X-Forwarded-For names the client")
@@ -96,7 +98,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key file (PEM) of --tls-cert")
 	fs.DurationVar(&cfg.Retention.Visible, "retention-visible", 7*24*time.Hour, "how long members see messages, files, POIs and tracks")
 	fs.DurationVar(&cfg.Retention.Audit, "retention-audit", 90*24*time.Hour, "how long content is kept for auditors before it is deleted for good")
-	fs.IntVar(&cfg.RateLimits.LoginFailuresPerAccount, "login-failures", 10, "failed logins of one account within --login-window that lock it until the window ends (-1: no lock)")
+	fs.IntVar(&cfg.RateLimits.LoginFailuresPerAccount, "login-failures", 5, "failed logins of one account from one address within --login-window before each further one doubles that address's wait for the account, 1 s up to --login-window (-1: no brake)")
 	fs.IntVar(&cfg.RateLimits.LoginAttemptsPerAddress, "login-per-address", 1000, "logins from one address within --login-window (-1: no limit; a load test from one machine needs that)")
 	fs.DurationVar(&cfg.RateLimits.LoginWindow, "login-window", 15*time.Minute, "window of the login limits")
 	fs.IntVar(&cfg.RateLimits.WritesPerMinute, "writes-per-minute", 600, "writes (posts, uploads, positions, ...) one user may make per minute (-1: no limit)")
@@ -260,7 +262,19 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 		store.Close()
 		return nil, fmt.Errorf("load layers: %w", err)
 	}
+	identity, err := cfg.Identity.open(log, cfg.EmailDomains)
+	if err != nil {
+		b.Close()
+		store.Close()
+		return nil, err
+	}
+	s := &server{}
 	svc := einsatzraum.NewService(store, b, einsatzraum.Config{
+		Mailer:           identity.mailer,
+		Directory:        identity.directory,
+		DirectoryRefresh: cfg.Identity.LDAPRefresh,
+		RequireTOTP:      identity.requireTOTP,
+		PublicURL:        func() string { return s.publicURL },
 		Clock:          cfg.clock,
 		Layers:         catalog,
 		Places:         places,
@@ -291,7 +305,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 	w := web.New(web.Config{Service: svc, Logger: log, Registry: reg, TrustedProxies: cfg.TrustedProxies, MetricsToken: cfg.MetricsToken,
 		ReadyChecks: []func(context.Context) error{diskSpaceCheck(cfg.DataDir)}, MaxUpload: cfg.MaxUpload, Basemap: basemapFiles.Basemap, TLS: cfg.TLSCert != "",
 		Live: web.LiveConfig{Hub: hub, MaxFrameBytes: cfg.MaxFrameBytes, PongWait: cfg.PongWait}})
-	s := &server{cfg: cfg, log: log, store: store, bus: b, svc: svc, hub: hub, web: w, layers: catalog, basemap: basemapFiles, stopWatch: stopWatch,
+	*s = server{cfg: cfg, log: log, store: store, bus: b, svc: svc, hub: hub, web: w, layers: catalog, basemap: basemapFiles, stopWatch: stopWatch,
 		metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})}
 	s.cot, s.cotLn, err = openCoT(cfg.CoT, cfg.Map.StaleAfter, svc, hub, reg, log, func() string { return s.publicURL })
 	if err != nil {
@@ -308,14 +322,14 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 // Serve answers requests on ln until ctx ends, then stops accepting and
 // drains in-flight requests for up to the shutdown timeout.
 func (s *server) Serve(ctx context.Context, ln net.Listener) error {
+	s.publicURL = strings.TrimSuffix(s.cfg.CoT.PublicURL, "/") // before any request can read it
+	if s.publicURL == "" {
+		s.publicURL = s.cfg.baseURL(ln)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.web.App().Listener(steadyListener{Listener: ln, log: s.log}) }()
 	cotDone := make(chan struct{})
 	if s.cot != nil {
-		s.publicURL = strings.TrimSuffix(s.cfg.CoT.PublicURL, "/")
-		if s.publicURL == "" {
-			s.publicURL = s.cfg.baseURL(ln)
-		}
 		s.log.Info("CoT gateway for TAK clients", "listen", s.cotLn.Addr().String(), "tls", s.cfg.CoT.Cert != "", "files", s.publicURL)
 		go func() {
 			defer close(cotDone)

@@ -36,7 +36,7 @@ func (c *cotConfig) flags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxEvent, "cot-max-event", 64<<10, "largest CoT event in bytes (larger: the connection closes)")
 	fs.DurationVar(&c.HandshakeTimeout, "cot-handshake-timeout", 10*time.Second, "time for a TAK client's TLS handshake and first event")
 	fs.DurationVar(&c.ReadTimeout, "cot-read-timeout", 2*time.Minute, "a TAK client silent this long (no event, no ping) is dropped")
-	fs.StringVar(&c.PublicURL, "public-url", "", "the URL TAK clients reach this server's HTTP API at, for file downloads (default: the --listen address)")
+	fs.StringVar(&c.PublicURL, "public-url", "", "the URL users and TAK clients reach this server at: links in mails, file downloads (default: the --listen address)")
 }
 
 // openCoT opens the gateway's listener and builds the gateway, or returns

@@ -233,35 +233,67 @@ func NewReader(r io.Reader, maxBytes int64) *Reader {
 	return &Reader{src: src, dec: dec}
 }
 
+// TakAuth is how stock ATAK logs in to a TAK server ("Use
+// Authentication"): <auth><cot username password uid/></auth> before its
+// first event.
+type TakAuth struct {
+	XMLName xml.Name `xml:"auth"`
+	Cot     struct {
+		Username string `xml:"username,attr"`
+		Password string `xml:"password,attr"`
+		UID      string `xml:"uid,attr"`
+	} `xml:"cot"`
+}
+
 // Next returns the next event.
 func (r *Reader) Next() (*Event, error) {
+	ev, _, err := r.next(false)
+	return ev, err
+}
+
+// NextOrAuth is Next that also takes an <auth> element (the first thing
+// stock ATAK sends): then it returns auth and no event.
+func (r *Reader) NextOrAuth() (*Event, *TakAuth, error) { return r.next(true) }
+
+func (r *Reader) next(allowAuth bool) (*Event, *TakAuth, error) {
+	fail := func(err error) (*Event, *TakAuth, error) {
+		if errors.Is(err, errOverLimit) {
+			return nil, nil, ErrEventTooLarge
+		}
+		return nil, nil, err
+	}
 	for {
 		tok, err := r.dec.Token()
 		if err != nil {
-			if errors.Is(err, errOverLimit) {
-				return nil, ErrEventTooLarge
-			}
-			return nil, err
+			return fail(err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if allowAuth && t.Name.Local == "auth" {
+				var a TakAuth
+				if err := r.dec.DecodeElement(&a, &t); err != nil {
+					return fail(fmt.Errorf("cot: auth: %w", err))
+				}
+				r.src.start = r.src.n
+				return nil, &a, nil
+			}
 			if t.Name.Local != "event" {
-				return nil, fmt.Errorf("cot: <%s> where an <event> belongs", t.Name.Local)
+				return nil, nil, fmt.Errorf("cot: <%s> where an <event> belongs", t.Name.Local)
 			}
 			var ev Event
 			if err := r.dec.DecodeElement(&ev, &t); err != nil {
 				if errors.Is(err, errOverLimit) {
-					return nil, ErrEventTooLarge
+					return nil, nil, ErrEventTooLarge
 				}
-				return nil, fmt.Errorf("cot: event: %w", err)
+				return nil, nil, fmt.Errorf("cot: event: %w", err)
 			}
 			r.src.start = r.src.n
-			return &ev, nil
+			return &ev, nil, nil
 		case xml.ProcInst, xml.CharData, xml.Comment:
 			// declarations and whitespace between events count towards
 			// the next event's limit (countingReader)
 		default:
-			return nil, fmt.Errorf("cot: unexpected %T between events", tok)
+			return nil, nil, fmt.Errorf("cot: unexpected %T between events", tok)
 		}
 	}
 }

@@ -179,16 +179,21 @@ func (g *Gateway) serveConn(ctx context.Context, raw net.Conn) {
 	}
 	rd := NewReader(conn, g.cfg.MaxEventBytes)
 	_ = conn.SetReadDeadline(time.Now().Add(g.cfg.HandshakeTimeout))
-	first, err := rd.Next()
+	first, auth, err := rd.NextOrAuth()
 	if err != nil {
 		g.metrics.refused.WithLabelValues("no_first_event").Inc()
 		g.log.Info("cot: no first event", "remote", raw.RemoteAddr(), "err", err)
 		return
 	}
-	s, err := g.open(ctx, conn, first)
+	var s *session
+	if auth != nil {
+		s, err = g.openWithAuth(ctx, conn, auth)
+	} else {
+		s, err = g.open(ctx, conn, first)
+	}
 	if err != nil {
 		g.metrics.refused.WithLabelValues("auth").Inc()
-		g.log.Warn("cot: client refused", "remote", raw.RemoteAddr(), "uid", first.UID, "err", err)
+		g.log.Warn("cot: client refused", "remote", raw.RemoteAddr(), "err", err)
 		return
 	}
 	g.mu.Lock()
@@ -205,7 +210,9 @@ func (g *Gateway) serveConn(ctx context.Context, raw net.Conn) {
 		g.log.Info("cot: TAK client left", "uid", s.uid, "user", s.actor.User.ID)
 	}()
 	s.start(ctx)
-	s.handle(ctx, first)
+	if first != nil {
+		s.handle(ctx, first)
+	}
 	for {
 		_ = conn.SetReadDeadline(time.Now().Add(g.cfg.ReadTimeout))
 		ev, err := rd.Next()
@@ -238,15 +245,42 @@ func (g *Gateway) open(ctx context.Context, conn net.Conn, first *Event) (*sessi
 		return nil, errors.New("the first event has no usable uid")
 	}
 	auth := first.Detail.Auth
-	svc := g.cfg.Service
-	a, err := svc.Authenticate(ctx, auth.Token)
+	a, err := g.cfg.Service.Authenticate(ctx, auth.Token)
 	if err != nil {
 		return nil, err
 	}
+	return g.bind(ctx, conn, a, auth.Room, auth.Chat, first.UID)
+}
+
+// openWithAuth logs stock ATAK in with its <auth> element: username the
+// user's email, password an app password made for this TAK device, which
+// names the room the client joins (its GeoChat goes to the user's first
+// chat there).
+func (g *Gateway) openWithAuth(ctx context.Context, conn net.Conn, auth *TakAuth) (*session, error) {
+	if auth.Cot.UID == "" || len(auth.Cot.UID) > 200 {
+		return nil, errors.New("the <auth> element has no usable uid")
+	}
+	address, _, _ := net.SplitHostPort(conn.RemoteAddr().String())
+	a, err := g.cfg.Service.AppLogin(ctx, auth.Cot.Username, auth.Cot.Password, address)
+	if err != nil {
+		return nil, err
+	}
+	return g.bind(ctx, conn, a, a.Device.Room, "", auth.Cot.UID)
+}
+
+// bind joins an authenticated client to its room and chat.
+func (g *Gateway) bind(ctx context.Context, conn net.Conn, a *einsatzraum.Actor, roomID, chatID, uid string) (*session, error) {
+	svc := g.cfg.Service
 	if err := svc.CheckApproved(a); err != nil {
 		return nil, err
 	}
-	room, err := svc.Room(ctx, a, auth.Room)
+	switch {
+	case a.Device.Scope == einsatzraum.ScopeTOTPEnrol:
+		return nil, errors.New("this login must set up its second factor first")
+	case a.Device.Room != "" && a.Device.Room != roomID:
+		return nil, fmt.Errorf("this app password is for room %s, not %s", a.Device.Room, roomID)
+	}
+	room, err := svc.Room(ctx, a, roomID)
 	if err != nil {
 		return nil, err
 	}
@@ -256,14 +290,14 @@ func (g *Gateway) open(ctx context.Context, conn net.Conn, first *Event) (*sessi
 	}
 	var bound *einsatzraum.Chat
 	for i := range chats {
-		if chats[i].ID == auth.Chat || (auth.Chat == "" && bound == nil) {
+		if chats[i].ID == chatID || (chatID == "" && bound == nil) {
 			bound = &chats[i]
 		}
 	}
-	if bound == nil && auth.Chat != "" {
-		return nil, fmt.Errorf("chat %q: not one of the user's chats in room %s", auth.Chat, room.ID)
+	if bound == nil && chatID != "" {
+		return nil, fmt.Errorf("chat %q: not one of the user's chats in room %s", chatID, room.ID)
 	}
-	s := &session{g: g, conn: conn, actor: a, uid: first.UID, room: room.ID, roomSeq: room.Seq, chat: bound,
+	s := &session{g: g, conn: conn, actor: a, uid: uid, room: room.ID, roomSeq: room.Seq, chat: bound,
 		lastPoint: map[string]Point{}}
 	s.client = g.cfg.Hub.Connect(a, s)
 	return s, nil
