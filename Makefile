@@ -62,13 +62,15 @@ fuzz:
 
 ## test-deps: tools the tests drive for real: GDAL's ogrinfo reads our OGC API,
 ## Debian's Chromium runs the dashboard (never a downloaded browser), xmllint
-## checks the KML export against OGC's schema
+## checks the KML export against OGC's schema, OpenLDAP's slapd is the
+## directory of the LDAP login tests (each starts its own on a spare port)
 test-deps:
 	@missing=""; command -v ogrinfo >/dev/null || missing="$$missing gdal-bin"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	command -v xmllint >/dev/null || missing="$$missing libxml2-utils"; \
+	test -x /usr/sbin/slapd || missing="$$missing slapd"; \
 	if [ -n "$$missing" ]; then echo "installing$$missing"; \
-		(apt-get update -qq && apt-get install -y -qq $$missing) >/dev/null; fi
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null; fi
 
 lint: $(STATICCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
