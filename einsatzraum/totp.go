@@ -1,10 +1,13 @@
 package einsatzraum
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"image/png"
 	"slices"
 	"strings"
 	"time"
@@ -28,11 +31,13 @@ const (
 	recoveryLength = 10
 )
 
-// TOTPEnrolment is what enrolling returns: the secret for typing in and
-// the otpauth:// URI for a QR code.
+// TOTPEnrolment is what enrolling returns: the secret for typing in, the
+// otpauth:// URI, and that URI as a QR code (a PNG data URL; made here, so
+// no page has to load a QR library from outside).
 type TOTPEnrolment struct {
 	Secret string `json:"secret"`
 	URI    string `json:"uri"`
+	QR     string `json:"qr"`
 }
 
 // EnrolTOTP starts (or restarts, while unconfirmed) the caller's second
@@ -58,7 +63,15 @@ func (s *Service) EnrolTOTP(ctx context.Context, a *Actor) (*TOTPEnrolment, erro
 	if err != nil {
 		return nil, err
 	}
-	return &TOTPEnrolment{Secret: key.Secret(), URI: key.URL()}, nil
+	img, err := key.Image(240, 240)
+	if err != nil {
+		return nil, fmt.Errorf("TOTP QR code: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return nil, fmt.Errorf("TOTP QR code: %w", err)
+	}
+	return &TOTPEnrolment{Secret: key.Secret(), URI: key.URL(), QR: "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())}, nil
 }
 
 // ConfirmTOTP finishes enrolment with a first code and returns the

@@ -53,7 +53,7 @@ func schemas() obj {
 		"EmailBody":      object(obj{"email": str()}, "email"),
 		"ResetBody":      object(obj{"token": str(), "password": str()}, "token", "password"),
 		"PasswordChange": object(obj{"current": str(), "password": str(), "end_other_devices": obj{"type": "boolean"}}, "current", "password"),
-		"TOTPEnrolment":  object(obj{"secret": str(), "uri": str()}, "secret", "uri"),
+		"TOTPEnrolment":  object(obj{"secret": str(), "uri": str(), "qr": str()}, "secret", "uri", "qr"),
 		"CodeBody":       object(obj{"code": str()}, "code"),
 		"RecoveryCodes":  object(obj{"recovery_codes": obj{"type": "array", "items": str()}}, "recovery_codes"),
 		"AppPassword":    object(obj{"name": str(), "room": str()}, "name", "room"),

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
 	"github.com/einsatzraum/einsatzraum/web/ui"
 )
 
@@ -63,10 +64,17 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// An administrator with a known password (the administration page).
+	admin, err := ts.srv.svc.CreateUser(ctx, nil, einsatzraum.NewUser{Email: "it-admin@polizei.example", Name: "IT Admin",
+		Password: testPassword, Roles: []einsatzraum.GlobalRole{einsatzraum.RoleAdmin}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	cmd := exec.CommandContext(ctx, "node", "test/e2e.mjs")
 	cmd.Dir = uiDir
 	cmd.Env = append(os.Environ(), "EZ_URL="+ts.URL, "EZ_EMAIL="+acc.login.Email, "EZ_PASSWORD="+acc.login.Password,
-		"EZ_EMAIL2="+second.Email, "EZ_PASSWORD2="+secondPassword,
+		"EZ_EMAIL2="+second.Email, "EZ_PASSWORD2="+secondPassword, "EZ_ADMIN_EMAIL="+admin.Email, "EZ_ADMIN_PASSWORD="+testPassword,
 		"EZ_SHOTS="+filepath.Join(uiDir, "test-results"))
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()

@@ -214,6 +214,9 @@ func TestSecondFactor(t *testing.T) {
 	ts.call(t, "GET", "/api/v1/me", admin, nil).want(t, 200)
 	enrol := ts.call(t, "POST", "/api/v1/me/totp", admin, nil).want(t, 201)
 	secret := enrol.str("secret")
+	if !strings.HasPrefix(enrol.str("qr"), "data:image/png;base64,iVBOR") {
+		t.Fatalf("no QR code PNG: %.40s", enrol.str("qr"))
+	}
 	if !strings.HasPrefix(enrol.str("uri"), "otpauth://totp/Einsatzraum:admin@polizei.example?") || !strings.Contains(enrol.str("uri"), "secret="+secret) {
 		t.Fatalf("enrolment %v", enrol.Body)
 	}

@@ -13,6 +13,7 @@ import { circlePolygon, emptyFC } from './mapgeo';
 import { Crossing, GeofenceLog } from './fences';
 import { TrackReplay } from './replay';
 import { VertexEditor } from './vertexedit';
+import { Pages, showAccount, showAdmin, showConfirm, showForgot, showRegister, showReset, showTOTPRequired } from './account';
 
 const api = new Api();
 const outbox = new Outbox(api);
@@ -77,21 +78,33 @@ function showLogin() {
   const err = h('p', { class: 'error', role: 'alert' });
   const email = h('input', { type: 'email', id: 'email', autocomplete: 'username', required: true }) as HTMLInputElement;
   const pw = h('input', { type: 'password', id: 'password', autocomplete: 'current-password', required: true }) as HTMLInputElement;
+  // The one-time code: asked for when the account has a second factor.
+  const otp = h('input', { type: 'text', id: 'otp', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 16 }) as HTMLInputElement;
+  const otpRow = h('div', { hidden: true }, h('label', { for: 'otp', text: t('otp') }), otp);
+  const links = h('p', { class: 'login-links' }, h('a', { href: '#forgot', id: 'to-forgot', text: t('forgotPassword') }));
+  api.req('GET', '/api/v1/auth/config').then(c => { if (c.registration) links.prepend(h('a', { href: '#register', id: 'to-register', text: t('register') }), ' · '); }).catch(() => {});
   const form = h('form', { class: 'login', onsubmit: async (e: Event) => {
     e.preventDefault();
     try {
-      const r = await api.req('POST', '/api/v1/auth/login', { email: email.value, password: pw.value, device_name: field ? 'Einsatzraum mobil' : 'Einsatzraum Dashboard' });
+      const r = await api.req('POST', '/api/v1/auth/login', { email: email.value, password: pw.value, otp: otp.value, device_name: field ? 'Einsatzraum mobil' : 'Einsatzraum Dashboard' });
       api.setToken(r.token);
+      if (r.totp_enrolment_required) return showTOTPRequired(pages);
       route();
-    } catch (e) { err.textContent = `${t('loginFailed')}: ${e instanceof ApiError ? errorText(e.code) : t('err_network')}`; }
+    } catch (e) {
+      if (e instanceof ApiError && (e.code === 'otp_required' || e.code === 'invalid_otp')) { otpRow.hidden = false; otp.focus(); }
+      err.textContent = `${t('loginFailed')}: ${e instanceof ApiError ? errorText(e.code) : t('err_network')}`;
+    }
   } },
     h('h2', { text: t('title') }),
     h('label', { for: 'email', text: t('email') }), email,
-    h('label', { for: 'password', text: t('password') }), pw,
-    h('button', { type: 'submit', id: 'login' }, t('login')), err);
+    h('label', { for: 'password', text: t('password') }), pw, otpRow,
+    h('button', { type: 'submit', id: 'login' }, t('login')), err, links);
   app.replaceChildren(header(t('title')), form);
   email.focus();
 }
+
+// pages gives the account pages what they need of this one.
+const pages: Pages = { api, app, header: (title: string) => header(title), route: () => route(), alertError: (e: unknown) => alertError(e) };
 
 async function showRooms() {
   const rooms = (await api.req('GET', '/api/v1/rooms')).items as Room[];
@@ -106,7 +119,10 @@ async function showRooms() {
     try { const r = await api.req('POST', '/api/v1/rooms', { name: name.value, description: desc.value }); location.hash = `#room/${r.id}`; }
     catch (err) { alertError(err); }
   } }, h('h3', { text: t('newRoom') }), name, desc, h('button', { type: 'submit', id: 'room-create' }, t('create')));
-  app.replaceChildren(header(t('rooms')), list, create);
+  const me = await api.req('GET', '/api/v1/me').catch(() => null);
+  const nav = h('p', { class: 'account-links' }, h('a', { href: '#account', id: 'to-account', text: t('account') }),
+    me?.roles?.includes('admin') ? ' · ' : null, me?.roles?.includes('admin') ? h('a', { href: '#admin', id: 'to-admin', text: t('admin') }) : null);
+  app.replaceChildren(header(t('rooms')), list, create, nav);
 }
 
 // ---- The room view ----
@@ -1246,8 +1262,16 @@ async function route() {
   current?.close();
   current = null;
   document.documentElement.lang = localStorage.getItem('ez.lang') || 'de';
-  if (!api.token) return showLogin();
+  const link = location.hash.match(/^#(confirm|reset)\/([A-Za-z0-9_-]+)$/); // a mailed link, logged in or not
+  if (link) return link[1] === 'confirm' ? showConfirm(pages, link[2]) : showReset(pages, link[2]);
+  if (!api.token) {
+    if (location.hash === '#register') return showRegister(pages);
+    if (location.hash === '#forgot') return showForgot(pages);
+    return showLogin();
+  }
   try {
+    if (location.hash === '#account') return await showAccount(pages);
+    if (location.hash === '#admin') return await showAdmin(pages);
     const m = location.hash.match(/^#room\/(.+)$/);
     if (!m) return await showRooms();
     const room = await api.req('GET', `/api/v1/rooms/${m[1]}`);
@@ -1255,6 +1279,7 @@ async function route() {
     await current.open();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) { await wipeLocal(); return showLogin(); }
+    if (err instanceof ApiError && err.code === 'totp_enrolment_required') return showTOTPRequired(pages);
     alertError(err);
   }
 }
