@@ -272,6 +272,9 @@ func (s *Service) AdminUsers(ctx context.Context, a *Actor, q string, limit int)
 		us, err = tx.SearchUsers(ctx, strings.TrimSpace(q), limit)
 		return err
 	})
+	if err == nil {
+		s.audit(ctx, actorID(a), "admin_list_users", "", fmt.Sprintf("q %q, %d found", q, len(us)))
+	}
 	return us, err
 }
 
@@ -289,6 +292,9 @@ func (s *Service) UserDevices(ctx context.Context, a *Actor, userID string) ([]D
 		ds, err = tx.DevicesOfUser(ctx, userID)
 		return err
 	})
+	if err == nil {
+		s.audit(ctx, actorID(a), "admin_user_devices", userID, "")
+	}
 	return ds, err
 }
 

@@ -281,6 +281,19 @@ func TestAccountAdministration(t *testing.T) {
 	adminID := ts.call(t, "GET", "/api/v1/me", admin, nil).want(t, 200).str("id")
 	ts.call(t, "POST", "/api/v1/admin/users/"+adminID+"/disable", admin, nil).want(t, 409, "own_account")
 	ts.call(t, "POST", "/api/v1/admin/users/u_nobody/disable", admin, nil).want(t, 404, "user_not_found")
+
+	// Every administrative read and change is in the audit log.
+	ts.addUser(t, "auditor@polizei.example", "Audrey", "auditor")
+	entries := ts.call(t, "GET", "/api/v1/audit/log?case=AZ-2026-17&limit=500", ts.login(t, "auditor@polizei.example"), nil).want(t, 200).items()
+	seen := map[string]bool{}
+	for _, e := range entries {
+		seen[e["action"].(string)] = true
+	}
+	for _, want := range []string{"admin_list_users", "disable_user", "disable_user_logout", "admin_user_devices", "enable_user"} {
+		if !seen[want] {
+			t.Errorf("no %s in the audit log: %v", want, seen)
+		}
+	}
 }
 
 // TestLoginBrakeIsPerAccountAndAddress: an attacker failing a colleague's
