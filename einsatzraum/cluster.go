@@ -17,6 +17,17 @@ type Cluster struct {
 	// Latest keeps every user's latest position for all nodes (Redis with
 	// expiry), so that a node that starts later knows the map at once.
 	Latest LatestPositions
+	// Revocations is the deployment's revocation counter: a node trusts
+	// its cached tokens only while the counter stands where it stood when
+	// it cached them, so a wiped token fails on its very next request on
+	// every node.
+	Revocations Revocations
+}
+
+// Revocations counts token revocations for all nodes (Redis INCR/GET).
+type Revocations interface {
+	RevocationGen(ctx context.Context) (int64, error)
+	BumpRevocationGen(ctx context.Context) error
 }
 
 // shareInterval is how often accepted positions go out to the other

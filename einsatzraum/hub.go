@@ -201,6 +201,7 @@ func (h *Hub) receive() {
 	defer h.wg.Done()
 	for msg := range h.sub.C() {
 		if msg.Topic == RevokedDevicesTopic {
+			h.svc.ForgetDevice(string(msg.Payload))
 			h.CloseDevice(string(msg.Payload))
 			continue
 		}

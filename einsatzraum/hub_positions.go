@@ -31,8 +31,6 @@ type positionFanout struct {
 	mu    sync.Mutex
 	dirty map[string]map[string]positionChange // room -> user -> latest change
 
-	namesMu sync.Mutex
-	names   map[string]chat.UserRef
 }
 
 type positionChange struct {
@@ -41,7 +39,7 @@ type positionChange struct {
 }
 
 func newPositionFanout(h *Hub) *positionFanout {
-	return &positionFanout{hub: h, dirty: map[string]map[string]positionChange{}, names: map[string]chat.UserRef{}}
+	return &positionFanout{hub: h, dirty: map[string]map[string]positionChange{}}
 }
 
 // changed is the tracker's OnChange callback; it must be quick.
@@ -120,33 +118,17 @@ func (pf *positionFanout) frame(ctx context.Context, room string, ps []geo.Posit
 	return &PositionsFrame{Room: room, Items: items, Removed: removed}
 }
 
-// lookup returns the names of the positions' users, reading the unknown
-// ones from the store in one query.
+// lookup returns the names of the positions' users (the service's name
+// cache; unknown ones come from the store in one query).
 func (pf *positionFanout) lookup(ctx context.Context, ps []geo.Position) map[string]chat.UserRef {
-	pf.namesMu.Lock()
-	defer pf.namesMu.Unlock()
-	var missing []string
-	for _, p := range ps {
-		if _, ok := pf.names[p.User]; !ok {
-			missing = append(missing, p.User)
-		}
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.User
 	}
-	if len(missing) > 0 {
-		var users []User
-		err := pf.hub.svc.view(ctx, "position_names", func(tx Tx) (err error) {
-			users, err = tx.UsersByIDs(ctx, missing)
-			return err
-		})
-		if err != nil {
-			pf.hub.log.Warn("hub: names for positions", "err", err)
-		}
-		for _, u := range users {
-			pf.names[u.ID] = u.Ref()
-		}
+	names, err := pf.hub.svc.userRefs(ctx, ids)
+	if err != nil {
+		pf.hub.log.Warn("hub: names for positions", "err", err)
+		return map[string]chat.UserRef{}
 	}
-	out := make(map[string]chat.UserRef, len(ps))
-	for _, p := range ps {
-		out[p.User] = pf.names[p.User]
-	}
-	return out
+	return names
 }

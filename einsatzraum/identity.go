@@ -234,7 +234,11 @@ func (s *Service) ChangePassword(ctx context.Context, a *Actor, current, next st
 	if err := checkPasswordLen(next); err != nil {
 		return err
 	}
-	ok, err := s.checkPassword(ctx, a.User.PasswordHash, current)
+	fresh, err := s.UserByEmail(ctx, a.User.Email) // the caller's actor may be a cached copy
+	if err != nil {
+		return err
+	}
+	ok, err := s.checkPassword(ctx, fresh.PasswordHash, current)
 	if err != nil {
 		return err
 	}
@@ -447,6 +451,7 @@ func (s *Service) RefreshDirectory(ctx context.Context) error {
 			if err := s.update(ctx, "directory_name", func(w *write) error { return w.UpdateUserProfile(ctx, u.ID, e.Name) }); err != nil {
 				return err
 			}
+			s.forgetName(u.ID)
 		}
 	}
 	return nil
@@ -464,6 +469,7 @@ func (s *Service) directoryUser(ctx context.Context, e *DirectoryEntry) (*User, 
 			if err := s.update(ctx, "directory_name", func(w *write) error { return w.UpdateUserProfile(ctx, u.ID, e.Name) }); err != nil {
 				return nil, err
 			}
+			s.forgetName(u.ID)
 			u.Name = e.Name
 		}
 		return u, nil

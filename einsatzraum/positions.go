@@ -3,13 +3,13 @@ package einsatzraum
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
 
-	"github.com/einsatzraum/einsatzraum/chat"
 	"github.com/einsatzraum/einsatzraum/geo"
 )
 
@@ -139,10 +139,57 @@ func (s *Service) StopSharing(ctx context.Context, a *Actor) {
 	}
 }
 
-// positionFilter returns the filter of a positions query: every member of
-// the room, or with chatID only the members of that chat (which the
-// caller must read).
-func positionFilter(ctx context.Context, tx Tx, a *Actor, roomID, chatID string) (geo.Filter, error) {
+// LivePosition is a position on a room's map with the member's call sign.
+type LivePosition struct {
+	geo.Entry
+	Callsign  string   `json:"callsign"`
+	Name      string   `json:"name"`
+	DistanceM *float64 `json:"distance_m,omitempty"`
+}
+
+// PositionQuery selects live positions of a room.
+type PositionQuery struct {
+	Room string
+	Chat string    // only this chat's members; "" for all
+	BBox *geo.BBox // only inside; nil for all
+}
+
+// Positions returns the room's live positions.
+func (s *Service) Positions(ctx context.Context, a *Actor, q PositionQuery) ([]LivePosition, error) {
+	keep, err := s.positionFilter(ctx, a, q.Room, q.Chat)
+	if err != nil {
+		return nil, err
+	}
+	var es []geo.Entry
+	if q.BBox != nil {
+		es = s.tracker.InBBox(q.Room, *q.BBox, keep)
+	} else {
+		es = s.tracker.All(q.Room, keep)
+	}
+	return s.withNames(ctx, es, nil)
+}
+
+// positionFilter checks that the caller sees the room's map and returns
+// the filter of a positions query: every member of the room (nil), or
+// with chatID only the members of that chat (which the caller must read).
+// A room-wide query reads no store: the caller's rooms are cached
+// (memberships), the positions and names are in memory.
+func (s *Service) positionFilter(ctx context.Context, a *Actor, roomID, chatID string) (geo.Filter, error) {
+	if chatID == "" {
+		if rooms, err := s.memberships.roomsOf(ctx, s, a.User.ID); err == nil && slices.Contains(rooms, roomID) {
+			return nil, nil
+		}
+	}
+	var keep geo.Filter
+	err := s.view(ctx, "position_filter", func(tx Tx) (err error) {
+		keep, err = chatFilter(ctx, tx, a, roomID, chatID)
+		return err
+	})
+	return keep, err
+}
+
+// chatFilter is positionFilter read from the store.
+func chatFilter(ctx context.Context, tx Tx, a *Actor, roomID, chatID string) (geo.Filter, error) {
 	if _, err := requireRoom(ctx, tx, a, roomID, ActViewRoom); err != nil {
 		return nil, err
 	}
@@ -167,58 +214,18 @@ func positionFilter(ctx context.Context, tx Tx, a *Actor, roomID, chatID string)
 	return func(u string) bool { return in[u] }, nil
 }
 
-// LivePosition is a position on a room's map with the member's call sign.
-type LivePosition struct {
-	geo.Entry
-	Callsign  string   `json:"callsign"`
-	Name      string   `json:"name"`
-	DistanceM *float64 `json:"distance_m,omitempty"`
-}
-
-// PositionQuery selects live positions of a room.
-type PositionQuery struct {
-	Room string
-	Chat string    // only this chat's members; "" for all
-	BBox *geo.BBox // only inside; nil for all
-}
-
-// Positions returns the room's live positions.
-func (s *Service) Positions(ctx context.Context, a *Actor, q PositionQuery) ([]LivePosition, error) {
-	var out []LivePosition
-	err := s.view(ctx, "positions", func(tx Tx) error {
-		keep, err := positionFilter(ctx, tx, a, q.Room, q.Chat)
-		if err != nil {
-			return err
-		}
-		var es []geo.Entry
-		if q.BBox != nil {
-			es = s.tracker.InBBox(q.Room, *q.BBox, keep)
-		} else {
-			es = s.tracker.All(q.Room, keep)
-		}
-		out, err = withNames(ctx, tx, q.Room, es, nil)
-		return err
-	})
-	return out, err
-}
-
 // Extent is the "show all forces" box of a room's live positions (or a
 // chat's members'); 404 no_positions when there are none.
 func (s *Service) Extent(ctx context.Context, a *Actor, room, chatID string) (geo.BBox, int, error) {
-	var b geo.BBox
-	var n int
-	err := s.view(ctx, "positions_extent", func(tx Tx) error {
-		keep, err := positionFilter(ctx, tx, a, room, chatID)
-		if err != nil {
-			return err
-		}
-		var ok bool
-		if b, n, ok = s.tracker.RoomExtent(room, keep); !ok {
-			return Errorf(KindNotFound, "no_positions", "no live positions to show")
-		}
-		return nil
-	})
-	return b, n, err
+	keep, err := s.positionFilter(ctx, a, room, chatID)
+	if err != nil {
+		return geo.BBox{}, 0, err
+	}
+	b, n, ok := s.tracker.RoomExtent(room, keep)
+	if !ok {
+		return b, n, Errorf(KindNotFound, "no_positions", "no live positions to show")
+	}
+	return b, n, nil
 }
 
 // MaxNearbyLimit bounds a nearby query's answer.
@@ -239,26 +246,21 @@ func (s *Service) Nearby(ctx context.Context, a *Actor, room string, lat, lon, r
 			limit = 100
 		}
 	}
-	var out []LivePosition
-	err := s.view(ctx, "positions_nearby", func(tx Tx) error {
-		keep, err := positionFilter(ctx, tx, a, room, "")
-		if err != nil {
-			return err
-		}
-		hits := s.tracker.Nearby(room, orb.Point{lon, lat}, radiusM, limit, keep)
-		es := make([]geo.Entry, len(hits))
-		dist := make([]float64, len(hits))
-		for i, h := range hits {
-			es[i], dist[i] = h.Entry, h.DistanceM
-		}
-		out, err = withNames(ctx, tx, room, es, dist)
-		return err
-	})
-	return out, err
+	keep, err := s.positionFilter(ctx, a, room, "")
+	if err != nil {
+		return nil, err
+	}
+	hits := s.tracker.Nearby(room, orb.Point{lon, lat}, radiusM, limit, keep)
+	es := make([]geo.Entry, len(hits))
+	dist := make([]float64, len(hits))
+	for i, h := range hits {
+		es[i], dist[i] = h.Entry, h.DistanceM
+	}
+	return s.withNames(ctx, es, dist)
 }
 
-// withNames adds the members' call signs and names.
-func withNames(ctx context.Context, tx Tx, room string, es []geo.Entry, dist []float64) ([]LivePosition, error) {
+// withNames adds the members' call signs and names (from the name cache).
+func (s *Service) withNames(ctx context.Context, es []geo.Entry, dist []float64) ([]LivePosition, error) {
 	out := make([]LivePosition, len(es))
 	if len(es) == 0 {
 		return out, nil
@@ -267,13 +269,9 @@ func withNames(ctx context.Context, tx Tx, room string, es []geo.Entry, dist []f
 	for i, e := range es {
 		ids[i] = e.User
 	}
-	users, err := tx.UsersByIDs(ctx, ids)
+	byID, err := s.userRefs(ctx, ids)
 	if err != nil {
 		return nil, err
-	}
-	byID := make(map[string]chat.UserRef, len(users))
-	for _, u := range users {
-		byID[u.ID] = u.Ref()
 	}
 	for i, e := range es {
 		out[i] = LivePosition{Entry: e, Callsign: byID[e.User].Callsign, Name: byID[e.User].Name}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/einsatzraum/einsatzraum/layers"
@@ -72,21 +73,26 @@ type Config struct {
 // validates, writes the change and its room events in one transaction, and
 // publishes the events after commit. It is safe for concurrent use.
 type Service struct {
-	store       Store
-	bus         Bus
-	cfg         Config
-	log         *slog.Logger
-	dummyHash   string
-	hashes      *hashGate
-	points      *pointBudget
-	tracker     *geo.Tracker
-	fences      *geofence.Index
-	memberships *memberships
-	trackLog    *trackLog
-	share       *positionShare
-	limiter     Limiter
-	stop        context.CancelFunc
-	done        sync.WaitGroup
+	store     Store
+	bus       Bus
+	cfg       Config
+	log       *slog.Logger
+	dummyHash string
+	hashes    *hashGate
+	points    *pointBudget
+	tracker   *geo.Tracker
+	fences    *geofence.Index
+	tokens    *tokenCache
+	// revocationFail is when reading the cluster's revocation counter last
+	// failed (UnixNano; 0: never).
+	revocationFail atomic.Int64
+	names          *nameCache
+	memberships    *memberships
+	trackLog       *trackLog
+	share          *positionShare
+	limiter        Limiter
+	stop           context.CancelFunc
+	done           sync.WaitGroup
 }
 
 // NewService returns a service over store that publishes room events on
@@ -118,6 +124,8 @@ func NewService(store Store, bus Bus, cfg Config) *Service {
 		store: store, bus: bus, cfg: cfg, log: cfg.Logger, dummyHash: HashPassword("einsatzraum-dummy"),
 		tracker:     geo.NewTracker(geo.TrackerConfig{StaleAfter: cfg.Map.StaleAfter, ExpireAfter: cfg.Map.ExpireAfter, Now: cfg.Clock.Now}),
 		fences:      geofence.New(cfg.Map.GeofenceMarginM),
+		tokens:      newTokenCache(),
+		names:       &nameCache{refs: map[string]cachedRef{}},
 		memberships: newMemberships(),
 		trackLog:    &trackLog{wake: make(chan struct{}, 1)},
 		share:       &positionShare{pending: map[string]geo.Position{}},

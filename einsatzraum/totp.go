@@ -109,6 +109,9 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a *Actor, code string) ([]str
 		}
 		return w.AppendAudit(ctx, &AuditEntry{At: w.now, Actor: a.User.ID, Action: "confirm_totp", Target: a.User.ID})
 	})
+	if err == nil && a.Device != nil && a.Device.Scope == ScopeTOTPEnrol {
+		s.tokenChanged(ctx, a.Device.ID) // its scope is lifted: read it again
+	}
 	return codes, err
 }
 

@@ -296,14 +296,27 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Actor, error
 	if token == "" || len(token) > 128 {
 		return nil, Errorf(KindUnauthorized, "invalid_token", "missing or malformed bearer token")
 	}
-	a, err := s.deviceActor(ctx, "authenticate", func(tx Tx) (*Device, error) {
-		return tx.DeviceByTokenHash(ctx, hashToken(token))
-	})
-	if errors.Is(err, ErrNotFound) {
-		return nil, Errorf(KindUnauthorized, "invalid_token", "unknown bearer token")
+	key := hashKey(token)
+	now := s.Now()
+	gen, trusted := s.revocationGen(ctx)
+	var a *Actor
+	if trusted {
+		a, _ = s.tokens.get(key, now.Add(-tokenCacheTTL), gen)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("authenticate: %w", err)
+	if a == nil {
+		var err error
+		a, err = s.deviceActor(ctx, "authenticate", func(tx Tx) (*Device, error) {
+			return tx.DeviceByTokenHash(ctx, key[:])
+		})
+		if errors.Is(err, ErrNotFound) {
+			return nil, Errorf(KindUnauthorized, "invalid_token", "unknown bearer token")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("authenticate: %w", err)
+		}
+		if trusted {
+			s.tokens.put(key, a, gen, now)
+		}
 	}
 	if a.Device.RevokedAt != nil {
 		return nil, Errorf(KindUnauthorized, "token_revoked", "this device was logged out or wiped")
@@ -311,7 +324,6 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Actor, error
 	if a.User.State != UserActive {
 		return nil, Errorf(KindUnauthorized, "account_disabled", "this account is disabled")
 	}
-	now := s.Now()
 	if idle := s.cfg.TokenIdle; idle > 0 && now.Sub(a.Device.LastSeenAt) > idle {
 		return nil, Errorf(KindUnauthorized, "token_expired", "this device was idle too long; log in again")
 	}
@@ -321,6 +333,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Actor, error
 			s.log.Warn("record device last seen", "device", a.Device.ID, "err", err)
 		}
 		a.Device.LastSeenAt = now
+		s.tokens.touched(a.Device.ID, now)
 	}
 	return a, nil
 }
@@ -400,6 +413,7 @@ func (s *Service) revokeDevice(ctx context.Context, a *Actor, deviceID, action s
 	if err != nil {
 		return notFound(err, "device_not_found", "no such device")
 	}
+	s.tokenChanged(ctx, deviceID)
 	if s.bus != nil {
 		if err := s.bus.Publish(context.WithoutCancel(ctx), RevokedDevicesTopic, []byte(deviceID)); err != nil {
 			s.log.Error("announce revoked device; its open connections stay until their next check", "device", deviceID, "err", err)
@@ -469,5 +483,8 @@ func (s *Service) ApproveDevice(ctx context.Context, a *Actor, deviceID string) 
 		}
 		return w.AppendAudit(ctx, &AuditEntry{At: w.now, Actor: actorID(a), Action: "approve_device", Target: deviceID})
 	})
+	if err == nil {
+		s.tokenChanged(ctx, deviceID) // the waiting device may act now, on every node
+	}
 	return notFound(err, "device_not_found", "no such device")
 }

@@ -241,7 +241,7 @@ func newServer(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server,
 			return nil, fmt.Errorf("--redis: %w", err)
 		}
 		b = redisBus
-		cluster = einsatzraum.Cluster{Node: redisBus.Node(), Latest: redisBus}
+		cluster = einsatzraum.Cluster{Node: redisBus.Node(), Latest: redisBus, Revocations: redisBus}
 		limiter = redisBus // limits hold whichever node a request reaches
 		log.Info("fan-out over Redis", "node", redisBus.Node(), "prefix", cfg.RedisPrefix)
 	} else {

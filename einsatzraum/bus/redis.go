@@ -622,3 +622,31 @@ func (r *Redis) Count(ctx context.Context, key string) (int64, time.Duration, er
 	n, _ := get.Int64()
 	return n, max(ttl.Val(), 0), nil
 }
+
+// revocationKey holds the deployment's revocation counter.
+func (r *Redis) revocationKey() string { return r.limitKey("revocations") }
+
+// RevocationGen returns the revocation counter (einsatzraum.Revocations):
+// a node trusts its cached tokens only while it stands still.
+func (r *Redis) RevocationGen(ctx context.Context) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	n, err := r.client.Get(ctx, r.revocationKey()).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("redis: revocation counter: %w", err)
+	}
+	return n, nil
+}
+
+// BumpRevocationGen moves the revocation counter on.
+func (r *Redis) BumpRevocationGen(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if err := r.client.Incr(ctx, r.revocationKey()).Err(); err != nil {
+		return fmt.Errorf("redis: revocation counter: %w", err)
+	}
+	return nil
+}

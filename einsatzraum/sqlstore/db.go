@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -35,6 +36,10 @@ type DB struct {
 	w, r    *sql.DB
 	dialect dialect
 	cipher  Cipher
+
+	// Statements prepared once per pool and reused by every transaction
+	// (the hot paths parse no SQL per request).
+	wStmts, rStmts *stmtCache
 
 	// writes feeds the group-commit loop (SQLite): concurrent Tx calls
 	// share one transaction and one fsync, each in its own savepoint. Nil
@@ -98,7 +103,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	db := &DB{w: w, r: r, dialect: sqliteDialect, cipher: plainCipher{}}
+	db := &DB{w: w, r: r, dialect: sqliteDialect, cipher: plainCipher{}, wStmts: newStmtCache(w), rStmts: newStmtCache(r)}
 	if err := checkIntact(ctx, w, path); err != nil {
 		db.Close()
 		return nil, err
@@ -168,6 +173,10 @@ func (db *DB) Close() error {
 	if db.writes != nil {
 		close(db.writes)
 		<-db.writeDone
+	}
+	db.stmts(db.w).close()
+	if db.r != db.w {
+		db.stmts(db.r).close()
 	}
 	err := db.w.Close()
 	if db.r != db.w {
@@ -270,7 +279,7 @@ func (db *DB) commitGroup(group []*writeReq) {
 			finish(fmt.Errorf("savepoint: %w", err))
 			return
 		}
-		results[i] = runSafely(r.fn, &txn{tx: tx, d: &db.dialect, c: db.cipher, stmts: stmts})
+		results[i] = runSafely(r.fn, &txn{tx: tx, d: &db.dialect, c: db.cipher, pool: db.stmts(db.w), stmts: stmts})
 		if results[i] != nil {
 			if _, err := tx.Exec("ROLLBACK TO w"); err != nil {
 				_ = tx.Rollback()
@@ -289,6 +298,9 @@ func (db *DB) commitGroup(group []*writeReq) {
 		return
 	}
 	finish(nil)
+	if c := db.stmts(db.w); c.hasWanted() {
+		c.prepareWanted()
+	}
 }
 
 // runSafely runs fn, turning a panic into an error so that one bad call
@@ -312,7 +324,13 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	if err := fn(&txn{tx: tx, d: &db.dialect, c: db.cipher}); err != nil {
+	cache := db.stmts(pool)
+	defer func() {
+		if cache.hasWanted() {
+			cache.prepareWanted()
+		}
+	}()
+	if err := fn(&txn{tx: tx, d: &db.dialect, c: db.cipher, pool: cache, stmts: map[string]*sql.Stmt{}}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -344,25 +362,111 @@ type txn struct {
 	tx    *sql.Tx
 	d     *dialect
 	c     Cipher
-	stmts map[string]*sql.Stmt // statements prepared in tx; nil: none kept
+	pool  *stmtCache           // the pool's prepared statements
+	stmts map[string]*sql.Stmt // those of them bound to tx
 }
 
-// prepared returns q prepared in this transaction, for exec and queryRow
-// (whose rows end at once), or nil to run it as text: without a statement
-// map, or when q does not prepare (its error shows when it runs).
+// prepared returns q prepared and bound to this transaction, for exec and
+// queryRow (whose rows end at once), or nil to run it as text when q does
+// not prepare (its error shows when it runs). A statement the pool has
+// prepared already is bound without parsing; a new one is prepared in
+// this transaction and, after it, on the pool (prepareWanted).
 func (t *txn) prepared(ctx context.Context, q string) *sql.Stmt {
-	if t.stmts == nil {
-		return nil
-	}
 	if s, ok := t.stmts[q]; ok {
 		return s
 	}
-	s, err := t.tx.PrepareContext(ctx, q)
-	if err != nil {
-		return nil
+	var s *sql.Stmt
+	if ps := t.pool.get(q); ps != nil {
+		s = t.tx.StmtContext(ctx, ps)
+	} else {
+		var err error
+		if s, err = t.tx.PrepareContext(ctx, q); err != nil {
+			return nil
+		}
 	}
 	t.stmts[q] = s
 	return s
+}
+
+// stmtCache keeps the statements prepared on one pool, by SQL text. It
+// holds at most maxStatements (the queries are fixed strings; IN lists of
+// varying length are not prepared). A statement is prepared on the pool
+// only between transactions: SQLite's writer pool has one connection,
+// which the transaction that first needs the statement holds.
+type stmtCache struct {
+	db     *sql.DB
+	mu     sync.Mutex
+	stmts  map[string]*sql.Stmt
+	wanted map[string]bool // seen in a transaction, to prepare after it
+}
+
+const maxStatements = 512
+
+// stmts returns the statement cache of pool (w or r).
+func (db *DB) stmts(pool *sql.DB) *stmtCache {
+	if pool == db.w {
+		return db.wStmts
+	}
+	return db.rStmts
+}
+
+func newStmtCache(db *sql.DB) *stmtCache {
+	return &stmtCache{db: db, stmts: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
+}
+
+// get returns q prepared on the pool, or nil (then q is wanted: it is
+// prepared after the transaction).
+func (c *stmtCache) get(q string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.stmts[q]; ok {
+		return s
+	}
+	if len(c.stmts)+len(c.wanted) < maxStatements {
+		c.wanted[q] = true
+	}
+	return nil
+}
+
+// prepareWanted prepares on the pool the statements transactions asked
+// for; call it with no transaction of this goroutine open.
+func (c *stmtCache) prepareWanted() {
+	c.mu.Lock()
+	qs := make([]string, 0, len(c.wanted))
+	for q := range c.wanted {
+		qs = append(qs, q)
+	}
+	clear(c.wanted)
+	c.mu.Unlock()
+	for _, q := range qs {
+		s, err := c.db.Prepare(q)
+		if err != nil {
+			continue // it runs as text
+		}
+		c.mu.Lock()
+		if _, ok := c.stmts[q]; ok {
+			s.Close()
+		} else {
+			c.stmts[q] = s
+		}
+		c.mu.Unlock()
+	}
+}
+
+// hasWanted reports whether statements wait to be prepared.
+func (c *stmtCache) hasWanted() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.wanted) > 0
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.stmts {
+		s.Close()
+	}
+	clear(c.stmts)
 }
 
 func (t *txn) seal(p []byte) []byte { return t.c.Seal(p) }

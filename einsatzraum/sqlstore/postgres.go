@@ -27,7 +27,8 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 	pool := stdlib.OpenDB(*cfg)
 	pool.SetMaxOpenConns(32)
 	pool.SetMaxIdleConns(32)
-	db := &DB{w: pool, r: pool, dialect: postgresDialect, cipher: plainCipher{}}
+	stmts := newStmtCache(pool)
+	db := &DB{w: pool, r: pool, dialect: postgresDialect, cipher: plainCipher{}, wStmts: stmts, rStmts: stmts}
 	if schema != "" {
 		if err := db.createSchema(ctx, schema); err != nil {
 			pool.Close()
