@@ -50,6 +50,9 @@ func (c *MapConfig) defaults() {
 	}
 }
 
+// AcceptedPositions counts the positions this node took since it started.
+func (s *Service) AcceptedPositions() uint64 { return s.accepted.Load() }
+
 // Tracker returns the live position tracker.
 func (s *Service) Tracker() *geo.Tracker { return s.tracker }
 
@@ -123,6 +126,7 @@ func (s *Service) ReportPositions(ctx context.Context, a *Actor, ps []geo.Positi
 		s.share.add(latest)
 	}
 	s.trackLog.add(kept)
+	s.accepted.Add(uint64(len(kept)))
 	s.checkFences(ctx, a.User.ID, rooms, kept, false)
 	return len(kept), rejected, nil
 }

@@ -86,6 +86,7 @@ type Service struct {
 	// revocationFail is when reading the cluster's revocation counter last
 	// failed (UnixNano; 0: never).
 	revocationFail atomic.Int64
+	accepted       atomic.Uint64 // positions taken, for the bench
 	names          *nameCache
 	memberships    *memberships
 	trackLog       *trackLog

@@ -40,14 +40,24 @@ const thinCell = 32
 // simplified for the zoom, points thinned (see thinCell). It returns nil
 // for an empty tile. Rendered tiles are cached with the layer version.
 func (l *Layer) Tile(z, x, y uint32) ([]byte, error) {
+	if cached, ok := l.tiles.get(tileKey{z, x, y}); ok {
+		return cached, nil
+	}
+	data, err := l.Render(z, x, y)
+	if err != nil {
+		return nil, err
+	}
+	l.tiles.put(tileKey{z, x, y}, data)
+	return data, nil
+}
+
+// Render renders the tile z/x/y as Tile does, without the cache.
+func (l *Layer) Render(z, x, y uint32) ([]byte, error) {
 	if z > MaxZoom || x >= 1<<z || y >= 1<<z {
 		return nil, fmt.Errorf("tile %d/%d/%d does not exist", z, x, y)
 	}
 	tile := maptile.New(x, y, maptile.Zoom(z))
 	b := tile.Bound(1.0 / 64) // a buffer of 64 of 4096 units, so lines do not end at tile edges
-	if cached, ok := l.tiles.get(tileKey{z, x, y}); ok {
-		return cached, nil
-	}
 	fc := geojson.NewFeatureCollection()
 	thin := z < ThinBelowZoom
 	const buffer = tileExtent / 64 // in tile units, as in b above
@@ -106,7 +116,6 @@ func (l *Layer) Tile(z, x, y uint32) ([]byte, error) {
 			return nil, err
 		}
 	}
-	l.tiles.put(tileKey{z, x, y}, data)
 	return data, nil
 }
 

@@ -25,6 +25,7 @@ Usage:
   einsatzraum basemap build --osm FILE.osm.pbf|.osm|.osm.gz --out FILE.mbtiles [--max-zoom 16]
   einsatzraum inject --server URL --chat ID [--caption TEXT] FILE...   (token in EINSATZRAUM_TOKEN)
   einsatzraum loadtest --server URL [--users N] [--rooms R] [--rate MSG/S] [--duration D]
+  einsatzraum bench [--duration 5s] [--conns 50] [--posters 64] [--store DSN] [--only NAME]
 
 Every flag has an environment fallback EINSATZRAUM_<FLAG>, e.g. EINSATZRAUM_EMAIL_DOMAINS.
 Run a command with -h for its flags.
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runInject(ctx, args[1:], getenv, stdout, stderr)
 	case "loadtest":
 		return runLoadtest(ctx, args[1:], getenv, stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

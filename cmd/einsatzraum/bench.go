@@ -1,0 +1,427 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
+	"github.com/valyala/fasthttp"
+
+	"github.com/einsatzraum/einsatzraum/einsatzraum"
+	"github.com/einsatzraum/einsatzraum/layers"
+)
+
+// "einsatzraum bench" measures the request path in one command: it starts
+// a server of its own in this process (SQLite in a temporary directory, or
+// --store for PostgreSQL), makes users and a room, and drives it over
+// HTTP and WebSocket from this machine with keep-alive clients, then
+// prints one table. The figures are the issue's goals; they depend on the
+// machine (the client shares its cores with the server).
+
+type benchConfig struct {
+	Store    string
+	Duration time.Duration
+	Conns    int
+	Users    int
+	Posters  int
+	Only     string
+	Profile  string
+}
+
+type benchResult struct {
+	name, value, goal string
+	met               bool
+}
+
+func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg benchConfig
+	fs := newFlagSet("bench", stderr)
+	fs.StringVar(&cfg.Store, "store", "", "PostgreSQL DSN for the durable posts (default: SQLite in a temporary directory)")
+	fs.DurationVar(&cfg.Duration, "duration", 5*time.Second, "how long each measurement runs")
+	fs.IntVar(&cfg.Conns, "conns", 50, "keep-alive connections of the HTTP and WebSocket clients")
+	fs.IntVar(&cfg.Users, "users", 200, "users reporting positions (each its own device)")
+	fs.IntVar(&cfg.Posters, "posters", 64, "concurrent posters of durable messages")
+	fs.StringVar(&cfg.Only, "only", "", "run one measurement: positions, batch, ws, bbox, posts, tiles")
+	fs.StringVar(&cfg.Profile, "cpuprofile", "", "write a CPU profile of the whole run (server and client) to this file")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "einsatzraum-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	scfg := serveConfig{Listen: "127.0.0.1:0", DataDir: dir, Store: cfg.Store, EmailDomains: []string{"polizei.example"},
+		ShutdownTimeout: 5 * time.Second, getenv: func(k string) string {
+			if k == "EINSATZRAUM_MASTER_KEY" && getenv(k) == "" && cfg.Store != "" {
+				return benchKey // a shared store wants a key from outside
+			}
+			return getenv(k)
+		}}
+	scfg.Map.PointsPerMinute = -1
+	scfg.RateLimits = einsatzraum.RateLimits{WritesPerMinute: -1, LoginAttemptsPerAddress: -1, LoginFailuresPerAccount: -1}
+	srv, err := newServer(ctx, scfg, log)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", scfg.Listen)
+	if err != nil {
+		return err
+	}
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(sctx, ln) }()
+	defer func() { stop(); <-done }()
+	addr := ln.Addr().String()
+	fmt.Fprintf(stderr, "bench: server on %s (%s), %d users, %v per measurement\n", addr, storeName(cfg.Store), cfg.Users, cfg.Duration)
+
+	b := &bench{cfg: cfg, svc: srv.svc, addr: addr, client: &fasthttp.HostClient{Addr: addr, MaxConns: cfg.Conns * 2, ReadTimeout: 10 * time.Second}}
+	if err := b.seed(ctx); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	if cfg.Profile != "" {
+		f, err := os.Create(cfg.Profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	var results []benchResult
+	steps := []struct {
+		name string
+		run  func(context.Context) (benchResult, error)
+	}{
+		{"positions", b.positions(1)}, {"batch", b.positions(20)}, {"ws", b.wsPositions}, {"bbox", b.bbox}, {"posts", b.posts}, {"tiles", b.tiles},
+	}
+	for _, st := range steps {
+		if cfg.Only != "" && cfg.Only != st.name {
+			continue
+		}
+		fmt.Fprintf(stderr, "bench: %s ...\n", st.name)
+		r, err := st.run(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", st.name, err)
+		}
+		results = append(results, r)
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "measurement\tfigure\tgoal\tmet")
+	for _, r := range results {
+		met := "no"
+		if r.met {
+			met = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.name, r.value, r.goal, met)
+	}
+	return tw.Flush()
+}
+
+func storeName(dsn string) string {
+	if dsn == "" {
+		return "SQLite"
+	}
+	return "PostgreSQL"
+}
+
+type bench struct {
+	cfg    benchConfig
+	svc    *einsatzraum.Service
+	addr   string
+	client *fasthttp.HostClient
+	tokens []string
+	room   string
+	chat   string
+}
+
+// seed makes the users (each logged in once: its own device), one room
+// with all of them and a chat "Lage".
+func (b *bench) seed(ctx context.Context) error {
+	lead, err := b.svc.CreateUser(ctx, nil, einsatzraum.NewUser{Email: "lead@polizei.example", Name: "Lea", Callsign: "Fuchs 1/1", Password: benchPassword})
+	if err != nil {
+		return err
+	}
+	la := &einsatzraum.Actor{User: lead}
+	room, err := b.svc.CreateRoom(ctx, la, "Bench", "")
+	if err != nil {
+		return err
+	}
+	b.room = room.ID
+	var ids []string
+	for i := range b.cfg.Users {
+		u, err := b.svc.CreateUser(ctx, nil, einsatzraum.NewUser{Email: fmt.Sprintf("o%d@polizei.example", i), Name: fmt.Sprintf("Officer %d", i),
+			Callsign: fmt.Sprintf("Fuchs %d/%d", 20+i/4, 1+i%4), Password: benchPassword})
+		if err != nil {
+			return err
+		}
+		if _, err := b.svc.PutMember(ctx, la, b.room, u.ID, einsatzraum.RoleMember); err != nil {
+			return err
+		}
+		res, err := b.svc.Login(ctx, einsatzraum.LoginInput{Email: u.Email, Password: benchPassword, DeviceName: "bench"}, "127.0.0.1")
+		if err != nil {
+			return err
+		}
+		b.tokens = append(b.tokens, res.Token)
+		ids = append(ids, u.ID)
+	}
+	c, err := b.svc.CreateChat(ctx, la, b.room, "Lage", ids)
+	if err != nil {
+		return err
+	}
+	b.chat = c.ID
+	return nil
+}
+
+const benchPassword = "bench-password-123"
+
+// benchKey is the master key of a bench run on a shared store (a fresh
+// schema of its own; the data is thrown away).
+var benchKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+
+// load runs fn on conns workers for the duration and returns how many
+// calls succeeded and their latencies.
+func (b *bench) load(ctx context.Context, workers int, fn func(worker, i int) error) (n int64, lat []time.Duration, err error) {
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.Duration)
+	defer cancel()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	var count atomic.Int64
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for i := 0; ctx.Err() == nil; i++ {
+				start := time.Now()
+				if err := fn(w, i); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+				mine = append(mine, time.Since(start))
+				count.Add(1)
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return count.Load(), lat, firstErr
+}
+
+// do sends one request and checks its status.
+func (b *bench) do(method, path, token string, body []byte, want int) error {
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.Header.SetMethod(method)
+	req.SetRequestURI("http://" + b.addr + path)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.SetContentType("application/json")
+		req.SetBody(body)
+	}
+	if err := b.client.Do(req, resp); err != nil {
+		return err
+	}
+	if resp.StatusCode() != want {
+		return fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode(), resp.Body())
+	}
+	return nil
+}
+
+func percentile(lat []time.Duration, p float64) time.Duration {
+	if len(lat) == 0 {
+		return 0
+	}
+	slices.Sort(lat)
+	return lat[min(len(lat)-1, int(float64(len(lat))*p))]
+}
+
+// around is a point near Bayreuth, spread over about 10 km.
+func around(r *rand.Rand) (lat, lon float64) { return 49.95 + r.Float64()*0.1, 11.5 + r.Float64()*0.14 }
+
+// positions reports batches of per points over HTTP, one request each.
+func (b *bench) positions(per int) func(context.Context) (benchResult, error) {
+	return func(ctx context.Context) (benchResult, error) {
+		n, lat, err := b.load(ctx, b.cfg.Conns, func(w, i int) error {
+			r := rand.New(rand.NewPCG(uint64(w), uint64(i)))
+			body := []byte(`{"items":[`)
+			now := time.Now().UTC()
+			for k := range per {
+				la, lo := around(r)
+				if k > 0 {
+					body = append(body, ',')
+				}
+				body = fmt.Appendf(body, `{"lat":%.6f,"lon":%.6f,"accuracy_m":5,"ts":%q}`, la, lo, now.Add(time.Duration(k-per)*time.Millisecond).Format(time.RFC3339Nano))
+			}
+			body = append(body, "]}"...)
+			return b.do("POST", "/api/v1/positions", b.tokens[(w+i*b.cfg.Conns)%len(b.tokens)], body, 202)
+		})
+		if err != nil {
+			return benchResult{}, err
+		}
+		rate := float64(n*int64(per)) / b.cfg.Duration.Seconds()
+		if per == 1 {
+			return benchResult{name: "positions over HTTP, one per request", value: fmt.Sprintf("%.0f/s (p99 %v)", rate, percentile(lat, 0.99).Round(time.Microsecond)),
+				goal: ">= 75,000/s", met: rate >= 75000}, nil
+		}
+		return benchResult{name: fmt.Sprintf("positions over HTTP, batches of %d", per), value: fmt.Sprintf("%.0f positions/s", rate),
+			goal: ">= 300,000/s", met: rate >= 300000}, nil
+	}
+}
+
+// wsPositions sends position frames on one socket per connection and
+// counts what the server took.
+func (b *bench) wsPositions(ctx context.Context) (benchResult, error) {
+	before := b.svc.AcceptedPositions()
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.Duration)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, b.cfg.Conns)
+	for w := range b.cfg.Conns {
+		conn, _, err := websocket.DefaultDialer.Dial("ws://"+b.addr+"/api/v1/ws?access_token="+url.QueryEscape(b.tokens[w%len(b.tokens)]), nil)
+		if err != nil {
+			return benchResult{}, err
+		}
+		defer conn.Close()
+		go func() { // read and drop what the server sends
+			for {
+				if _, _, err := conn.ReadMessage(); err != nil {
+					return
+				}
+			}
+		}()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(w), 7))
+			for ctx.Err() == nil {
+				la, lo := around(r)
+				frame := fmt.Appendf(nil, `{"type":"position","lat":%.6f,"lon":%.6f,"accuracy_m":5,"ts":%q}`, la, lo, time.Now().UTC().Format(time.RFC3339Nano))
+				if err := conn.WriteMessage(websocket.TextMessage, frame); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	start := time.Now()
+	wg.Wait()
+	// What was sent is taken shortly after: wait until the count settles.
+	last := b.svc.AcceptedPositions()
+	for {
+		time.Sleep(100 * time.Millisecond)
+		now := b.svc.AcceptedPositions()
+		if now == last {
+			break
+		}
+		last = now
+	}
+	elapsed := time.Since(start)
+	select {
+	case err := <-errc:
+		return benchResult{}, err
+	default:
+	}
+	rate := float64(last-before) / elapsed.Seconds()
+	return benchResult{name: "positions over WebSocket", value: fmt.Sprintf("%.0f/s", rate), goal: ">= 100,000/s", met: rate >= 100000}, nil
+}
+
+// bbox asks for the room's positions in a box holding about 20 of them.
+func (b *bench) bbox(ctx context.Context) (benchResult, error) {
+	// Everyone at a known place: 20 in the box, the rest outside.
+	for i, tok := range b.tokens {
+		lat, lon := 49.90+float64(i%20)*0.001, 11.50
+		if i >= 20 {
+			lat, lon = 50.2+float64(i)*0.0001, 11.9
+		}
+		body := fmt.Appendf(nil, `{"items":[{"lat":%f,"lon":%f,"ts":%q}]}`, lat, lon, time.Now().UTC().Format(time.RFC3339Nano))
+		if err := b.do("POST", "/api/v1/positions", tok, body, 202); err != nil {
+			return benchResult{}, err
+		}
+	}
+	path := "/api/v1/rooms/" + b.room + "/positions?bbox=11.49,49.899,11.51,49.921"
+	n, lat, err := b.load(ctx, b.cfg.Conns, func(w, i int) error { return b.do("GET", path, b.tokens[w%len(b.tokens)], nil, 200) })
+	if err != nil {
+		return benchResult{}, err
+	}
+	rate := float64(n) / b.cfg.Duration.Seconds()
+	return benchResult{name: "room positions in a bbox (20 hits)", value: fmt.Sprintf("%.0f req/s (p99 %v)", rate, percentile(lat, 0.99).Round(time.Microsecond)),
+		goal: ">= 10,000 req/s", met: rate >= 10000}, nil
+}
+
+// posts has Posters members post durable messages to the room's chat.
+func (b *bench) posts(ctx context.Context) (benchResult, error) {
+	path := "/api/v1/chats/" + b.chat + "/messages"
+	n, lat, err := b.load(ctx, b.cfg.Posters, func(w, i int) error {
+		return b.do("POST", path, b.tokens[w%len(b.tokens)], fmt.Appendf(nil, `{"kind":"text","text":"Lage %d/%d"}`, w, i), 201)
+	})
+	if err != nil {
+		return benchResult{}, err
+	}
+	rate := float64(n) / b.cfg.Duration.Seconds()
+	goal, want := ">= 10,000/s, p99 < 50 ms", 10000.0
+	if b.cfg.Store != "" {
+		goal, want = ">= 5,000/s, p99 < 50 ms", 5000
+	}
+	p99 := percentile(lat, 0.99)
+	return benchResult{name: fmt.Sprintf("durable posts, %d posters (%s)", b.cfg.Posters, storeName(b.cfg.Store)),
+		value: fmt.Sprintf("%.0f msgs/s (p99 %v)", rate, p99.Round(time.Microsecond)), goal: goal, met: rate >= want && p99 < 50*time.Millisecond}, nil
+}
+
+// tiles renders z14 vector tiles of a 10^6-point layer from scratch.
+func (b *bench) tiles(ctx context.Context) (benchResult, error) {
+	r := rand.New(rand.NewPCG(11, 12))
+	fs := make([]layers.Feature, 1_000_000)
+	for i := range fs {
+		p := orb.Point{8 + r.Float64()*4, 52.5 + r.Float64()*2}
+		if i%2 == 1 {
+			p = orb.Point{9.7 + r.Float64()*0.6, 53.4 + r.Float64()*0.35}
+		}
+		fs[i] = layers.Feature{ID: i, Geometry: p, Properties: map[string]any{"n": float64(i)}}
+	}
+	l := layers.NewLayer(layers.Meta{ID: "ly_bench", Version: 1}, fs)
+	deadline := time.Now().Add(b.cfg.Duration)
+	n := 0
+	start := time.Now()
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		t := maptile.At(orb.Point{9.75 + r.Float64()*0.5, 53.45 + r.Float64()*0.25}, 14)
+		if _, err := l.Render(uint32(t.Z), t.X, t.Y); err != nil {
+			return benchResult{}, err
+		}
+		n++
+	}
+	rate := float64(n) / time.Since(start).Seconds()
+	if ctx.Err() != nil {
+		return benchResult{}, errors.New("cancelled")
+	}
+	return benchResult{name: "z14 vector tiles of 10^6 points, from scratch", value: fmt.Sprintf("%.0f tiles/s", rate), goal: ">= 5,000/s", met: rate >= 5000}, nil
+}
