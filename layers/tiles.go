@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 
@@ -58,22 +59,76 @@ func (l *Layer) Render(z, x, y uint32) ([]byte, error) {
 	}
 	tile := maptile.New(x, y, maptile.Zoom(z))
 	b := tile.Bound(1.0 / 64) // a buffer of 64 of 4096 units, so lines do not end at tile edges
+	// The R-tree answers in no fixed order; features are taken in ID order
+	// so that the point kept in a cell is the same on every render.
+	var ids []int32
+	points := true
+	l.tree.Search(b.Min, b.Max, func(_, _ [2]float64, id int32) bool {
+		ids = append(ids, id)
+		if _, ok := l.features[id].Geometry.(orb.Point); !ok {
+			points = false
+		}
+		return true
+	})
+	slices.Sort(ids)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if points {
+		return l.renderPoints(z, x, y, ids), nil
+	}
+	return l.renderFeatures(tile, ids)
+}
+
+// Thinning cells of a tile, with the buffer.
+const (
+	tileBuffer = tileExtent / 64 // in tile units, as the bound's buffer in Render
+	tileCells  = (tileExtent+2*tileBuffer)/thinCell + 1
+)
+
+// renderPoints writes a tile of points only (encodePointTile), thinned
+// below ThinBelowZoom.
+func (l *Layer) renderPoints(z, x, y uint32, ids []int32) []byte {
+	thin := z < ThinBelowZoom
+	var kept map[int]int // thinning cell -> index in pts
+	if thin {
+		kept = map[int]int{}
+	}
+	pts := make([]tilePoint, 0, len(ids))
+	for _, id := range ids {
+		f := l.features[id]
+		frac := maptile.Fraction(f.Geometry.(orb.Point), maptile.Zoom(z))
+		tx, ty := math.Floor((frac[0]-float64(x))*tileExtent), math.Floor((frac[1]-float64(y))*tileExtent)
+		if thin {
+			cx, cy := int((tx+tileBuffer)/thinCell), int((ty+tileBuffer)/thinCell)
+			if cx >= 0 && cy >= 0 && cx < tileCells && cy < tileCells {
+				cell := cy*tileCells + cx
+				if k, ok := kept[cell]; ok {
+					pts[k].pointCount++
+					continue
+				}
+				kept[cell] = len(pts)
+				pts = append(pts, tilePoint{id: uint64(f.ID), x: int32(tx), y: int32(ty), props: f.Properties, pointCount: 1})
+				continue
+			}
+		}
+		pts = append(pts, tilePoint{id: uint64(f.ID), x: int32(tx), y: int32(ty), props: f.Properties})
+	}
+	return encodePointTile(l.ID, pts)
+}
+
+// renderFeatures writes a tile of any geometries through orb's encoder:
+// clipped, simplified for the zoom, rings wound for the spec.
+func (l *Layer) renderFeatures(tile maptile.Tile, ids []int32) ([]byte, error) {
+	z, x, y := uint32(tile.Z), tile.X, tile.Y
 	fc := geojson.NewFeatureCollection()
 	thin := z < ThinBelowZoom
-	const buffer = tileExtent / 64 // in tile units, as in b above
-	cells := int((tileExtent+2*buffer)/thinCell) + 1
+	const buffer = tileBuffer
+	cells := tileCells
 	var kept map[int]*geojson.Feature // thinning cell -> the point kept there
 	if thin {
 		kept = map[int]*geojson.Feature{}
 	}
-	// The R-tree answers in no fixed order; features are taken in ID order
-	// so that the point kept in a cell is the same on every render.
-	var ids []int32
-	l.tree.Search(b.Min, b.Max, func(_, _ [2]float64, id int32) bool {
-		ids = append(ids, id)
-		return true
-	})
-	slices.Sort(ids)
 	for _, id := range ids {
 		f := l.features[id]
 		p, isPoint := f.Geometry.(orb.Point)

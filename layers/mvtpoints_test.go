@@ -1,0 +1,81 @@
+package layers
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/maptile"
+)
+
+// TestPointTilesMatchTheGeneralEncoder: a tile of points written by the
+// point encoder decodes to the same features (IDs, positions, properties,
+// point_count when thinned) as the general encoder writes, at a thinned
+// and at a full zoom.
+func TestPointTilesMatchTheGeneralEncoder(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	fs := make([]Feature, 3000)
+	for i := range fs {
+		props := map[string]any{"name": fmt.Sprintf("Schule %d", i), "n": float64(i) / 3, "open": i%2 == 0, "count": i, "none": nil,
+			"tags": map[string]any{"kind": "school"}}
+		fs[i] = Feature{ID: i, Geometry: orb.Point{9.9 + r.Float64()*0.2, 53.5 + r.Float64()*0.1}, Properties: props}
+	}
+	l := NewLayer(Meta{ID: "ly_points", Version: 1}, fs)
+	for _, z := range []maptile.Zoom{10, 12, 15} {
+		tile := maptile.At(orb.Point{10.0, 53.55}, z)
+		var ids []int32
+		b := tile.Bound(1.0 / 64)
+		l.tree.Search(b.Min, b.Max, func(_, _ [2]float64, id int32) bool { ids = append(ids, id); return true })
+		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+		fast := l.renderPoints(uint32(z), tile.X, tile.Y, ids)
+		general, err := l.renderFeatures(tile, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b2 := decodeTile(t, fast), decodeTile(t, general)
+		if len(a) == 0 || len(a) != len(b2) {
+			t.Fatalf("z%d: %d features fast, %d general", z, len(a), len(b2))
+		}
+		for id, fa := range a {
+			if fb := b2[id]; fa != fb {
+				t.Fatalf("z%d feature %v:\n fast    %s\n general %s", z, id, fa, fb)
+			}
+		}
+	}
+}
+
+// decodeTile reads a tile's features as text by ID: geometry in tile units
+// and properties with numbers as float64.
+func decodeTile(t *testing.T, data []byte) map[any]string {
+	t.Helper()
+	ls, err := mvt.Unmarshal(data)
+	if err != nil || len(ls) != 1 || ls[0].Version != 2 || ls[0].Extent != 4096 {
+		t.Fatalf("decode: %v %+v", err, ls)
+	}
+	out := map[any]string{}
+	for _, f := range ls[0].Features {
+		keys := make([]string, 0, len(f.Properties))
+		for k := range f.Properties {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		s := fmt.Sprint(f.Geometry)
+		for _, k := range keys {
+			v := f.Properties[k]
+			switch n := v.(type) {
+			case int64:
+				v = float64(n)
+			case uint64:
+				v = float64(n)
+			case float32:
+				v = float64(n)
+			}
+			s += fmt.Sprintf(" %s=%v", k, v)
+		}
+		out[f.ID] = s
+	}
+	return out
+}
