@@ -113,10 +113,10 @@ func (s *Service) Register(ctx context.Context, in NewRegistration, address stri
 			if err := w.CreateUser(ctx, u); err != nil {
 				return err
 			}
-		} else if err := w.UpdatePassword(ctx, u.ID, hash); err != nil { // registering again while pending: the new password counts
-			return err
 		}
-		if token, err = newEmailToken(ctx, w, u.ID, PurposeConfirm, ConfirmLinkTTL); err != nil {
+		// Registering again while pending sends another link; each link
+		// sets the password of its own registration when followed.
+		if token, err = newEmailToken(ctx, w, u.ID, PurposeConfirm, ConfirmLinkTTL, hash); err != nil {
 			return err
 		}
 		return w.AppendAudit(ctx, &AuditEntry{At: w.now, Actor: u.ID, Action: "register", Target: u.ID, Detail: "address " + address})
@@ -145,12 +145,16 @@ func (s *Service) Confirm(ctx context.Context, token string) (*User, error) {
 		if u, err = w.UserByID(ctx, et.UserID); err != nil {
 			return err
 		}
-		if u.State == UserPending {
-			if err := w.SetUserState(ctx, u.ID, UserActive); err != nil {
-				return err
-			}
-			u.State = UserActive
+		if u.State != UserPending {
+			return Errorf(KindInvalid, "invalid_link", "this account is confirmed already")
 		}
+		if err := w.UpdatePassword(ctx, u.ID, et.PasswordHash); err != nil {
+			return err
+		}
+		if err := w.SetUserState(ctx, u.ID, UserActive); err != nil {
+			return err
+		}
+		u.State = UserActive
 		return w.AppendAudit(ctx, &AuditEntry{At: w.now, Actor: u.ID, Action: "confirm_email", Target: u.ID})
 	})
 	if e := AsError(err); e != nil && e.Kind == KindNotFound {
@@ -180,7 +184,7 @@ func (s *Service) RequestReset(ctx context.Context, email, address string) error
 	}
 	var token string
 	err = s.update(ctx, "request_reset", func(w *write) (err error) {
-		if token, err = newEmailToken(ctx, w, u.ID, PurposeReset, ResetLinkTTL); err != nil {
+		if token, err = newEmailToken(ctx, w, u.ID, PurposeReset, ResetLinkTTL, ""); err != nil {
 			return err
 		}
 		return w.AppendAudit(ctx, &AuditEntry{At: w.now, Actor: u.ID, Action: "request_reset", Target: u.ID, Detail: "address " + address})
@@ -495,14 +499,15 @@ func (s *Service) directoryUser(ctx context.Context, e *DirectoryEntry) (*User, 
 	return u, err
 }
 
-// newEmailToken stores a fresh single-use token for userID and returns it.
-func newEmailToken(ctx context.Context, w *write, userID, purpose string, ttl time.Duration) (string, error) {
+// newEmailToken stores a fresh single-use token for userID (with a
+// registration's password hash) and returns it.
+func newEmailToken(ctx context.Context, w *write, userID, purpose string, ttl time.Duration, passwordHash string) (string, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", err
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
-	return token, w.CreateEmailToken(ctx, &EmailToken{Hash: hashToken(token), UserID: userID, Purpose: purpose, CreatedAt: w.now, ExpiresAt: w.now.Add(ttl)})
+	return token, w.CreateEmailToken(ctx, &EmailToken{Hash: hashToken(token), UserID: userID, Purpose: purpose, CreatedAt: w.now, ExpiresAt: w.now.Add(ttl), PasswordHash: passwordHash})
 }
 
 // link is the dashboard's page for an email token ("confirm", "reset").

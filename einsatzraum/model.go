@@ -92,6 +92,10 @@ type EmailToken struct {
 	Purpose   string // PurposeConfirm or PurposeReset
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// PasswordHash is the password given with a registration: confirming
+	// this token sets it (so that registering the same address again, by
+	// someone else, cannot change the password a link confirms).
+	PasswordHash string
 }
 
 // Email token purposes.

@@ -159,6 +159,18 @@ func TestSelfRegistrationAndPasswordReset(t *testing.T) {
 	}
 	ts.call(t, "POST", "/api/v1/auth/confirm", "", map[string]any{"token": token}).want(t, 400, "invalid_link") // single use
 	first := login("her-own-password-1").want(t, 200).str("token")
+
+	// Someone else registering the same address while it waits cannot
+	// change the password its owner's link sets.
+	other := map[string]any{"email": "otto.owner@polizei.example", "name": "Otto", "password": "owners-password-1"}
+	ts.call(t, "POST", "/api/v1/auth/register", "", other).want(t, 202)
+	ownersLink := box.next(t).token(t, "confirm")
+	other["password"], other["name"] = "intruder-pass-66", "Mallory"
+	ts.call(t, "POST", "/api/v1/auth/register", "", other).want(t, 202)
+	box.next(t) // the intruder's link, also to Otto's mailbox
+	ts.call(t, "POST", "/api/v1/auth/confirm", "", map[string]any{"token": ownersLink}).want(t, 200)
+	ts.call(t, "POST", "/api/v1/auth/login", "", map[string]any{"email": "otto.owner@polizei.example", "password": "intruder-pass-66"}).want(t, 401)
+	ts.call(t, "POST", "/api/v1/auth/login", "", map[string]any{"email": "otto.owner@polizei.example", "password": "owners-password-1"}).want(t, 200)
 	second := login("her-own-password-1").want(t, 200).str("token")
 
 	// Registering an address that has an account tells its owner by mail, nothing more.

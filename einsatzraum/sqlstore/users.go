@@ -252,8 +252,12 @@ func (t *txn) SetDeviceScope(ctx context.Context, id, scope string) error {
 }
 
 func (t *txn) CreateEmailToken(ctx context.Context, et *einsatzraum.EmailToken) error {
-	_, err := t.exec(ctx, `INSERT INTO email_tokens (hash, user_id, purpose, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		et.Hash, et.UserID, et.Purpose, micros(et.CreatedAt), micros(et.ExpiresAt))
+	var pw any
+	if et.PasswordHash != "" {
+		pw = et.PasswordHash
+	}
+	_, err := t.exec(ctx, `INSERT INTO email_tokens (hash, user_id, purpose, created_at, expires_at, password_hash) VALUES (?, ?, ?, ?, ?, ?)`,
+		et.Hash, et.UserID, et.Purpose, micros(et.CreatedAt), micros(et.ExpiresAt), pw)
 	return err
 }
 
@@ -265,10 +269,11 @@ func (t *txn) UseEmailToken(ctx context.Context, hash []byte, purpose string, no
 	}
 	et := einsatzraum.EmailToken{Hash: hash, Purpose: purpose}
 	var created, expires int64
-	if err := t.queryRow(ctx, `SELECT user_id, created_at, expires_at FROM email_tokens WHERE hash = ?`, hash).Scan(&et.UserID, &created, &expires); err != nil {
+	var pw sql.NullString
+	if err := t.queryRow(ctx, `SELECT user_id, created_at, expires_at, password_hash FROM email_tokens WHERE hash = ?`, hash).Scan(&et.UserID, &created, &expires, &pw); err != nil {
 		return nil, one(err)
 	}
-	et.CreatedAt, et.ExpiresAt = fromMicros(created), fromMicros(expires)
+	et.CreatedAt, et.ExpiresAt, et.PasswordHash = fromMicros(created), fromMicros(expires), pw.String
 	return &et, nil
 }
 

@@ -889,7 +889,7 @@ func testIdentity(t *testing.T, s einsatzraum.Store) {
 
 	hash := []byte("0123456789abcdef0123456789abcdef")
 	tx(t, s, func(x einsatzraum.Tx) error {
-		return x.CreateEmailToken(ctx, &einsatzraum.EmailToken{Hash: hash, UserID: "u_j", Purpose: einsatzraum.PurposeConfirm, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+		return x.CreateEmailToken(ctx, &einsatzraum.EmailToken{Hash: hash, UserID: "u_j", Purpose: einsatzraum.PurposeConfirm, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour), PasswordHash: "reg-hash"})
 	})
 	tx(t, s, func(x einsatzraum.Tx) error {
 		if _, err := x.UseEmailToken(ctx, hash, einsatzraum.PurposeReset, t0.Add(time.Minute)); !errors.Is(err, einsatzraum.ErrNotFound) {
@@ -899,7 +899,7 @@ func testIdentity(t *testing.T, s einsatzraum.Store) {
 			t.Errorf("an expired token: %v", err)
 		}
 		et, err := x.UseEmailToken(ctx, hash, einsatzraum.PurposeConfirm, t0.Add(time.Minute))
-		if err != nil || et.UserID != "u_j" || !et.ExpiresAt.Equal(t0.Add(time.Hour)) {
+		if err != nil || et.UserID != "u_j" || !et.ExpiresAt.Equal(t0.Add(time.Hour)) || et.PasswordHash != "reg-hash" {
 			t.Errorf("use token: %+v %v", et, err)
 		}
 		if _, err := x.UseEmailToken(ctx, hash, einsatzraum.PurposeConfirm, t0.Add(2*time.Minute)); !errors.Is(err, einsatzraum.ErrNotFound) {

@@ -14,7 +14,9 @@ CREATE TABLE email_tokens (
     purpose    TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
-    used_at    BIGINT
+    used_at    BIGINT,
+    -- a registration's password (its hash), set when its own link confirms it
+    password_hash TEXT
 );
 CREATE INDEX email_tokens_user ON email_tokens(user_id);
 
