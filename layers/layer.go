@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -34,12 +35,17 @@ type Layer struct {
 
 	namesOnce sync.Once
 	names     *geocode.Index // see Names
+
+	// tileProps holds each feature's properties as a point tile writes
+	// them (sorted, converted), made the first time the feature is in a
+	// tile; see pointProps.
+	tileProps []atomic.Pointer[[]pointProp]
 }
 
 // NewLayer indexes features (IDs must be 0..n-1 in order) under meta;
 // Count and BBox are computed.
 func NewLayer(meta Meta, features []Feature) *Layer {
-	l := &Layer{Meta: meta, features: features}
+	l := &Layer{Meta: meta, features: features, tileProps: make([]atomic.Pointer[[]pointProp], len(features))}
 	var b orb.Bound
 	for i, f := range features {
 		fb := f.Geometry.Bound()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"slices"
+	"strings"
 )
 
 // Tiles of points only (schools, kindergartens, a million hydrants) are
@@ -17,8 +18,33 @@ import (
 type tilePoint struct {
 	id         uint64
 	x, y       int32
-	props      map[string]any
+	props      []pointProp
 	pointCount int // 0: no point_count property
+}
+
+// pointProp is one property as a tile holds it.
+type pointProp struct {
+	key   string
+	value pointValue
+}
+
+// pointProps returns feature id's properties sorted by key and converted
+// (nil values left out), made once per feature: ranging over a map per
+// point and tile cost a third of a point tile.
+func (l *Layer) pointProps(id int32) []pointProp {
+	if p := l.tileProps[id].Load(); p != nil {
+		return *p
+	}
+	props := l.features[id].Properties
+	out := make([]pointProp, 0, len(props))
+	for k, v := range props {
+		if pv, ok := toPointValue(v); ok {
+			out = append(out, pointProp{k, pv})
+		}
+	}
+	slices.SortFunc(out, func(a, b pointProp) int { return strings.Compare(a.key, b.key) })
+	l.tileProps[id].Store(&out)
+	return out
 }
 
 // Protobuf wire types and the field numbers of vector_tile.proto.
@@ -82,21 +108,11 @@ func encodePointTile(name string, pts []tilePoint) []byte {
 
 	features := make([]byte, 0, len(pts)*24)
 	var tags, body []byte
-	names := make([]string, 0, 8)
 	for _, p := range pts {
 		tags = tags[:0]
-		names = names[:0]
-		for k := range p.props {
-			names = append(names, k)
-		}
-		slices.Sort(names) // the same tile bytes on every render
-		for _, k := range names {
-			v, ok := toPointValue(p.props[k])
-			if !ok {
-				continue
-			}
-			tags = binary.AppendUvarint(tags, uint64(keyIndex(k)))
-			tags = binary.AppendUvarint(tags, uint64(valueIndex(v)))
+		for _, kv := range p.props {
+			tags = binary.AppendUvarint(tags, uint64(keyIndex(kv.key)))
+			tags = binary.AppendUvarint(tags, uint64(valueIndex(kv.value)))
 		}
 		if p.pointCount > 0 {
 			tags = binary.AppendUvarint(tags, uint64(keyIndex(pointCountProp)))

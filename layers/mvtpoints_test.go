@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -24,6 +25,19 @@ func TestPointTilesMatchTheGeneralEncoder(t *testing.T) {
 		fs[i] = Feature{ID: i, Geometry: orb.Point{9.9 + r.Float64()*0.2, 53.5 + r.Float64()*0.1}, Properties: props}
 	}
 	l := NewLayer(Meta{ID: "ly_points", Version: 1}, fs)
+	// Renders at once share the layer's converted properties safely (-race).
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := maptile.At(orb.Point{10.0, 53.55}, 13)
+			if _, err := l.Render(uint32(t0.Z), t0.X, t0.Y); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
 	for _, z := range []maptile.Zoom{10, 12, 15} {
 		tile := maptile.At(orb.Point{10.0, 53.55}, z)
 		var ids []int32

@@ -108,11 +108,11 @@ func (l *Layer) renderPoints(z, x, y uint32, ids []int32) []byte {
 					continue
 				}
 				kept[cell] = len(pts)
-				pts = append(pts, tilePoint{id: uint64(f.ID), x: int32(tx), y: int32(ty), props: f.Properties, pointCount: 1})
+				pts = append(pts, tilePoint{id: uint64(f.ID), x: int32(tx), y: int32(ty), props: l.pointProps(id), pointCount: 1})
 				continue
 			}
 		}
-		pts = append(pts, tilePoint{id: uint64(f.ID), x: int32(tx), y: int32(ty), props: f.Properties})
+		pts = append(pts, tilePoint{id: uint64(f.ID), x: int32(tx), y: int32(ty), props: l.pointProps(id)})
 	}
 	return encodePointTile(l.ID, pts)
 }
