@@ -32,7 +32,8 @@ type pointProp struct {
 // (nil values left out), made once per feature: ranging over a map per
 // point and tile cost a third of a point tile.
 func (l *Layer) pointProps(id int32) []pointProp {
-	if p := l.tileProps[id].Load(); p != nil {
+	tf := &l.tileFeats[id]
+	if p := tf.props.Load(); p != nil {
 		return *p
 	}
 	props := l.features[id].Properties
@@ -43,7 +44,7 @@ func (l *Layer) pointProps(id int32) []pointProp {
 		}
 	}
 	slices.SortFunc(out, func(a, b pointProp) int { return strings.Compare(a.key, b.key) })
-	l.tileProps[id].Store(&out)
+	tf.props.Store(&out)
 	return out
 }
 
@@ -83,18 +84,18 @@ type pointValue struct {
 
 // encodePointTile writes one layer named name with the points, in order.
 func encodePointTile(name string, pts []tilePoint) []byte {
-	keys := map[string]uint32{}
+	// A layer has few property names: a short list beats hashing them.
 	var keyList []string
 	values := map[pointValue]uint32{}
 	var valueList []pointValue
 	keyIndex := func(k string) uint32 {
-		i, ok := keys[k]
-		if !ok {
-			i = uint32(len(keyList))
-			keys[k] = i
-			keyList = append(keyList, k)
+		for i, have := range keyList {
+			if have == k {
+				return uint32(i)
+			}
 		}
-		return i
+		keyList = append(keyList, k)
+		return uint32(len(keyList) - 1)
 	}
 	valueIndex := func(v pointValue) uint32 {
 		i, ok := values[v]

@@ -62,14 +62,14 @@ func (l *Layer) Render(z, x, y uint32) ([]byte, error) {
 	// The R-tree answers in no fixed order; features are taken in ID order
 	// so that the point kept in a cell is the same on every render.
 	var ids []int32
-	points := true
+	points := l.allPoints
 	l.tree.Search(b.Min, b.Max, func(_, _ [2]float64, id int32) bool {
 		ids = append(ids, id)
-		if _, ok := l.features[id].Geometry.(orb.Point); !ok {
-			points = false
-		}
 		return true
 	})
+	if !points { // a mixed layer: a tile of its points only still takes the short way
+		points = !slices.ContainsFunc(ids, func(id int32) bool { return !l.tileFeats[id].point })
+	}
 	slices.Sort(ids)
 	if len(ids) == 0 {
 		return nil, nil
@@ -96,8 +96,7 @@ func (l *Layer) renderPoints(z, x, y uint32, ids []int32) []byte {
 	}
 	pts := make([]tilePoint, 0, len(ids))
 	for _, id := range ids {
-		f := l.features[id]
-		frac := maptile.Fraction(f.Geometry.(orb.Point), maptile.Zoom(z))
+		frac := maptile.Fraction(l.tileFeats[id].pt, maptile.Zoom(z))
 		tx, ty := math.Floor((frac[0]-float64(x))*tileExtent), math.Floor((frac[1]-float64(y))*tileExtent)
 		if thin {
 			cx, cy := int((tx+tileBuffer)/thinCell), int((ty+tileBuffer)/thinCell)
@@ -108,11 +107,11 @@ func (l *Layer) renderPoints(z, x, y uint32, ids []int32) []byte {
 					continue
 				}
 				kept[cell] = len(pts)
-				pts = append(pts, tilePoint{id: uint64(f.ID), x: int32(tx), y: int32(ty), props: l.pointProps(id), pointCount: 1})
+				pts = append(pts, tilePoint{id: uint64(id), x: int32(tx), y: int32(ty), props: l.pointProps(id), pointCount: 1})
 				continue
 			}
 		}
-		pts = append(pts, tilePoint{id: uint64(f.ID), x: int32(tx), y: int32(ty), props: l.pointProps(id)})
+		pts = append(pts, tilePoint{id: uint64(id), x: int32(tx), y: int32(ty), props: l.pointProps(id)})
 	}
 	return encodePointTile(l.ID, pts)
 }
