@@ -41,6 +41,7 @@ type benchConfig struct {
 	Conns    int
 	Users    int
 	Posters  int
+	Rooms    int // the posters post in this many rooms (round robin)
 	Only     string
 	Profile  string
 }
@@ -58,6 +59,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&cfg.Conns, "conns", 50, "keep-alive connections of the HTTP and WebSocket clients")
 	fs.IntVar(&cfg.Users, "users", 200, "users reporting positions (each its own device)")
 	fs.IntVar(&cfg.Posters, "posters", 64, "concurrent posters of durable messages")
+	fs.IntVar(&cfg.Rooms, "post-rooms", 1, "rooms the posters post in, round robin (1: all in one chat, each post waits for the room's sequence number)")
 	fs.StringVar(&cfg.Only, "only", "", "run one measurement: positions, batch, ws, bbox, posts, tiles")
 	fs.StringVar(&cfg.Profile, "cpuprofile", "", "write a CPU profile of the whole run (server and client) to this file")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -152,6 +154,7 @@ type bench struct {
 	addr   string
 	client *fasthttp.HostClient
 	tokens []string
+	ids    []string // the users, as tokens
 	room   string
 	chat   string
 }
@@ -190,7 +193,7 @@ func (b *bench) seed(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.chat = c.ID
+	b.chat, b.ids = c.ID, ids
 	return nil
 }
 
@@ -378,11 +381,35 @@ func (b *bench) bbox(ctx context.Context) (benchResult, error) {
 		goal: ">= 10,000 req/s", met: rate >= 10000}, nil
 }
 
-// posts has Posters members post durable messages to the room's chat.
+// posts has Posters members post durable messages to the room's chat
+// (or, with --post-rooms, to chats in that many rooms).
 func (b *bench) posts(ctx context.Context) (benchResult, error) {
-	path := "/api/v1/chats/" + b.chat + "/messages"
+	paths := []string{"/api/v1/chats/" + b.chat + "/messages"}
+	lead, err := b.svc.UserByEmail(ctx, "lead@polizei.example")
+	if err != nil {
+		return benchResult{}, err
+	}
+	la := &einsatzraum.Actor{User: lead}
+	for r := 1; r < b.cfg.Rooms; r++ { // more rooms, each with every poster in its chat
+		room, err := b.svc.CreateRoom(ctx, la, fmt.Sprintf("Bench %d", r), "")
+		if err != nil {
+			return benchResult{}, err
+		}
+		var ids []string
+		for w := 0; w < b.cfg.Posters && w < len(b.ids); w++ {
+			if _, err := b.svc.PutMember(ctx, la, room.ID, b.ids[w], einsatzraum.RoleMember); err != nil {
+				return benchResult{}, err
+			}
+			ids = append(ids, b.ids[w])
+		}
+		c, err := b.svc.CreateChat(ctx, la, room.ID, "Lage", ids)
+		if err != nil {
+			return benchResult{}, err
+		}
+		paths = append(paths, "/api/v1/chats/"+c.ID+"/messages")
+	}
 	n, lat, err := b.load(ctx, b.cfg.Posters, func(w, i int) error {
-		return b.do("POST", path, b.tokens[w%len(b.tokens)], fmt.Appendf(nil, `{"kind":"text","text":"Lage %d/%d"}`, w, i), 201)
+		return b.do("POST", paths[w%len(paths)], b.tokens[w%len(b.tokens)], fmt.Appendf(nil, `{"kind":"text","text":"Lage %d/%d"}`, w, i), 201)
 	})
 	if err != nil {
 		return benchResult{}, err
@@ -393,7 +420,7 @@ func (b *bench) posts(ctx context.Context) (benchResult, error) {
 		goal, want = ">= 5,000/s, p99 < 50 ms", 5000
 	}
 	p99 := percentile(lat, 0.99)
-	return benchResult{name: fmt.Sprintf("durable posts, %d posters (%s)", b.cfg.Posters, storeName(b.cfg.Store)),
+	return benchResult{name: fmt.Sprintf("durable posts, %d posters in %d room(s) (%s)", b.cfg.Posters, len(paths), storeName(b.cfg.Store)),
 		value: fmt.Sprintf("%.0f msgs/s (p99 %v)", rate, p99.Round(time.Microsecond)), goal: goal, met: rate >= want && p99 < 50*time.Millisecond}, nil
 }
 
