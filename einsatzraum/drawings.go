@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"github.com/einsatzraum/einsatzraum/geo"
 )
 
@@ -38,6 +40,29 @@ const MaxDrawingVertices = 10000
 type DrawingGeometry struct {
 	Type        string          `json:"type"`
 	Coordinates json.RawMessage `json:"coordinates"`
+}
+
+// Orb decodes the geometry (checked when it was stored) as an orb.Point,
+// orb.LineString or orb.Polygon, for whoever draws, exports or fences it.
+func (g DrawingGeometry) Orb() (orb.Geometry, error) {
+	var err error
+	switch g.Type {
+	case "Point":
+		var p orb.Point
+		err = json.Unmarshal(g.Coordinates, &p)
+		return p, err
+	case "LineString":
+		var l orb.LineString
+		err = json.Unmarshal(g.Coordinates, &l)
+		return l, err
+	case "Polygon":
+		var p orb.Polygon
+		if err = json.Unmarshal(g.Coordinates, &p); err == nil && len(p) == 0 {
+			err = errors.New("a polygon without rings")
+		}
+		return p, err
+	}
+	return nil, fmt.Errorf("geometry type %q", g.Type)
 }
 
 // Geofence makes a drawing report members who cross it: on entering,
@@ -183,22 +208,44 @@ func (s *Service) CreateDrawing(ctx context.Context, a *Actor, roomID string, in
 	if err := in.apply(d); err != nil {
 		return nil, err
 	}
-	err := s.update(ctx, "create_drawing", func(w *write) error {
-		if _, err := requireRoom(ctx, w, a, roomID, ActEditMap); err != nil {
-			return err
-		}
-		d.CreatedAt, d.UpdatedAt = w.now, w.now
-		if err := w.CreateDrawing(ctx, d); err != nil {
-			return err
-		}
-		_, err := w.emit(ctx, roomID, EventDrawingCreated, "", "", map[string]any{"drawing": d})
-		return err
-	})
+	err := s.update(ctx, "create_drawing", func(w *write) error { return insertDrawing(ctx, w, a, d) })
 	if err != nil {
 		return nil, err
 	}
 	s.drawingsChanged(ctx, roomID)
 	return d, nil
+}
+
+// insertDrawing stores the new drawing d (its fields applied and checked)
+// if the caller edits its room's map, and emits drawing.created.
+func insertDrawing(ctx context.Context, w *write, a *Actor, d *Drawing) error {
+	if _, err := requireRoom(ctx, w, a, d.Room, ActEditMap); err != nil {
+		return err
+	}
+	d.CreatedAt, d.UpdatedAt = w.now, w.now
+	if err := w.CreateDrawing(ctx, d); err != nil {
+		return err
+	}
+	_, err := w.emit(ctx, d.Room, EventDrawingCreated, "", "", map[string]any{"drawing": d})
+	return err
+}
+
+// changeDrawing applies in to the drawing id if the caller may change it
+// (editableDrawing) and emits drawing.updated.
+func changeDrawing(ctx context.Context, w *write, a *Actor, id string, in DrawingInput) (*Drawing, error) {
+	d, err := editableDrawing(ctx, w, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.apply(d); err != nil {
+		return nil, err
+	}
+	d.UpdatedAt = w.now
+	if err := w.UpdateDrawing(ctx, d); err != nil {
+		return nil, err
+	}
+	_, err = w.emit(ctx, d.Room, EventDrawingUpdated, "", "", map[string]any{"drawing": d})
+	return d, err
 }
 
 // Drawings lists the room's drawings (members; past the visible retention
@@ -251,17 +298,7 @@ func editableDrawing(ctx context.Context, w *write, a *Actor, id string) (*Drawi
 func (s *Service) UpdateDrawing(ctx context.Context, a *Actor, id string, in DrawingInput) (*Drawing, error) {
 	var d *Drawing
 	err := s.update(ctx, "update_drawing", func(w *write) (err error) {
-		if d, err = editableDrawing(ctx, w, a, id); err != nil {
-			return err
-		}
-		if err := in.apply(d); err != nil {
-			return err
-		}
-		d.UpdatedAt = w.now
-		if err := w.UpdateDrawing(ctx, d); err != nil {
-			return err
-		}
-		_, err = w.emit(ctx, d.Room, EventDrawingUpdated, "", "", map[string]any{"drawing": d})
+		d, err = changeDrawing(ctx, w, a, id, in)
 		return err
 	})
 	if err != nil {
@@ -317,18 +354,8 @@ func (s *Service) PutTakDrawing(ctx context.Context, a *Actor, roomID, uid strin
 			return err
 		}
 		if old != nil {
-			if d, err = editableDrawing(ctx, w, a, id); err != nil {
-				return err
-			}
 			in.Category = nil // a TAK client knows no categories: keep ours
-			if err := in.apply(d); err != nil {
-				return err
-			}
-			d.UpdatedAt = w.now
-			if err := w.UpdateDrawing(ctx, d); err != nil {
-				return err
-			}
-			_, err = w.emit(ctx, d.Room, EventDrawingUpdated, "", "", map[string]any{"drawing": d})
+			d, err = changeDrawing(ctx, w, a, id, in)
 			return err
 		}
 		if in.Geometry == nil {
@@ -341,15 +368,8 @@ func (s *Service) PutTakDrawing(ctx context.Context, a *Actor, roomID, uid strin
 		if err := in.apply(d); err != nil {
 			return err
 		}
-		if _, err := requireRoom(ctx, w, a, roomID, ActEditMap); err != nil {
-			return err
-		}
-		d.CreatedAt, d.UpdatedAt, created = w.now, w.now, true
-		if err := w.CreateDrawing(ctx, d); err != nil {
-			return err
-		}
-		_, err = w.emit(ctx, roomID, EventDrawingCreated, "", "", map[string]any{"drawing": d})
-		return err
+		created = true
+		return insertDrawing(ctx, w, a, d)
 	})
 	if err != nil {
 		return nil, false, err

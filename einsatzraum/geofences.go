@@ -45,25 +45,18 @@ func fenceOf(d Drawing) (f geofence.Fence, ok bool) {
 	default:
 		f.Trigger = geofence.OnBoth
 	}
-	switch d.Geometry.Type {
-	case "Point":
-		var p [2]float64
-		if json.Unmarshal(d.Geometry.Coordinates, &p) != nil || d.RadiusM <= 0 {
+	g, err := d.Geometry.Orb()
+	if err != nil {
+		return f, false
+	}
+	switch g := g.(type) {
+	case orb.Point:
+		if d.RadiusM <= 0 {
 			return f, false
 		}
-		f.Center, f.RadiusM = orb.Point(p), d.RadiusM
-	case "Polygon":
-		var rings [][][2]float64
-		if json.Unmarshal(d.Geometry.Coordinates, &rings) != nil || len(rings) == 0 {
-			return f, false
-		}
-		for _, r := range rings {
-			ring := make(orb.Ring, len(r))
-			for i, p := range r {
-				ring[i] = orb.Point(p)
-			}
-			f.Polygon = append(f.Polygon, ring)
-		}
+		f.Center, f.RadiusM = g, d.RadiusM
+	case orb.Polygon:
+		f.Polygon = g
 	default:
 		return f, false
 	}

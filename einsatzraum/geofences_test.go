@@ -10,16 +10,6 @@ import (
 	"github.com/einsatzraum/einsatzraum/geo"
 )
 
-type crossedEvent struct {
-	Drawing    string    `json:"drawing"`
-	Label      string    `json:"label"`
-	User       string    `json:"user"`
-	Transition string    `json:"transition"`
-	Lat        float64   `json:"lat"`
-	Lon        float64   `json:"lon"`
-	At         time.Time `json:"at"`
-}
-
 // TestGeofenceCrossings: a lead draws a geofenced cordon; a member walks
 // in, the GPS jitters at the edge, and they walk out: the room sees
 // exactly two geofence.crossed events, at once (before the report is
@@ -49,15 +39,15 @@ func TestGeofenceCrossings(t *testing.T) {
 	}
 	// crossings reads the events up to a sentinel message and returns the
 	// geofence.crossed among them.
-	crossings := func() []crossedEvent {
+	crossings := func() []einsatzraum.GeofenceCrossing {
 		t.Helper()
 		f.post(t, f.svc, "sentinel")
-		var out []crossedEvent
+		var out []einsatzraum.GeofenceCrossing
 		for {
 			e := watch.nextEvent(t)
 			switch e.Type {
 			case einsatzraum.EventGeofenceCrossed:
-				var c crossedEvent
+				var c einsatzraum.GeofenceCrossing
 				if err := json.Unmarshal(e.Data, &c); err != nil {
 					t.Fatal(err)
 				}

@@ -3,7 +3,6 @@ package einsatzraum
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -540,6 +539,3 @@ func checkPasswordLen(p string) error {
 
 // sameHash compares two hashes in constant time.
 func sameHash(a, b []byte) bool { return len(a) == len(b) && subtle.ConstantTimeCompare(a, b) == 1 }
-
-// sha is the SHA-256 of s.
-func sha(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }

@@ -95,7 +95,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a *Actor, code string) ([]str
 		v.Recovery = make([][]byte, recoveryCodes)
 		for i := range codes {
 			codes[i] = recoveryCode()
-			v.Recovery[i] = sha(codes[i])
+			v.Recovery[i] = hashToken(codes[i])
 		}
 		now := w.now
 		v.ConfirmedAt, v.LastStep = &now, step
@@ -163,7 +163,7 @@ func (s *Service) checkSecondFactor(ctx context.Context, u *User, code string) (
 			v.LastStep = step
 			return w.PutTOTP(ctx, u.ID, v)
 		}
-		h := sha(strings.ToLower(code))
+		h := hashToken(strings.ToLower(code))
 		for i, r := range v.Recovery {
 			if sameHash(r, h) {
 				v.Recovery = slices.Delete(v.Recovery, i, i+1)

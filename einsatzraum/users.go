@@ -449,6 +449,27 @@ func (s *Service) RequireRole(a *Actor, r GlobalRole) error {
 
 // CheckApproved returns 403 device_not_approved while the caller's device
 // waits for approval.
+// Uses of a device token, for CheckScope.
+const (
+	UseAPI       = "api"       // the REST API and the WebSocket
+	UseEnrolment = "enrolment" // who am I, the TOTP enrolment, logout
+	UseCoT       = "cot"       // the CoT gateway
+)
+
+// CheckScope refuses a use the device's token does not open: an app
+// password (ScopeTAK) opens only the CoT gateway (401 app_password), a
+// login that must enrol its second factor (ScopeTOTPEnrol) only the
+// enrolment (403 totp_enrolment_required).
+func (s *Service) CheckScope(a *Actor, use string) error {
+	switch {
+	case a.Device.Scope == ScopeTAK && use != UseCoT:
+		return Errorf(KindUnauthorized, "app_password", "an app password opens only the CoT gateway")
+	case a.Device.Scope == ScopeTOTPEnrol && use != UseEnrolment:
+		return Errorf(KindForbidden, "totp_enrolment_required", "set up the second factor first (POST /api/v1/me/totp)")
+	}
+	return nil
+}
+
 func (s *Service) CheckApproved(a *Actor) error {
 	if a.Device != nil && a.Device.ApprovedAt == nil {
 		return Errorf(KindForbidden, "device_not_approved", "this device waits for an administrator's approval")

@@ -53,13 +53,12 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	if err := s.svc.CheckApproved(a); err != nil && !allowedUnapproved(c) {
 		return err
 	}
-	switch a.Device.Scope {
-	case einsatzraum.ScopeTAK: // an app password opens the CoT gateway only
-		return einsatzraum.Errorf(einsatzraum.KindUnauthorized, "app_password", "an app password opens only the CoT gateway")
-	case einsatzraum.ScopeTOTPEnrol:
-		if !allowedEnrolling(c) {
-			return einsatzraum.Errorf(einsatzraum.KindForbidden, "totp_enrolment_required", "set up the second factor first (POST /api/v1/me/totp)")
-		}
+	use := einsatzraum.UseAPI
+	if enrolmentPath(c) {
+		use = einsatzraum.UseEnrolment
+	}
+	if err := s.svc.CheckScope(a, use); err != nil {
+		return err
 	}
 	c.Locals(actorKey, a)
 	return c.Next()
@@ -77,9 +76,9 @@ func allowedUnapproved(c *fiber.Ctx) bool {
 	return false
 }
 
-// allowedEnrolling reports whether a device that must enrol a second
-// factor first may make this request: who am I, the enrolment, log out.
-func allowedEnrolling(c *fiber.Ctx) bool {
+// enrolmentPath reports whether the request is one a device that must
+// enrol a second factor first may make: who am I, the enrolment, log out.
+func enrolmentPath(c *fiber.Ctx) bool {
 	switch c.Path() {
 	case "/api/v1/me":
 		return c.Method() == fiber.MethodGet

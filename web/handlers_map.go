@@ -340,38 +340,29 @@ func (s *Server) exportKML(c *fiber.Ctx) error {
 // drawingGeometry is a drawing as a go-geom geometry for KML: a circle
 // (a Point with a radius) as a polygon of 64 corners.
 func drawingGeometry(d einsatzraum.Drawing) (geom.T, error) {
-	bad := func(err error) error { return fmt.Errorf("drawing %s: %w", d.ID, err) }
-	switch d.Geometry.Type {
-	case "Point":
-		var p orb.Point
-		if err := json.Unmarshal(d.Geometry.Coordinates, &p); err != nil {
-			return nil, bad(err)
-		}
+	g, err := d.Geometry.Orb()
+	if err != nil {
+		return nil, fmt.Errorf("drawing %s: %w", d.ID, err)
+	}
+	switch g := g.(type) {
+	case orb.Point:
 		if d.RadiusM <= 0 {
-			return geom.NewPointFlat(geom.XY, []float64{p[0], p[1]}), nil
+			return geom.NewPointFlat(geom.XY, []float64{g[0], g[1]}), nil
 		}
-		return polygonGeometry([]orb.Ring{geo.CircleRing(p, d.RadiusM, 64)}), nil
-	case "LineString":
-		var line []orb.Point
-		if err := json.Unmarshal(d.Geometry.Coordinates, &line); err != nil {
-			return nil, bad(err)
-		}
-		flat := make([]float64, 0, 2*len(line))
-		for _, p := range line {
+		return polygonGeometry(orb.Polygon{geo.CircleRing(g, d.RadiusM, 64)}), nil
+	case orb.LineString:
+		flat := make([]float64, 0, 2*len(g))
+		for _, p := range g {
 			flat = append(flat, p[0], p[1])
 		}
 		return geom.NewLineStringFlat(geom.XY, flat), nil
-	case "Polygon":
-		var rings []orb.Ring
-		if err := json.Unmarshal(d.Geometry.Coordinates, &rings); err != nil {
-			return nil, bad(err)
-		}
-		return polygonGeometry(rings), nil
+	case orb.Polygon:
+		return polygonGeometry(g), nil
 	}
-	return nil, bad(fmt.Errorf("geometry %q", d.Geometry.Type))
+	return nil, fmt.Errorf("drawing %s: geometry %q", d.ID, d.Geometry.Type)
 }
 
-func polygonGeometry(rings []orb.Ring) *geom.Polygon {
+func polygonGeometry(rings orb.Polygon) *geom.Polygon {
 	var flat []float64
 	var ends []int
 	for _, r := range rings {

@@ -141,6 +141,15 @@ func newCoTFixture(t *testing.T, edit ...func(*serveConfig)) *cotFixture {
 	return &cotFixture{liveFixture: f, addr: f.ts.srv.cotLn.Addr().String(), pool: pool}
 }
 
+// dashboard is the lead's live socket, subscribed to the room.
+func (f *cotFixture) dashboard(t *testing.T) *wsClient {
+	t.Helper()
+	dash := f.ts.dialWS(t, f.lead, 0)
+	dash.subscribe(f.room, 0)
+	dash.untilSubscribed()
+	return dash
+}
+
 // TestCoTGatewayRoundTrips: a TAK client joins the room as the member; its
 // position reaches the dashboard (stale honoured), its GeoChat the chat;
 // the lead's messages, position and POIs and a data admin's file reach it
@@ -148,9 +157,7 @@ func newCoTFixture(t *testing.T, edit ...func(*serveConfig)) *cotFixture {
 func TestCoTGatewayRoundTrips(t *testing.T) {
 	t.Parallel()
 	f := newCoTFixture(t)
-	dash := f.ts.dialWS(t, f.lead, 0)
-	dash.subscribe(f.room, 0)
-	dash.untilSubscribed()
+	dash := f.dashboard(t)
 
 	// Join with the first position report.
 	tak := dialTAK(t, f.addr, f.pool, "ANDROID-589520ccfcd20f01")
@@ -456,9 +463,7 @@ func atakEmergency(uid, callsign string, lat, lon float64, at time.Time, cancel 
 func TestCoTEmergency(t *testing.T) {
 	t.Parallel()
 	f := newCoTFixture(t)
-	dash := f.ts.dialWS(t, f.lead, 0)
-	dash.subscribe(f.room, 0)
-	dash.untilSubscribed()
+	dash := f.dashboard(t)
 	now := time.Now()
 	tak := dialTAK(t, f.addr, f.pool, "ANDROID-0000aaaa")
 	tak.send(atakSA(tak.uid, "HOPE", 53.5511, 9.9937, now, now.Add(time.Minute), cotAuth(f.member, f.room, f.chat)))
@@ -504,9 +509,7 @@ func TestCoTEmergency(t *testing.T) {
 func TestCoTShapes(t *testing.T) {
 	t.Parallel()
 	f := newCoTFixture(t)
-	dash := f.ts.dialWS(t, f.lead, 0)
-	dash.subscribe(f.room, 0)
-	dash.untilSubscribed()
+	dash := f.dashboard(t)
 	now := time.Now()
 	tak := dialTAK(t, f.addr, f.pool, "ANDROID-5ba9e5")
 	tak.send(atakSA(tak.uid, "HOPE", 49.99, 11.55, now, now.Add(time.Minute), cotAuth(f.member, f.room, f.chat)))
@@ -585,9 +588,7 @@ func TestCoTShapes(t *testing.T) {
 func TestCoTStockATAKAuth(t *testing.T) {
 	t.Parallel()
 	f := newCoTFixture(t)
-	dash := f.ts.dialWS(t, f.lead, 0)
-	dash.subscribe(f.room, 0)
-	dash.untilSubscribed()
+	dash := f.dashboard(t)
 	app := f.ts.call(t, "POST", "/api/v1/me/app-passwords", f.member, map[string]any{"name": "ATAK Pixel 8", "room": f.room}).want(t, 201)
 	password, device := app.str("token"), app.Body["device"].(map[string]any)
 	if device["scope"] != "tak" || device["room"] != f.room {

@@ -274,10 +274,10 @@ func (g *Gateway) bind(ctx context.Context, conn net.Conn, a *einsatzraum.Actor,
 	if err := svc.CheckApproved(a); err != nil {
 		return nil, err
 	}
-	switch {
-	case a.Device.Scope == einsatzraum.ScopeTOTPEnrol:
-		return nil, errors.New("this login must set up its second factor first")
-	case a.Device.Room != "" && a.Device.Room != roomID:
+	if err := svc.CheckScope(a, einsatzraum.UseCoT); err != nil {
+		return nil, err
+	}
+	if a.Device.Room != "" && a.Device.Room != roomID {
 		return nil, fmt.Errorf("this app password is for room %s, not %s", a.Device.Room, roomID)
 	}
 	room, err := svc.Room(ctx, a, roomID)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
 )
 
@@ -45,7 +47,7 @@ func drawingUID(d *einsatzraum.Drawing) string {
 const defaultDrawingColor = "#0b2545"
 
 // argb turns "#rrggbb" into ATAK's signed ARGB integer with alpha a.
-func argb(color string, a uint8) string {
+func argb(color string, a uint8) int32 {
 	if len(color) != 7 || color[0] != '#' {
 		color = defaultDrawingColor
 	}
@@ -53,7 +55,12 @@ func argb(color string, a uint8) string {
 	if err != nil {
 		rgb, _ = strconv.ParseUint(defaultDrawingColor[1:], 16, 32)
 	}
-	return strconv.FormatInt(int64(int32(uint32(a)<<24|uint32(rgb))), 10)
+	return int32(uint32(a)<<24 | uint32(rgb))
+}
+
+// argbValue is argb as a detail's value attribute (strokeColor, fillColor).
+func argbValue(color string, a uint8) *Value {
+	return &Value{strconv.FormatInt(int64(argb(color, a)), 10)}
 }
 
 // rgbOf turns ATAK's signed ARGB integer into "#rrggbb"; "" when it is not one.
@@ -82,61 +89,48 @@ func (g *Gateway) shapeEvent(d *einsatzraum.Drawing, now time.Time) (*Event, err
 func drawingEvent(d *einsatzraum.Drawing, now time.Time) (*Event, error) {
 	ev := &Event{UID: drawingUID(d), How: "h-e", Time: FormatTime(d.UpdatedAt), Start: FormatTime(d.UpdatedAt),
 		Stale: FormatTime(now.Add(365 * 24 * time.Hour))}
-	det := &Detail{Contact: &Contact{Callsign: d.Label}, StrokeColor: &Value{argb(d.Color, 0xff)}, StrokeWeight: &Value{"3.0"},
+	det := &Detail{Contact: &Contact{Callsign: d.Label}, StrokeColor: argbValue(d.Color, 0xff), StrokeWeight: &Value{"3.0"},
 		LabelsOn: &Value{"true"}}
 	ev.Detail = det
 	if d.Category != "" {
 		det.Remarks = &Remarks{Text: d.Category}
 	}
-	switch d.Geometry.Type {
-	case "Point":
-		var p [2]float64
-		if err := json.Unmarshal(d.Geometry.Coordinates, &p); err != nil {
-			return nil, fmt.Errorf("drawing %s: %w", d.ID, err)
-		}
-		ev.Point = mapPoint(p[1], p[0], Unknown)
+	g, err := d.Geometry.Orb()
+	if err != nil {
+		return nil, fmt.Errorf("drawing %s: %w", d.ID, err)
+	}
+	switch g := g.(type) {
+	case orb.Point:
+		ev.Point = mapPoint(g[1], g[0], Unknown)
 		if d.RadiusM <= 0 { // a marker
 			ev.Type = poiType
 			det.StrokeColor, det.StrokeWeight, det.LabelsOn = nil, nil, nil
-			det.Color = &Color{ARGB: int32(mustInt(argb(d.Color, 0xff)))}
+			det.Color = &Color{ARGB: argb(d.Color, 0xff)}
 			return ev, nil
 		}
 		r := FormatNumber(d.RadiusM)
 		ev.Type = shapeCircle
 		det.Shape = &Shape{Ellipse: &Ellipse{Major: r, Minor: r, Angle: "360"}}
-		det.FillColor = &Value{argb(d.Color, 0x40)}
-		return ev, nil
-	case "LineString":
-		var line [][2]float64
-		if err := json.Unmarshal(d.Geometry.Coordinates, &line); err != nil {
-			return nil, fmt.Errorf("drawing %s: %w", d.ID, err)
-		}
+		det.FillColor = argbValue(d.Color, 0x40)
+	case orb.LineString:
 		ev.Type = shapeFreehand
-		setVertices(ev, line)
-		return ev, nil
-	case "Polygon":
-		var rings [][][2]float64
-		if err := json.Unmarshal(d.Geometry.Coordinates, &rings); err != nil || len(rings) == 0 {
-			return nil, fmt.Errorf("drawing %s: polygon: %v", d.ID, err)
-		}
-		outer := rings[0] // TAK shapes have no holes: the outer ring only
+		setVertices(ev, g)
+	case orb.Polygon:
+		outer := g[0] // TAK shapes have no holes: the outer ring only
 		ev.Type = shapeFreehand
 		if isRectangle(outer) {
 			ev.Type = shapeRectangle
 			outer = outer[:4]
 		}
 		setVertices(ev, outer)
-		det.FillColor = &Value{argb(d.Color, 0x40)}
-		return ev, nil
+		det.FillColor = argbValue(d.Color, 0x40)
 	}
-	return nil, fmt.Errorf("drawing %s: geometry %q", d.ID, d.Geometry.Type)
+	return ev, nil
 }
-
-func mustInt(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
 
 // setVertices puts points ([lon, lat]) as the event's vertex links and
 // its point at their centre.
-func setVertices(ev *Event, pts [][2]float64) {
+func setVertices(ev *Event, pts []orb.Point) {
 	var sumLat, sumLon float64
 	for _, p := range pts {
 		ev.Detail.Links = append(ev.Detail.Links, Link{Point: FormatNumber(p[1]) + "," + FormatNumber(p[0])})
@@ -148,7 +142,7 @@ func setVertices(ev *Event, pts [][2]float64) {
 
 // isRectangle reports whether a closed ring is an axis-parallel rectangle
 // (what ATAK's u-d-r draws).
-func isRectangle(ring [][2]float64) bool {
+func isRectangle(ring orb.Ring) bool {
 	if len(ring) != 5 || ring[0] != ring[4] {
 		return false
 	}

@@ -61,15 +61,11 @@ func (d *Directory) Authenticate(ctx context.Context, email, password string) (*
 	if password == "" { // an empty password is an anonymous bind, which "succeeds"
 		return nil, einsatzraum.ErrNotFound
 	}
-	conn, err := d.connect(ctx)
+	conn, entry, err := d.lookup(ctx, email)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
-	entry, err := d.find(conn, email)
-	if err != nil {
-		return nil, err
-	}
 	if err := conn.Bind(entry.DN, password); err != nil {
 		if ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
 			return nil, einsatzraum.ErrNotFound
@@ -81,16 +77,27 @@ func (d *Directory) Authenticate(ctx context.Context, email, password string) (*
 
 // Lookup implements einsatzraum.Directory.
 func (d *Directory) Lookup(ctx context.Context, email string) (*einsatzraum.DirectoryEntry, error) {
+	conn, entry, err := d.lookup(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	conn.Close()
+	return toEntry(entry, email), nil
+}
+
+// lookup connects as the service account and finds email's entry; the
+// caller closes the connection.
+func (d *Directory) lookup(ctx context.Context, email string) (*ldap.Conn, *ldap.Entry, error) {
 	conn, err := d.connect(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer conn.Close()
 	entry, err := d.find(conn, email)
 	if err != nil {
-		return nil, err
+		conn.Close()
+		return nil, nil, err
 	}
-	return toEntry(entry, email), nil
+	return conn, entry, nil
 }
 
 // connect dials the directory and binds as the service account.

@@ -298,9 +298,7 @@ func (db *DB) commitGroup(group []*writeReq) {
 		return
 	}
 	finish(nil)
-	if c := db.stmts(db.w); c.hasWanted() {
-		c.prepareWanted()
-	}
+	db.stmts(db.w).prepareWanted()
 }
 
 // runSafely runs fn, turning a panic into an error so that one bad call
@@ -325,11 +323,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	cache := db.stmts(pool)
-	defer func() {
-		if cache.hasWanted() {
-			cache.prepareWanted()
-		}
-	}()
+	defer cache.prepareWanted()
 	if err := fn(&txn{tx: tx, d: &db.dialect, c: db.cipher, pool: cache, stmts: map[string]*sql.Stmt{}}); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -432,6 +426,10 @@ func (c *stmtCache) get(q string) *sql.Stmt {
 // for; call it with no transaction of this goroutine open.
 func (c *stmtCache) prepareWanted() {
 	c.mu.Lock()
+	if len(c.wanted) == 0 {
+		c.mu.Unlock()
+		return
+	}
 	qs := make([]string, 0, len(c.wanted))
 	for q := range c.wanted {
 		qs = append(qs, q)
@@ -451,13 +449,6 @@ func (c *stmtCache) prepareWanted() {
 		}
 		c.mu.Unlock()
 	}
-}
-
-// hasWanted reports whether statements wait to be prepared.
-func (c *stmtCache) hasWanted() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.wanted) > 0
 }
 
 func (c *stmtCache) close() {
