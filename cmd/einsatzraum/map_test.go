@@ -2,12 +2,12 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/einsatzraum/einsatzraum/einsatzraum/testenv"
 )
 
 // TestMapEndToEnd reports positions over HTTP and the WebSocket, checks
@@ -180,7 +180,7 @@ func TestMapEndToEnd(t *testing.T) {
 			t.Errorf("KML lacks %q", want)
 		}
 	}
-	validateKML(t, kml.Raw)
+	testenv.ValidateXML(t, filepath.Join("..", "..", "geo", "testdata", "kml", "ogckml22.xsd"), kml.Raw)
 
 	// Leaving the room removes the position there at once.
 	ts.call(t, "DELETE", rp+"/members/"+f.memberID, f.lead, nil).want(t, 204)
@@ -261,26 +261,5 @@ func TestForcesAndStopSharing(t *testing.T) {
 		if fc["state"] != "offline" {
 			t.Fatalf("after stopping: %v", fc)
 		}
-	}
-}
-
-// validateKML has xmllint check a KML document against OGC's KML 2.2
-// schema (committed under geo/testdata/kml).
-func validateKML(t *testing.T, doc []byte) {
-	t.Helper()
-	xmllint, err := exec.LookPath("xmllint")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("xmllint is missing in CI: make test installs libxml2-utils")
-		}
-		t.Skip("xmllint not installed (apt-get install libxml2-utils)")
-	}
-	file := filepath.Join(t.TempDir(), "export.kml")
-	if err := os.WriteFile(file, doc, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(xmllint, "--noout", "--nonet", "--schema", filepath.Join("..", "..", "geo", "testdata", "kml", "ogckml22.xsd"), file).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "validates") {
-		t.Fatalf("xmllint: %v\n%s\n%s", err, out, doc)
 	}
 }
