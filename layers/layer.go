@@ -2,9 +2,9 @@ package layers
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -36,29 +36,22 @@ type Layer struct {
 	namesOnce sync.Once
 	names     *geocode.Index // see Names
 
-	// tileFeats holds, by feature ID, what point tiles read of each
-	// feature side by side (one cache line per point, not three pointer
-	// hops): whether it is a point, where, and its properties as a tile
-	// writes them (made the first time it is in a tile; see pointProps).
-	tileFeats []tileFeat
-	allPoints bool // every feature is a point: tiles need not look
-}
-
-type tileFeat struct {
-	pt    orb.Point
-	point bool
-	props atomic.Pointer[[]pointProp]
+	// What tiles of points read: which features are points, the points
+	// in Morton order (a layer of points only) and their properties as
+	// tiles write them.
+	isPoint   []bool
+	allPoints bool
+	points    pointIndex
+	tags      pointTags
 }
 
 // NewLayer indexes features (IDs must be 0..n-1 in order) under meta;
 // Count and BBox are computed.
 func NewLayer(meta Meta, features []Feature) *Layer {
-	l := &Layer{Meta: meta, features: features, tileFeats: make([]tileFeat, len(features))}
+	l := &Layer{Meta: meta, features: features, isPoint: make([]bool, len(features))}
 	var b orb.Bound
 	for i, f := range features {
-		if p, ok := f.Geometry.(orb.Point); ok {
-			l.tileFeats[i].pt, l.tileFeats[i].point = p, true
-		}
+		_, l.isPoint[i] = f.Geometry.(orb.Point)
 		fb := f.Geometry.Bound()
 		l.tree.Insert(fb.Min, fb.Max, int32(i))
 		if i == 0 {
@@ -67,12 +60,16 @@ func NewLayer(meta Meta, features []Feature) *Layer {
 			b = b.Union(fb)
 		}
 	}
-	l.allPoints = true
-	for i := range l.tileFeats {
-		if !l.tileFeats[i].point {
-			l.allPoints = false
-			break
+	l.allPoints = !slices.Contains(l.isPoint, false)
+	if l.allPoints {
+		l.points = newPointIndex(features)
+		l.tags = newPointTags(features, l.points.order(), l.isPoint)
+	} else { // tiles of points come from the R-tree: slot = feature ID
+		order := make([]int32, len(features))
+		for i := range order {
+			order[i] = int32(i)
 		}
+		l.tags = newPointTags(features, order, l.isPoint)
 	}
 	l.Count = len(features)
 	if len(features) > 0 {

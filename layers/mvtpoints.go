@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"slices"
-	"strings"
+	"sync"
 )
 
 // Tiles of points only (schools, kindergartens, a million hydrants) are
@@ -13,39 +13,72 @@ import (
 // point needs no clipping, simplifying or winding, and going through
 // GeoJSON features and a generic encoder cost eight times as much.
 
-// tilePoint is one point of a tile: its feature ID, its position in tile
-// units and its properties (plus point_count when thinned).
+// tilePoint is one point of a tile: its feature ID, its slot in the
+// layer's pointTags, its position in tile units and, when thinned, how many
+// points it stands for (point_count; 0: no such property).
 type tilePoint struct {
-	id         uint64
+	id, slot   int32
 	x, y       int32
-	props      []pointProp
-	pointCount int // 0: no point_count property
+	pointCount int
 }
 
-// pointProp is one property as a tile holds it.
-type pointProp struct {
-	key   string
-	value pointValue
+// pointTags holds the properties of a layer's points as tiles write them,
+// made once with the layer: every distinct property name and value of the
+// layer once, and per feature its (name, value) pairs as indexes into them,
+// sorted by name, nil values left out. A tile then deduplicates small
+// integers instead of hashing strings, and reads flat arrays. The features
+// are in slots, in an order of the layer's choosing: a layer of points
+// puts them in the order of its point index, so that a tile, whose points
+// are neighbours there, reads its tags (and, mostly, its values) in
+// memory order instead of a cache miss per point.
+type pointTags struct {
+	keys   []string
+	values []pointValue
+	pairs  []uint32 // key index, value index, key index, ...: all slots
+	start  []uint32 // slot i's pairs are pairs[start[i]:start[i+1]]
 }
 
-// pointProps returns feature id's properties sorted by key and converted
-// (nil values left out), made once per feature: ranging over a map per
-// point and tile cost a third of a point tile.
-func (l *Layer) pointProps(id int32) []pointProp {
-	tf := &l.tileFeats[id]
-	if p := tf.props.Load(); p != nil {
-		return *p
-	}
-	props := l.features[id].Properties
-	out := make([]pointProp, 0, len(props))
-	for k, v := range props {
-		if pv, ok := toPointValue(v); ok {
-			out = append(out, pointProp{k, pv})
+// newPointTags converts the properties of the features in order (slot i
+// holds feature order[i]); features that are not points get none: their
+// tiles take the general encoder.
+func newPointTags(features []Feature, order []int32, isPoint []bool) pointTags {
+	t := pointTags{start: make([]uint32, len(order)+1)}
+	keyIndex := map[string]uint32{}
+	valueIndex := map[pointValue]uint32{}
+	var names []string
+	for slot, id := range order {
+		t.start[slot] = uint32(len(t.pairs))
+		if !isPoint[id] {
+			continue
+		}
+		f := features[id]
+		names = names[:0]
+		for k := range f.Properties {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		for _, k := range names {
+			v, ok := toPointValue(f.Properties[k])
+			if !ok {
+				continue
+			}
+			ki, ok := keyIndex[k]
+			if !ok {
+				ki = uint32(len(t.keys))
+				keyIndex[k] = ki
+				t.keys = append(t.keys, k)
+			}
+			vi, ok := valueIndex[v]
+			if !ok {
+				vi = uint32(len(t.values))
+				valueIndex[v] = vi
+				t.values = append(t.values, v)
+			}
+			t.pairs = append(t.pairs, ki, vi)
 		}
 	}
-	slices.SortFunc(out, func(a, b pointProp) int { return strings.Compare(a.key, b.key) })
-	tf.props.Store(&out)
-	return out
+	t.start[len(order)] = uint32(len(t.pairs))
+	return t
 }
 
 // Protobuf wire types and the field numbers of vector_tile.proto.
@@ -82,93 +115,128 @@ type pointValue struct {
 	n    uint64 // the double's bits, the zigzag int, the bool
 }
 
-// encodePointTile writes one layer named name with the points, in order.
-func encodePointTile(name string, pts []tilePoint) []byte {
-	// A layer has few property names: a short list beats hashing them.
-	var keyList []string
-	values := map[pointValue]uint32{}
-	var valueList []pointValue
-	keyIndex := func(k string) uint32 {
-		for i, have := range keyList {
-			if have == k {
-				return uint32(i)
-			}
-		}
-		keyList = append(keyList, k)
-		return uint32(len(keyList) - 1)
-	}
-	valueIndex := func(v pointValue) uint32 {
-		i, ok := values[v]
-		if !ok {
-			i = uint32(len(valueList))
-			values[v] = i
-			valueList = append(valueList, v)
-		}
-		return i
-	}
+// pointEncoder is what encodePointTile keeps between tiles (a pool of
+// them): its tables and buffers, so that a tile allocates only its result.
+type pointEncoder struct {
+	keyOf      []int32           // layer key index -> tile key index, -1: not yet
+	keys       []string          // the tile's keys
+	valueOf    map[uint32]uint32 // layer value index -> tile value index
+	countOf    map[int]uint32    // point_count -> tile value index
+	values     []pointValue      // the tile's values
+	countKey   int32             // tile key index of point_count, -1: not yet
+	features   []byte
+	tags, body []byte
+}
 
-	features := make([]byte, 0, len(pts)*24)
-	var tags, body []byte
+var pointEncoders = sync.Pool{New: func() any {
+	return &pointEncoder{valueOf: map[uint32]uint32{}, countOf: map[int]uint32{}}
+}}
+
+// encodePointTile writes one layer named name with the points, in order,
+// their properties from tags.
+func encodePointTile(name string, tags *pointTags, pts []tilePoint) []byte {
+	e := pointEncoders.Get().(*pointEncoder)
+	defer pointEncoders.Put(e)
+	e.keyOf = slices.Grow(e.keyOf[:0], len(tags.keys))[:len(tags.keys)]
+	for i := range e.keyOf {
+		e.keyOf[i] = -1
+	}
+	e.keys, e.values, e.countKey = e.keys[:0], e.values[:0], -1
+	clear(e.valueOf)
+	clear(e.countOf)
+
+	e.features = e.features[:0]
 	for _, p := range pts {
-		tags = tags[:0]
-		for _, kv := range p.props {
-			tags = binary.AppendUvarint(tags, uint64(keyIndex(kv.key)))
-			tags = binary.AppendUvarint(tags, uint64(valueIndex(kv.value)))
+		e.tags = e.tags[:0]
+		pairs := tags.pairs[tags.start[p.slot]:tags.start[p.slot+1]]
+		for i := 0; i < len(pairs); i += 2 {
+			k := e.keyOf[pairs[i]]
+			if k < 0 {
+				k = int32(len(e.keys))
+				e.keyOf[pairs[i]] = k
+				e.keys = append(e.keys, tags.keys[pairs[i]])
+			}
+			v, ok := e.valueOf[pairs[i+1]]
+			if !ok {
+				v = uint32(len(e.values))
+				e.valueOf[pairs[i+1]] = v
+				e.values = append(e.values, tags.values[pairs[i+1]])
+			}
+			e.tags = binary.AppendUvarint(e.tags, uint64(k))
+			e.tags = binary.AppendUvarint(e.tags, uint64(v))
 		}
 		if p.pointCount > 0 {
-			tags = binary.AppendUvarint(tags, uint64(keyIndex(pointCountProp)))
-			tags = binary.AppendUvarint(tags, uint64(valueIndex(pointValue{kind: valueSint, n: zigzag(int64(p.pointCount))})))
+			if e.countKey < 0 {
+				e.countKey = int32(len(e.keys))
+				e.keys = append(e.keys, pointCountProp)
+			}
+			v, ok := e.countOf[p.pointCount]
+			if !ok {
+				v = uint32(len(e.values))
+				e.countOf[p.pointCount] = v
+				e.values = append(e.values, pointValue{kind: valueSint, n: zigzag(int64(p.pointCount))})
+			}
+			e.tags = binary.AppendUvarint(e.tags, uint64(e.countKey))
+			e.tags = binary.AppendUvarint(e.tags, uint64(v))
 		}
-		body = body[:0]
-		body = appendTag(body, featureID, wireVarint)
-		body = binary.AppendUvarint(body, p.id)
-		if len(tags) > 0 {
-			body = appendTag(body, featureTags, wireBytes)
-			body = binary.AppendUvarint(body, uint64(len(tags)))
-			body = append(body, tags...)
+		e.body = e.body[:0]
+		e.body = appendTag(e.body, featureID, wireVarint)
+		e.body = binary.AppendUvarint(e.body, uint64(p.id))
+		if len(e.tags) > 0 {
+			e.body = appendBytes(e.body, featureTags, e.tags)
 		}
-		body = appendTag(body, featureType, wireVarint)
-		body = binary.AppendUvarint(body, geomTypePoint)
+		e.body = appendTag(e.body, featureType, wireVarint)
+		e.body = binary.AppendUvarint(e.body, geomTypePoint)
 		var geom [3 * binary.MaxVarintLen64]byte
 		g := binary.AppendUvarint(geom[:0], cmdMoveToOnce)
 		g = binary.AppendUvarint(g, zigzag(int64(p.x)))
 		g = binary.AppendUvarint(g, zigzag(int64(p.y)))
-		body = appendTag(body, featureGeom, wireBytes)
-		body = binary.AppendUvarint(body, uint64(len(g)))
-		body = append(body, g...)
-
-		features = appendTag(features, layerFeatures, wireBytes)
-		features = binary.AppendUvarint(features, uint64(len(body)))
-		features = append(features, body...)
+		e.body = appendBytes(e.body, featureGeom, g)
+		e.features = appendBytes(e.features, layerFeatures, e.body)
 	}
 
-	layer := make([]byte, 0, len(features)+len(keyList)*12+len(valueList)*12+32)
-	layer = appendTag(layer, layerVersion, wireVarint)
-	layer = binary.AppendUvarint(layer, 2)
-	layer = appendBytes(layer, layerName, []byte(name))
-	layer = append(layer, features...)
-	for _, k := range keyList {
-		layer = appendBytes(layer, layerKeys, []byte(k))
+	e.body = e.body[:0] // now the layer's head: version and name
+	e.body = appendTag(e.body, layerVersion, wireVarint)
+	e.body = binary.AppendUvarint(e.body, 2)
+	e.body = appendBytes(e.body, layerName, []byte(name))
+	e.tags = e.tags[:0] // now the layer's tail: keys, values, extent
+	for _, k := range e.keys {
+		e.tags = appendBytes(e.tags, layerKeys, []byte(k))
 	}
-	var v []byte
-	for _, val := range valueList {
-		v = v[:0]
+	var v [16 + binary.MaxVarintLen64]byte
+	for _, val := range e.values {
+		var b []byte
 		switch val.kind {
 		case valueString:
-			v = appendBytes(v, valueString, []byte(val.s))
+			e.tags = appendTag(e.tags, layerValues, wireBytes)
+			e.tags = binary.AppendUvarint(e.tags, uint64(sizeOfBytes(valueString, len(val.s))))
+			e.tags = appendBytes(e.tags, valueString, []byte(val.s))
+			continue
 		case valueDouble:
-			v = appendTag(v, valueDouble, wire64)
-			v = binary.LittleEndian.AppendUint64(v, val.n)
+			b = appendTag(v[:0], valueDouble, wire64)
+			b = binary.LittleEndian.AppendUint64(b, val.n)
 		default: // valueSint, valueBool: varints
-			v = appendTag(v, int(val.kind), wireVarint)
-			v = binary.AppendUvarint(v, val.n)
+			b = appendTag(v[:0], int(val.kind), wireVarint)
+			b = binary.AppendUvarint(b, val.n)
 		}
-		layer = appendBytes(layer, layerValues, v)
+		e.tags = appendBytes(e.tags, layerValues, b)
 	}
-	layer = appendTag(layer, layerExtent, wireVarint)
-	layer = binary.AppendUvarint(layer, tileExtent)
+	e.tags = appendTag(e.tags, layerExtent, wireVarint)
+	e.tags = binary.AppendUvarint(e.tags, tileExtent)
 
-	return appendBytes(make([]byte, 0, len(layer)+8), tileLayers, layer)
+	layerLen := len(e.body) + len(e.features) + len(e.tags)
+	out := make([]byte, 0, layerLen+1+binary.MaxVarintLen64)
+	out = appendTag(out, tileLayers, wireBytes)
+	out = binary.AppendUvarint(out, uint64(layerLen))
+	out = append(out, e.body...)
+	out = append(out, e.features...)
+	return append(out, e.tags...)
+}
+
+// sizeOfBytes is the length of appendBytes(nil, field, data of n bytes).
+func sizeOfBytes(field, n int) int {
+	var b [2 * binary.MaxVarintLen64]byte
+	return len(appendTag(b[:0], field, wireBytes)) + len(binary.AppendUvarint(b[:0], uint64(n))) + n
 }
 
 // toPointValue converts a property as tileProperties does: strings,

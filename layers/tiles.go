@@ -57,27 +57,39 @@ func (l *Layer) Render(z, x, y uint32) ([]byte, error) {
 	if z > MaxZoom || x >= 1<<z || y >= 1<<z {
 		return nil, fmt.Errorf("tile %d/%d/%d does not exist", z, x, y)
 	}
+	if l.allPoints {
+		hits := l.points.inTile(nil, z, x, y)
+		if len(hits) == 0 {
+			return nil, nil
+		}
+		if z < ThinBelowZoom {
+			slices.SortFunc(hits, func(a, b pointHit) int { return int(a.id - b.id) })
+		}
+		return l.renderPoints(z, hits), nil
+	}
 	tile := maptile.New(x, y, maptile.Zoom(z))
 	b := tile.Bound(1.0 / 64) // a buffer of 64 of 4096 units, so lines do not end at tile edges
-	// The R-tree answers in no fixed order; features are taken in ID order
-	// so that the point kept in a cell is the same on every render.
 	var ids []int32
-	points := l.allPoints
 	l.tree.Search(b.Min, b.Max, func(_, _ [2]float64, id int32) bool {
 		ids = append(ids, id)
 		return true
 	})
-	if !points { // a mixed layer: a tile of its points only still takes the short way
-		points = !slices.ContainsFunc(ids, func(id int32) bool { return !l.tileFeats[id].point })
-	}
-	slices.Sort(ids)
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	if points {
-		return l.renderPoints(z, x, y, ids), nil
+	// The R-tree answers in no fixed order; features are taken in ID order
+	// so that the point kept in a cell is the same on every render.
+	slices.Sort(ids)
+	if slices.ContainsFunc(ids, func(id int32) bool { return !l.isPoint[id] }) {
+		return l.renderFeatures(tile, ids)
 	}
-	return l.renderFeatures(tile, ids)
+	// A mixed layer: a tile of its points only still takes the short way.
+	hits := make([]pointHit, len(ids))
+	for i, id := range ids {
+		frac := maptile.Fraction(l.features[id].Geometry.(orb.Point), maptile.Zoom(z))
+		hits[i] = pointHit{id, id, int32(math.Floor((frac[0] - float64(x)) * tileExtent)), int32(math.Floor((frac[1] - float64(y)) * tileExtent))}
+	}
+	return l.renderPoints(z, hits), nil
 }
 
 // Thinning cells of a tile, with the buffer.
@@ -87,33 +99,33 @@ const (
 )
 
 // renderPoints writes a tile of points only (encodePointTile), thinned
-// below ThinBelowZoom.
-func (l *Layer) renderPoints(z, x, y uint32, ids []int32) []byte {
+// below ThinBelowZoom. Below it, hits must be in ID order (the point kept
+// in a cell is the first); from it on, the order of hits is the order of
+// the tile's features.
+func (l *Layer) renderPoints(z uint32, hits []pointHit) []byte {
 	thin := z < ThinBelowZoom
 	var kept map[int]int // thinning cell -> index in pts
 	if thin {
 		kept = map[int]int{}
 	}
-	pts := make([]tilePoint, 0, len(ids))
-	for _, id := range ids {
-		frac := maptile.Fraction(l.tileFeats[id].pt, maptile.Zoom(z))
-		tx, ty := math.Floor((frac[0]-float64(x))*tileExtent), math.Floor((frac[1]-float64(y))*tileExtent)
+	pts := make([]tilePoint, 0, len(hits))
+	for _, h := range hits {
 		if thin {
-			cx, cy := int((tx+tileBuffer)/thinCell), int((ty+tileBuffer)/thinCell)
-			if cx >= 0 && cy >= 0 && cx < tileCells && cy < tileCells {
+			cx, cy := int((h.x+tileBuffer)/thinCell), int((h.y+tileBuffer)/thinCell)
+			if h.x >= -tileBuffer && h.y >= -tileBuffer && cx < tileCells && cy < tileCells {
 				cell := cy*tileCells + cx
 				if k, ok := kept[cell]; ok {
 					pts[k].pointCount++
 					continue
 				}
 				kept[cell] = len(pts)
-				pts = append(pts, tilePoint{id: uint64(id), x: int32(tx), y: int32(ty), props: l.pointProps(id), pointCount: 1})
+				pts = append(pts, tilePoint{id: h.id, slot: h.slot, x: h.x, y: h.y, pointCount: 1})
 				continue
 			}
 		}
-		pts = append(pts, tilePoint{id: uint64(id), x: int32(tx), y: int32(ty), props: l.pointProps(id)})
+		pts = append(pts, tilePoint{id: h.id, slot: h.slot, x: h.x, y: h.y})
 	}
-	return encodePointTile(l.ID, pts)
+	return encodePointTile(l.ID, &l.tags, pts)
 }
 
 // renderFeatures writes a tile of any geometries through orb's encoder:
