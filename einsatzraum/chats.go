@@ -223,21 +223,17 @@ func requireChat(ctx context.Context, tx Tx, a *Actor, chatID string, act Action
 	if !validID(chatID) {
 		return nil, Errorf(KindNotFound, "chat_not_found", "no such chat")
 	}
-	perm, err := tx.ChatPermission(ctx, chatID, a.User.ID)
+	acc, err := tx.ChatAccess(ctx, chatID, a.User.ID)
 	if err != nil {
 		return nil, notFound(err, "chat_not_found", "no such chat")
 	}
-	c, err := tx.ChatByID(ctx, chatID)
-	if err != nil {
-		return nil, notFound(err, "chat_not_found", "no such chat")
-	}
-	role, err := tx.RoomRole(ctx, c.Room, a.User.ID)
-	if err != nil {
-		return nil, notFound(err, "chat_not_found", "no such chat")
-	}
-	c.MyPermissions = perm & MaxChatPermission(role)
-	if !Allowed(act, role, perm) {
+	c := &acc.Chat
+	c.MyPermissions = acc.Permission & MaxChatPermission(acc.Role)
+	if !Allowed(act, acc.Role, acc.Permission) {
 		return nil, Errorf(KindForbidden, "forbidden_"+act.String(), "your rights in this chat do not allow %s", act)
 	}
-	return c, requireActiveRoom(ctx, tx, c.Room, act)
+	if acc.Archived && !allowedWhenArchived(act) {
+		return nil, errRoomArchived()
+	}
+	return c, nil
 }

@@ -3,6 +3,7 @@ package einsatzraum
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/einsatzraum/einsatzraum/chat"
 )
@@ -16,68 +17,103 @@ const (
 // PostMessage stores a message in a chat and emits message.created; needs
 // write. A repeated (sender, client_id) returns the first message with
 // created false and stores nothing.
+//
+// Posts are written in groups (postGroups): the posts that arrive while a
+// group is written are stored together in the next one. Should
+// a group fail in the store (a client_id sent twice in one group, a chat
+// deleted meanwhile), each of its posts runs again on its own, checks and
+// write in one transaction, so one bad post fails alone and nothing is
+// lost.
 func (s *Service) PostMessage(ctx context.Context, a *Actor, chatID string, d chat.Draft) (m *chat.Message, created bool, err error) {
 	if err := d.Validate(); err != nil {
 		return nil, false, err
 	}
+	p := &pendingPost{ctx: ctx, actor: a, chatID: chatID, draft: d}
+	// Where the store reads fastest outside the writer (PostgreSQL), the
+	// checks run here, in parallel with other posts' checks; otherwise in
+	// the group's transaction.
+	p.checked, err = s.store.Latest(ctx, func(tx Tx) (err error) {
+		p.m, p.created, err = s.draftMessage(ctx, tx, a, chatID, d, s.Now())
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if p.checked && !p.created {
+		return p.m, false, nil
+	}
+	m, created, err = s.posts.submit(ctx, s, p)
+	if !errors.Is(err, errPostGroupFailed) {
+		return m, created, err
+	}
 	err = s.update(ctx, "post_message", func(w *write) error {
-		c, err := requireChat(ctx, w, a, chatID, ActPostMessage)
-		if err != nil {
+		m, created, err = s.draftMessage(ctx, w, a, chatID, d, w.now)
+		if err != nil || !created {
 			return err
 		}
-		if d.Kind == chat.KindPOI {
-			if p, err := w.POIByID(ctx, d.POI.ID); err != nil || p.Room != c.Room {
-				return Errorf(KindInvalid, "unknown_poi", "poi %q is not a POI of this room", d.POI.ID)
-			}
-		}
-		if d.Attachment != nil {
-			att, err := attachmentFor(ctx, w, chatID, &d)
-			if err != nil {
-				return err
-			}
-			if d.Location == nil && att.Location != nil {
-				d.Location = att.Location // the photo's EXIF position puts it on the map
-			}
-			d.Attachment = att.Ref()
-		}
-		quote, err := s.replyQuote(ctx, w, chatID, d.ReplyTo)
-		if err != nil {
-			return err
-		}
-		mentions, err := chatMentions(ctx, w, chatID, d.Mentions)
-		if err != nil {
-			return err
-		}
-		if d.ClientID != "" {
-			prev, err := w.MessageByClientID(ctx, a.User.ID, d.ClientID)
-			if err == nil {
-				if prev.Chat != chatID {
-					return Errorf(KindConflict, "client_id_reused", "this client_id was used for a message in another chat")
-				}
-				if prev.CreatedAt.Before(s.VisibleSince()) {
-					// Past the visible retention the message is hidden from
-					// members, its sender too: a retry must not bring it back.
-					return Errorf(KindConflict, "client_id_reused", "this client_id was used for a message that is no longer shown")
-				}
-				m = forMembers(prev)
-				return nil
-			}
-			if !errors.Is(err, ErrNotFound) {
-				return err
-			}
-		}
-		m = &chat.Message{
-			ID: NewID("msg"), Room: c.Room, Chat: chatID, Sender: a.User.Ref(), Kind: d.Kind,
-			Text: d.Text, Location: d.Location, POI: d.POI, Attachment: d.Attachment, ClientID: d.ClientID, CreatedAt: w.now,
-			Priority: d.Priority, AckRequired: d.AckRequired, ReplyTo: quote, Mentions: mentions,
-		}
-		created = true
 		return w.addMessage(ctx, m)
 	})
 	if err != nil {
 		return nil, false, err
 	}
 	return m, created, nil
+}
+
+// draftMessage checks a post of d to chatID by a (rights, POI, attachment,
+// reply, mentions) and returns the message to store, without seq, or, for
+// a client_id the sender used before, that first message with created
+// false. It only reads.
+func (s *Service) draftMessage(ctx context.Context, tx Tx, a *Actor, chatID string, d chat.Draft, now time.Time) (*chat.Message, bool, error) {
+	c, err := requireChat(ctx, tx, a, chatID, ActPostMessage)
+	if err != nil {
+		return nil, false, err
+	}
+	if d.Kind == chat.KindPOI {
+		if p, err := tx.POIByID(ctx, d.POI.ID); err != nil || p.Room != c.Room {
+			return nil, false, Errorf(KindInvalid, "unknown_poi", "poi %q is not a POI of this room", d.POI.ID)
+		}
+	}
+	if d.Attachment != nil {
+		att, err := attachmentFor(ctx, tx, chatID, &d)
+		if err != nil {
+			return nil, false, err
+		}
+		if d.Location == nil && att.Location != nil {
+			d.Location = att.Location // the photo's EXIF position puts it on the map
+		}
+		d.Attachment = att.Ref()
+	}
+	quote, err := s.replyQuote(ctx, tx, chatID, d.ReplyTo)
+	if err != nil {
+		return nil, false, err
+	}
+	mentions, err := chatMentions(ctx, tx, chatID, d.Mentions)
+	if err != nil {
+		return nil, false, err
+	}
+	if d.ClientID != "" {
+		prev, err := tx.MessageByClientID(ctx, a.User.ID, d.ClientID)
+		if err == nil {
+			if prev.Chat != chatID {
+				return nil, false, Errorf(KindConflict, "client_id_reused", "this client_id was used for a message in another chat")
+			}
+			if prev.CreatedAt.Before(s.VisibleSince()) {
+				// Past the visible retention the message is hidden from
+				// members, its sender too: a retry must not bring it back.
+				return nil, false, Errorf(KindConflict, "client_id_reused", "this client_id was used for a message that is no longer shown")
+			}
+			return forMembers(prev), false, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return nil, false, err
+		}
+	}
+	m := &chat.Message{
+		ID: NewID("msg"), Room: c.Room, Chat: chatID, Sender: a.User.Ref(), Kind: d.Kind,
+		Text: d.Text, Location: d.Location, POI: d.POI, Attachment: d.Attachment, ClientID: d.ClientID, CreatedAt: now,
+		Priority: d.Priority, AckRequired: d.AckRequired, ReplyTo: quote, Mentions: mentions,
+	}
+	return m, true, nil
 }
 
 // Messages lists a chat's messages after afterSeq, oldest first; needs read.
@@ -211,5 +247,8 @@ func (w *write) addMessage(ctx context.Context, m *chat.Message) error {
 	if err := w.InsertMessage(ctx, m); err != nil {
 		return err
 	}
-	return w.appendAt(ctx, seq, m.Room, EventMessageCreated, m.Chat, "", map[string]any{"message": m})
+	return w.appendAt(ctx, seq, m.Room, EventMessageCreated, m.Chat, "", messageCreated(m))
 }
+
+// messageCreated is the message.created event's fields.
+func messageCreated(m *chat.Message) map[string]any { return map[string]any{"message": m} }

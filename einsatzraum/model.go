@@ -174,6 +174,16 @@ type Chat struct {
 	Unread int `json:"unread"`
 }
 
+// ChatAccess is what a permission check of a chat reads: the chat, the
+// user's rights in it, their role in its room and whether that room is
+// archived (Tx.ChatAccess).
+type ChatAccess struct {
+	Chat       Chat
+	Permission chat.Permission
+	Role       RoomRole
+	Archived   bool
+}
+
 // ChatMember is a user's membership in a chat with their rights.
 type ChatMember struct {
 	User        chat.UserRef    `json:"user"`

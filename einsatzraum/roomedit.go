@@ -128,7 +128,7 @@ func (s *Service) RenameChat(ctx context.Context, a *Actor, chatID, name string)
 // requireActiveRoom refuses changes to an archived room: 409 room_archived.
 // Reading stays open, and its leads may still restore it (ActManageRoom).
 func requireActiveRoom(ctx context.Context, tx Tx, roomID string, act Action) error {
-	if act == ActViewRoom || act == ActReadChat || act == ActManageRoom {
+	if allowedWhenArchived(act) {
 		return nil
 	}
 	r, err := tx.RoomByID(ctx, roomID)
@@ -136,9 +136,19 @@ func requireActiveRoom(ctx context.Context, tx Tx, roomID string, act Action) er
 		return notFound(err, "room_not_found", "no such room")
 	}
 	if r.ArchivedAt != nil {
-		return Errorf(KindConflict, "room_archived", "the room is archived and read-only; a lead can restore it")
+		return errRoomArchived()
 	}
 	return nil
+}
+
+// allowedWhenArchived: the actions an archived room still allows (reading
+// it, and a lead restoring it).
+func allowedWhenArchived(act Action) bool {
+	return act == ActViewRoom || act == ActReadChat || act == ActManageRoom
+}
+
+func errRoomArchived() error {
+	return Errorf(KindConflict, "room_archived", "the room is archived and read-only; a lead can restore it")
 }
 
 // visibleSeqs drops the messages posted while the reader was out of the

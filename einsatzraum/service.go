@@ -91,6 +91,7 @@ type Service struct {
 	memberships    *memberships
 	trackLog       *trackLog
 	share          *positionShare
+	posts          postGroups
 	limiter        Limiter
 	stop           context.CancelFunc
 	done           sync.WaitGroup
@@ -213,17 +214,25 @@ func (w *write) emit(ctx context.Context, room, typ, chatID, subject string, fie
 
 // appendAt appends an event with a seq already taken by NextSeq.
 func (w *write) appendAt(ctx context.Context, seq int64, room, typ, chatID, subject string, fields map[string]any) error {
-	fields["type"] = typ
-	data, err := json.Marshal(fields)
+	e, err := w.event(seq, room, typ, chatID, subject, fields)
 	if err != nil {
-		return fmt.Errorf("encode %s event: %w", typ, err)
+		return err
 	}
-	e := Event{Room: room, Seq: seq, Type: typ, Chat: chatID, Subject: subject, Data: data, CreatedAt: w.now}
 	if err := w.AppendEvent(ctx, &e); err != nil {
 		return fmt.Errorf("append %s event: %w", typ, err)
 	}
 	w.events = append(w.events, e)
 	return nil
+}
+
+// event makes the event appendAt stores: fields with "type" added.
+func (w *write) event(seq int64, room, typ, chatID, subject string, fields map[string]any) (Event, error) {
+	fields["type"] = typ
+	data, err := json.Marshal(fields)
+	if err != nil {
+		return Event{}, fmt.Errorf("encode %s event: %w", typ, err)
+	}
+	return Event{Room: room, Seq: seq, Type: typ, Chat: chatID, Subject: subject, Data: data, CreatedAt: w.now}, nil
 }
 
 // update runs fn in a read-write transaction named op (for metrics) and

@@ -21,6 +21,13 @@ type Store interface {
 	Tx(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction with a consistent snapshot.
 	View(ctx context.Context, fn func(Tx) error) error
+	// Latest runs fn, which only reads, with each read a statement of its
+	// own outside any transaction, seeing the latest commit (PostgreSQL:
+	// one round trip per read, none to begin or end). ok is false, and fn
+	// did not run, when the store has no such mode worth taking (SQLite:
+	// its readers find their cache cold after every commit, and reads are
+	// cheapest in the writer's transaction).
+	Latest(ctx context.Context, fn func(Tx) error) (ok bool, err error)
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.
@@ -89,6 +96,10 @@ type Tx interface {
 	// NextSeq increments the room's sequence number and returns the new
 	// value. It locks the room until the transaction ends.
 	NextSeq(ctx context.Context, roomID string) (int64, error)
+	// ReserveSeqs adds counts[room] to each room's sequence number, as
+	// that many NextSeq calls would, taking the rooms in ID order, and
+	// returns each room's first new seq.
+	ReserveSeqs(ctx context.Context, counts map[string]int) (map[string]int64, error)
 	// RoomRole returns userID's role in roomID, ErrNotFound for none.
 	RoomRole(ctx context.Context, roomID, userID string) (RoomRole, error)
 	Members(ctx context.Context, roomID string) ([]Member, error)
@@ -105,6 +116,10 @@ type Tx interface {
 	ChatsOfUser(ctx context.Context, roomID, userID string) ([]Chat, error)
 	// ChatPermission returns userID's rights in chatID, ErrNotFound for none.
 	ChatPermission(ctx context.Context, chatID, userID string) (chat.Permission, error)
+	// ChatAccess returns chatID with userID's rights in it, their role in
+	// its room and whether the room is archived, in one read; ErrNotFound
+	// when there is no such chat or userID is not in it or in its room.
+	ChatAccess(ctx context.Context, chatID, userID string) (*ChatAccess, error)
 	ChatMembers(ctx context.Context, chatID string) ([]ChatMember, error)
 	PutChatMember(ctx context.Context, chatID, userID string, p chat.Permission) error
 	DeleteChatMember(ctx context.Context, chatID, userID string) error
@@ -118,6 +133,9 @@ type Tx interface {
 
 	// InsertMessage stores m; ErrConflict when (sender, client_id) exists.
 	InsertMessage(ctx context.Context, m *chat.Message) error
+	// InsertMessages stores ms as InsertMessage does each; on ErrConflict
+	// the transaction must roll back (some may be stored).
+	InsertMessages(ctx context.Context, ms []*chat.Message) error
 	MessageByClientID(ctx context.Context, senderID, clientID string) (*chat.Message, error)
 	MessageByID(ctx context.Context, id string) (*chat.Message, error)
 	// PutReadMarker moves userID's read marker of a chat forward to seq; it
@@ -193,6 +211,8 @@ type Tx interface {
 
 	// AppendEvent stores e; e.Seq must come from NextSeq in the same transaction.
 	AppendEvent(ctx context.Context, e *Event) error
+	// AppendEvents stores es as AppendEvent does each.
+	AppendEvents(ctx context.Context, es []Event) error
 	// EventsAfter lists roomID's events with seq > afterSeq in seq order.
 	EventsAfter(ctx context.Context, roomID string, afterSeq int64, limit int) ([]Event, error)
 	// RecentEvents lists up to limit of roomID's events of type typ made at

@@ -70,6 +70,9 @@ type dialect struct {
 	lockMigrations string
 	// viewOptions are the options of read-only transactions.
 	viewOptions *sql.TxOptions
+	// arrays: the database takes arrays as parameters (PostgreSQL), so
+	// many rows go in one statement (unnest) and one round trip.
+	arrays bool
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path in WAL
@@ -351,7 +354,19 @@ func (plainCipher) Open(s []byte) ([]byte, error) { return s, nil }
 // before the first use.
 func (db *DB) SetCipher(c Cipher) { db.cipher = c }
 
-// txn implements einsatzraum.Tx over one *sql.Tx.
+// Latest runs fn on the pool without a transaction where writers are
+// concurrent (PostgreSQL); SQLite declines (see einsatzraum.Store).
+func (db *DB) Latest(ctx context.Context, fn func(einsatzraum.Tx) error) (bool, error) {
+	if db.writes != nil {
+		return false, nil
+	}
+	cache := db.stmts(db.r)
+	defer cache.prepareWanted()
+	return true, storageFull(fn(&txn{d: &db.dialect, c: db.cipher, pool: cache}))
+}
+
+// txn implements einsatzraum.Tx over one *sql.Tx, or, with tx nil, over
+// the pool, each statement on its own (Latest: reads only).
 type txn struct {
 	tx    *sql.Tx
 	d     *dialect
@@ -366,6 +381,9 @@ type txn struct {
 // prepared already is bound without parsing; a new one is prepared in
 // this transaction and, after it, on the pool (prepareWanted).
 func (t *txn) prepared(ctx context.Context, q string) *sql.Stmt {
+	if t.tx == nil {
+		return t.pool.get(q) // on the pool as it is, or nil: run as text
+	}
 	if s, ok := t.stmts[q]; ok {
 		return s
 	}
@@ -470,14 +488,31 @@ func (t *txn) open(s []byte) ([]byte, error) {
 	return p, nil
 }
 
+// sqlConn is what txn runs statements on: a transaction or the pool.
+type sqlConn interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+func (t *txn) conn() sqlConn {
+	if t.tx == nil {
+		return t.pool.db
+	}
+	return t.tx
+}
+
 func (t *txn) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if t.tx == nil {
+		return nil, errors.New("a write outside a transaction (Latest is for reads)")
+	}
 	q = t.d.rebind(q)
 	var res sql.Result
 	var err error
 	if s := t.prepared(ctx, q); s != nil {
 		res, err = s.ExecContext(ctx, args...)
 	} else {
-		res, err = t.tx.ExecContext(ctx, q, args...)
+		res, err = t.conn().ExecContext(ctx, q, args...)
 	}
 	if err != nil && t.d.isUnique(err) {
 		return nil, fmt.Errorf("%w: %v", einsatzraum.ErrConflict, err)
@@ -489,7 +524,7 @@ func (t *txn) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 // still reads the rows, and one prepared statement steps one result at a
 // time.
 func (t *txn) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, t.d.rebind(q), args...)
+	return t.conn().QueryContext(ctx, t.d.rebind(q), args...)
 }
 
 func (t *txn) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
@@ -497,7 +532,7 @@ func (t *txn) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	if s := t.prepared(ctx, q); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
-	return t.tx.QueryRowContext(ctx, q, args...)
+	return t.conn().QueryRowContext(ctx, q, args...)
 }
 
 // execOne runs an UPDATE or DELETE that must touch exactly one row;

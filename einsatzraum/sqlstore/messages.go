@@ -37,13 +37,41 @@ func (t *txn) InsertMessage(ctx context.Context, m *chat.Message) error {
 	if err != nil {
 		return fmt.Errorf("encode message body: %w", err)
 	}
-	var clientID sql.NullString
-	if m.ClientID != "" {
-		clientID = sql.NullString{String: m.ClientID, Valid: true}
-	}
 	_, err = t.exec(ctx, `INSERT INTO messages (id, room_id, chat_id, seq, sender_id, kind, body, client_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.Room, m.Chat, m.Seq, m.Sender.ID, string(m.Kind), t.seal(body), clientID, micros(m.CreatedAt))
+		m.ID, m.Room, m.Chat, m.Seq, m.Sender.ID, string(m.Kind), t.seal(body), nullString(m.ClientID), micros(m.CreatedAt))
+	return err
+}
+
+// InsertMessages stores ms: on PostgreSQL in one statement over arrays
+// (one round trip for the lot), on SQLite one by one (in process, there
+// is no round trip to save).
+func (t *txn) InsertMessages(ctx context.Context, ms []*chat.Message) error {
+	if !t.d.arrays {
+		for _, m := range ms {
+			if err := t.InsertMessage(ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	n := len(ms)
+	ids, rooms, chats, senders, kinds, clientIDs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	seqs, created := make([]int64, n), make([]int64, n)
+	bodies := make([][]byte, n)
+	for i, m := range ms {
+		body, err := json.Marshal(bodyOf(m))
+		if err != nil {
+			return fmt.Errorf("encode message body: %w", err)
+		}
+		ids[i], rooms[i], chats[i], senders[i], kinds[i], clientIDs[i] = m.ID, m.Room, m.Chat, m.Sender.ID, string(m.Kind), m.ClientID
+		seqs[i], created[i], bodies[i] = m.Seq, micros(m.CreatedAt), t.seal(body)
+	}
+	_, err := t.exec(ctx, `INSERT INTO messages (id, room_id, chat_id, seq, sender_id, kind, body, client_id, created_at)
+		SELECT id, room_id, chat_id, seq, sender_id, kind, body, NULLIF(client_id, ''), created_at
+		FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::bytea[], ?::text[], ?::bigint[])
+			AS m(id, room_id, chat_id, seq, sender_id, kind, body, client_id, created_at)`,
+		ids, rooms, chats, seqs, senders, kinds, bodies, clientIDs, created)
 	return err
 }
 
@@ -104,6 +132,33 @@ func (t *txn) scanMessages(rows *sql.Rows) ([]chat.Message, error) {
 func (t *txn) AppendEvent(ctx context.Context, e *einsatzraum.Event) error {
 	_, err := t.exec(ctx, `INSERT INTO events (room_id, seq, type, chat_id, subject, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		e.Room, e.Seq, e.Type, nullString(e.Chat), nullString(e.Subject), t.seal(e.Data), micros(e.CreatedAt))
+	return err
+}
+
+// AppendEvents stores es as InsertMessages stores messages: one statement
+// over arrays on PostgreSQL, one by one on SQLite.
+func (t *txn) AppendEvents(ctx context.Context, es []einsatzraum.Event) error {
+	if !t.d.arrays {
+		for i := range es {
+			if err := t.AppendEvent(ctx, &es[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	n := len(es)
+	rooms, types, chats, subjects := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	seqs, created := make([]int64, n), make([]int64, n)
+	data := make([][]byte, n)
+	for i, e := range es {
+		rooms[i], types[i], chats[i], subjects[i] = e.Room, e.Type, e.Chat, e.Subject
+		seqs[i], created[i], data[i] = e.Seq, micros(e.CreatedAt), t.seal(e.Data)
+	}
+	_, err := t.exec(ctx, `INSERT INTO events (room_id, seq, type, chat_id, subject, data, created_at)
+		SELECT room_id, seq, type, NULLIF(chat_id, ''), NULLIF(subject, ''), data, created_at
+		FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::bytea[], ?::bigint[])
+			AS e(room_id, seq, type, chat_id, subject, data, created_at)`,
+		rooms, seqs, types, chats, subjects, data, created)
 	return err
 }
 

@@ -51,6 +51,7 @@ var postgresDialect = dialect{
 	isUnique:       isPostgresUnique,
 	lockMigrations: "SELECT pg_advisory_xact_lock(" + strconv.Itoa(migrationLock) + ")",
 	viewOptions:    &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+	arrays:         true,
 }
 
 // createSchema creates schema unless it exists, under the migration lock

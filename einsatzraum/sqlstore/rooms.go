@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -95,6 +97,75 @@ func (t *txn) NextSeq(ctx context.Context, roomID string) (int64, error) {
 	var seq int64
 	err := t.queryRow(ctx, `UPDATE rooms SET seq = seq + 1 WHERE id = ? RETURNING seq`, roomID).Scan(&seq)
 	return seq, one(err)
+}
+
+// ReserveSeqs takes the rooms' row locks in ID order (as every other
+// writer that takes more than one, so two nodes cannot deadlock), one
+// UPDATE each.
+func (t *txn) ReserveSeqs(ctx context.Context, counts map[string]int) (map[string]int64, error) {
+	rooms := make([]string, 0, len(counts))
+	for r := range counts {
+		rooms = append(rooms, r)
+	}
+	slices.Sort(rooms)
+	first := make(map[string]int64, len(rooms))
+	if t.d.arrays && len(rooms) > 1 {
+		return first, t.reserveSeqsAtOnce(ctx, rooms, counts, first)
+	}
+	for _, r := range rooms {
+		var last int64
+		err := t.queryRow(ctx, `UPDATE rooms SET seq = seq + ? WHERE id = ? RETURNING seq`, counts[r], r).Scan(&last)
+		if err != nil {
+			return nil, fmt.Errorf("reserve %d seqs of room %s: %w", counts[r], r, one(err))
+		}
+		first[r] = last - int64(counts[r]) + 1
+	}
+	return first, nil
+}
+
+// reserveSeqsAtOnce is ReserveSeqs in two round trips for any number of
+// rooms (PostgreSQL): the rows are locked in ID order first (the locking
+// SELECT locks in the order it returns), then updated in one statement.
+func (t *txn) reserveSeqsAtOnce(ctx context.Context, rooms []string, counts map[string]int, first map[string]int64) error {
+	rows, err := t.query(ctx, `SELECT id FROM rooms WHERE id = ANY(?::text[]) ORDER BY id FOR UPDATE`, rooms)
+	if err != nil {
+		return fmt.Errorf("lock rooms: %w", err)
+	}
+	locked := 0
+	for rows.Next() {
+		locked++
+	}
+	if err := closeRows(rows); err != nil {
+		return fmt.Errorf("lock rooms: %w", err)
+	}
+	if locked != len(rooms) {
+		return fmt.Errorf("reserve seqs of %d rooms, %d exist: %w", len(rooms), locked, einsatzraum.ErrNotFound)
+	}
+	n := make([]int64, len(rooms))
+	for i, r := range rooms {
+		n[i] = int64(counts[r])
+	}
+	rows, err = t.query(ctx, `UPDATE rooms SET seq = rooms.seq + v.n FROM unnest(?::text[], ?::bigint[]) AS v(id, n)
+		WHERE rooms.id = v.id RETURNING rooms.id, rooms.seq`, rooms, n)
+	if err != nil {
+		return fmt.Errorf("reserve seqs: %w", err)
+	}
+	for rows.Next() {
+		var id string
+		var last int64
+		if err := rows.Scan(&id, &last); err != nil {
+			rows.Close()
+			return fmt.Errorf("reserve seqs: %w", err)
+		}
+		first[id] = last - int64(counts[id]) + 1
+	}
+	if err := closeRows(rows); err != nil {
+		return fmt.Errorf("reserve seqs: %w", err)
+	}
+	if len(first) != len(rooms) {
+		return fmt.Errorf("reserved seqs of %d rooms of %d: %w", len(first), len(rooms), einsatzraum.ErrNotFound)
+	}
+	return nil
 }
 
 func (t *txn) RoomRole(ctx context.Context, roomID, userID string) (einsatzraum.RoomRole, error) {
@@ -222,6 +293,26 @@ func (t *txn) ChatPermission(ctx context.Context, chatID, userID string) (chat.P
 	var p chat.Permission
 	err := t.queryRow(ctx, `SELECT perms FROM chat_members WHERE chat_id = ? AND user_id = ?`, chatID, userID).Scan(&p)
 	return p, one(err)
+}
+
+func (t *txn) ChatAccess(ctx context.Context, chatID, userID string) (*einsatzraum.ChatAccess, error) {
+	var a einsatzraum.ChatAccess
+	var created int64
+	var archived sql.NullInt64
+	err := t.queryRow(ctx, `SELECT c.id, c.room_id, c.name, c.created_by, c.created_at, m.perms, rm.role, r.archived_at
+		FROM chats c
+		JOIN chat_members m ON m.chat_id = c.id AND m.user_id = ?
+		JOIN room_members rm ON rm.room_id = c.room_id AND rm.user_id = ?
+		JOIN rooms r ON r.id = c.room_id
+		WHERE c.id = ?`, userID, userID, chatID).
+		Scan(&a.Chat.ID, &a.Chat.Room, &a.Chat.Name, &a.Chat.CreatedBy, &created, &a.Permission, &a.Role, &archived)
+	if err != nil {
+		return nil, one(err)
+	}
+	a.Chat.CreatedAt = fromMicros(created)
+	a.Archived = archived.Valid
+	a.Chat.Name, err = t.openText(a.Chat.Name)
+	return &a, err
 }
 
 func (t *txn) ChatMembers(ctx context.Context, chatID string) ([]einsatzraum.ChatMember, error) {

@@ -32,6 +32,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"SeqIsGapFreeUnderConcurrentWriters", testSeqConcurrent},
 		{"ChatsAndPermissions", testChats},
 		{"MessagesAndEvents", testMessagesAndEvents},
+		{"MessagesInGroups", testMessagesInGroups},
+		{"Latest", testLatest},
 		{"RollbackKeepsNothing", testRollback},
 		{"POIs", testPOIs},
 		{"TrackHistory", testTrack},
@@ -367,8 +369,27 @@ func testChats(t *testing.T, s einsatzraum.Store) {
 		if err != nil || c.Room != "rm_c" || c.Name != "Chat ch_2" {
 			t.Errorf("ChatByID = %+v, %v", c, err)
 		}
+		acc, err := x.ChatAccess(ctx, "ch_1", "u_2")
+		if err != nil || acc.Chat.ID != "ch_1" || acc.Chat.Room != "rm_c" || acc.Chat.Name != "Chat ch_1" || !acc.Chat.CreatedAt.Equal(t0) ||
+			acc.Permission != chat.Read|chat.Write || acc.Role != einsatzraum.RoleMember || acc.Archived {
+			t.Errorf("ChatAccess(ch_1, u_2) = %+v, %v", acc, err)
+		}
+		if acc, err := x.ChatAccess(ctx, "ch_2", "u_2"); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("ChatAccess of a non-member = %+v, %v", acc, err)
+		}
+		if acc, err := x.ChatAccess(ctx, "ch_nope", "u_1"); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("ChatAccess of no chat = %+v, %v", acc, err)
+		}
 		return nil
 	})
+	tx(t, s, func(x einsatzraum.Tx) error { return x.DeleteMember(ctx, "rm_c", "u_2") }) // still in ch_1, no longer in the room
+	view(t, s, func(x einsatzraum.Tx) error {
+		if acc, err := x.ChatAccess(ctx, "ch_1", "u_2"); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("ChatAccess of one gone from the room = %+v, %v", acc, err)
+		}
+		return nil
+	})
+	tx(t, s, func(x einsatzraum.Tx) error { return x.PutMember(ctx, "rm_c", "u_2", einsatzraum.RoleMember, t0) })
 	tx(t, s, func(x einsatzraum.Tx) error { return x.DeleteChatMember(ctx, "ch_1", "u_2") })
 	if err := s.Tx(ctx, func(x einsatzraum.Tx) error { return x.DeleteChatMember(ctx, "ch_1", "u_2") }); !errors.Is(err, einsatzraum.ErrNotFound) {
 		t.Errorf("second DeleteChatMember = %v", err)
@@ -446,6 +467,147 @@ func testMessagesAndEvents(t *testing.T, s einsatzraum.Store) {
 		}
 		if none, err := x.RecentEvents(ctx, "rm_m", "geofence.crossed", t0, 10); err != nil || len(none) != 0 {
 			t.Errorf("RecentEvents of another type = %+v, %v", none, err)
+		}
+		return nil
+	})
+}
+
+// testMessagesInGroups: ReserveSeqs, InsertMessages and AppendEvents
+// store a group of posts over two rooms as the one-by-one calls would
+// (seqs continuing NextSeq's, bodies, null client_id, chat and subject), and
+// a taken client_id fails the group with ErrConflict, storing nothing.
+func testMessagesInGroups(t *testing.T, s einsatzraum.Store) {
+	ctx := context.Background()
+	mustUsers(t, s, "u_1", "u_2")
+	members := map[string]einsatzraum.RoomRole{"u_1": einsatzraum.RoleLead, "u_2": einsatzraum.RoleMember}
+	mustRoom(t, s, "rm_b", members)
+	mustRoom(t, s, "rm_a", members)
+	tx(t, s, func(x einsatzraum.Tx) error {
+		for _, r := range []string{"rm_a", "rm_b"} {
+			if err := x.CreateChat(ctx, &einsatzraum.Chat{ID: "ch_" + r, Room: r, Name: "g", CreatedBy: "u_1", CreatedAt: t0}); err != nil {
+				return err
+			}
+		}
+		_, err := x.NextSeq(ctx, "rm_b") // rm_b is one ahead
+		return err
+	})
+	var before map[string]int64
+	view(t, s, func(x einsatzraum.Tx) error {
+		before = map[string]int64{}
+		for _, r := range []string{"rm_a", "rm_b"} {
+			room, err := x.RoomByID(ctx, r)
+			if err != nil {
+				return err
+			}
+			before[r] = room.Seq
+		}
+		return nil
+	})
+	group := func(x einsatzraum.Tx, clientIDs ...string) error {
+		counts := map[string]int{}
+		rooms := []string{"rm_b", "rm_a", "rm_b"}
+		for _, r := range rooms {
+			counts[r]++
+		}
+		next, err := x.ReserveSeqs(ctx, counts)
+		if err != nil {
+			return err
+		}
+		var ms []*chat.Message
+		var es []einsatzraum.Event
+		for i, r := range rooms {
+			m := &chat.Message{ID: fmt.Sprintf("msg_g%s%d", clientIDs[i], i), Room: r, Chat: "ch_" + r, Seq: next[r], Sender: chat.UserRef{ID: "u_2"},
+				Kind: chat.KindText, Text: fmt.Sprintf("group %d", i), Location: &chat.Location{Lat: 50, Lon: float64(i)}, ClientID: clientIDs[i], CreatedAt: t0}
+			next[r]++
+			ms = append(ms, m)
+			es = append(es, einsatzraum.Event{Room: r, Seq: m.Seq, Type: einsatzraum.EventMessageCreated, Chat: m.Chat, Data: []byte(fmt.Sprintf(`{"n":%d}`, i)), CreatedAt: t0})
+		}
+		es[1].Chat, es[2].Subject = "", "u_2"
+		if err := x.InsertMessages(ctx, ms); err != nil {
+			return err
+		}
+		return x.AppendEvents(ctx, es)
+	}
+	tx(t, s, func(x einsatzraum.Tx) error { return group(x, "k1", "", "k2") })
+	view(t, s, func(x einsatzraum.Tx) error {
+		b, err := x.Messages(ctx, "ch_rm_b", before["rm_b"], time.Time{}, 10)
+		if err != nil {
+			return err
+		}
+		a, err := x.Messages(ctx, "ch_rm_a", before["rm_a"], time.Time{}, 10)
+		if err != nil {
+			return err
+		}
+		if len(b) != 2 || b[0].Seq != before["rm_b"]+1 || b[1].Seq != before["rm_b"]+2 || b[0].ClientID != "k1" || b[1].Text != "group 2" || b[1].Location.Lon != 2 {
+			t.Errorf("room b's group messages = %+v", b)
+		}
+		if len(a) != 1 || a[0].Seq != before["rm_a"]+1 || a[0].ClientID != "" || a[0].Sender.Name != "Name u_2" {
+			t.Errorf("room a's group message = %+v", a)
+		}
+		evs, err := x.EventsAfter(ctx, "rm_b", before["rm_b"], 10)
+		if err != nil {
+			return err
+		}
+		if len(evs) != 2 || evs[0].Chat != "ch_rm_b" || string(evs[1].Data) != `{"n":2}` || evs[1].Subject != "u_2" || evs[0].Subject != "" {
+			t.Errorf("room b's group events = %+v", evs)
+		}
+		if evs, err := x.EventsAfter(ctx, "rm_a", before["rm_a"], 10); err != nil || len(evs) != 1 || evs[0].Chat != "" {
+			t.Errorf("room a's group event = %+v, %v", evs, err)
+		}
+		return nil
+	})
+	// NextSeq goes on after the reserved seqs.
+	tx(t, s, func(x einsatzraum.Tx) error {
+		seq, err := x.NextSeq(ctx, "rm_b")
+		if err == nil && seq != before["rm_b"]+3 {
+			t.Errorf("NextSeq after the group = %d, want %d", seq, before["rm_b"]+3)
+		}
+		return err
+	})
+	err := s.Tx(ctx, func(x einsatzraum.Tx) error { return group(x, "k3", "", "k1") })
+	if !errors.Is(err, einsatzraum.ErrConflict) {
+		t.Errorf("a group with a taken client_id: %v, want ErrConflict", err)
+	}
+	view(t, s, func(x einsatzraum.Tx) error {
+		if _, err := x.MessageByClientID(ctx, "u_2", "k3"); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("the failed group stored k3: %v", err)
+		}
+		return nil
+	})
+	if err := s.Tx(ctx, func(x einsatzraum.Tx) error {
+		_, err := x.ReserveSeqs(ctx, map[string]int{"rm_a": 1, "rm_nope": 2})
+		return err
+	}); !errors.Is(err, einsatzraum.ErrNotFound) {
+		t.Errorf("ReserveSeqs of an unknown room: %v, want ErrNotFound", err)
+	}
+}
+
+// testLatest: Latest either declines without running fn, or runs its reads
+// (seeing what was committed) and refuses writes.
+func testLatest(t *testing.T, s einsatzraum.Store) {
+	ctx := context.Background()
+	mustUsers(t, s, "u_1")
+	ran := false
+	ok, err := s.Latest(ctx, func(x einsatzraum.Tx) error {
+		ran = true
+		u, err := x.UserByID(ctx, "u_1")
+		if err != nil || u.Name != "Name u_1" {
+			t.Errorf("UserByID in Latest = %+v, %v", u, err)
+		}
+		if _, err := x.NextSeq(ctx, "rm_none"); err == nil {
+			t.Errorf("a write in Latest went through")
+		}
+		return x.CreateUser(ctx, user("u_2"))
+	})
+	if ran != ok {
+		t.Fatalf("Latest said %v, fn ran: %v", ok, ran)
+	}
+	if ok && err == nil {
+		t.Fatalf("Latest with a write returned no error")
+	}
+	view(t, s, func(x einsatzraum.Tx) error {
+		if _, err := x.UserByID(ctx, "u_2"); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("a write in Latest was stored: %v", err)
 		}
 		return nil
 	})

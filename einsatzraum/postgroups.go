@@ -1,0 +1,170 @@
+package einsatzraum
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/einsatzraum/einsatzraum/chat"
+)
+
+// Durable posts are written in groups: posts that arrive while a group is
+// being written wait for the next one, and each group is one transaction
+// that checks every post not checked before (rights, client_id, reply,
+// ...; a post refused leaves the group with its error; on PostgreSQL the
+// checks ran before, in parallel, see PostMessage), reserves each room's seqs once,
+// inserts the messages and then their events in one statement each (on
+// PostgreSQL a single round trip each) and commits once. A chat's posts
+// thus no longer queue one commit at a time behind the room's seq row,
+// and on SQLite the checks read through the writer's warm cache.
+
+// maxPostGroup bounds the posts of one group.
+const maxPostGroup = 256
+
+// postGroupTimeout bounds the writing of one group (it runs for many
+// callers, so none of their contexts is its own).
+const postGroupTimeout = 30 * time.Second
+
+// errPostGroupFailed: the group of this post did not commit; the post was
+// not stored and should run on its own.
+var errPostGroupFailed = errors.New("the group of posts was not stored")
+
+// postGroups collects posts and writes them a group at a time, with one
+// goroutine while there are posts (none when there are none).
+type postGroups struct {
+	mu      sync.Mutex
+	pending []*pendingPost
+	writing bool
+}
+
+// pendingPost is a post waiting for its group, and then its outcome.
+type pendingPost struct {
+	ctx    context.Context
+	actor  *Actor
+	chatID string
+	draft  chat.Draft
+
+	checked bool // m is checked already (Store.Latest); else the group checks it
+	m       *chat.Message
+	created bool
+	err     error
+	done    chan struct{}
+}
+
+// submit writes p with the next group and returns its outcome once that
+// group committed, or errPostGroupFailed if it did not, or the caller's
+// context error if it ended before its group began.
+func (g *postGroups) submit(ctx context.Context, s *Service, p *pendingPost) (*chat.Message, bool, error) {
+	p.done = make(chan struct{})
+	g.mu.Lock()
+	g.pending = append(g.pending, p)
+	if !g.writing {
+		g.writing = true
+		go g.writeAll(s)
+	}
+	g.mu.Unlock()
+	<-p.done
+	return p.m, p.created, p.err
+}
+
+// writeAll writes groups until none is pending.
+func (g *postGroups) writeAll(s *Service) {
+	for {
+		g.mu.Lock()
+		n := min(len(g.pending), maxPostGroup)
+		if n == 0 {
+			g.writing = false
+			g.mu.Unlock()
+			return
+		}
+		group := make([]*pendingPost, 0, n)
+		for _, p := range g.pending[:n] {
+			if err := p.ctx.Err(); err != nil {
+				p.err = err // gone before its group began: not stored
+				close(p.done)
+				continue
+			}
+			group = append(group, p)
+		}
+		g.pending = append(g.pending[:0], g.pending[n:]...)
+		g.mu.Unlock()
+		if len(group) == 0 {
+			continue
+		}
+		if err := s.writePosts(group); err != nil {
+			s.log.Info("a group of posts failed; each runs on its own", "posts", len(group), "err", err)
+			for _, p := range group {
+				p.m, p.created, p.err = nil, false, fmt.Errorf("%w: %v", errPostGroupFailed, err)
+			}
+		}
+		for _, p := range group {
+			close(p.done)
+		}
+	}
+}
+
+// writePosts checks and stores a group of posts in one transaction and
+// publishes their message.created events after the commit. A post refused
+// by its checks gets its error and the others go on; an error of the
+// store fails the group.
+func (s *Service) writePosts(group []*pendingPost) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(group[0].ctx), postGroupTimeout)
+	defer cancel()
+	return s.update(ctx, "post_messages", func(w *write) error {
+		var ms []*chat.Message
+		counts := map[string]int{}
+		byClientID := map[[2]string]*chat.Message{} // a retry within the group is the same message
+		for _, p := range group {
+			if p.checked {
+				p.m.CreatedAt = w.now
+			} else {
+				p.m, p.created, p.err = s.draftMessage(ctx, w, p.actor, p.chatID, p.draft, w.now)
+			}
+			if p.err != nil && KindOf(p.err) == KindInternal {
+				return p.err // the store's, not the post's: the transaction may be broken
+			}
+			if p.err != nil || !p.created {
+				continue
+			}
+			if p.draft.ClientID != "" {
+				key := [2]string{p.actor.User.ID, p.draft.ClientID}
+				if first := byClientID[key]; first != nil {
+					if first.Chat != p.chatID {
+						p.m, p.created, p.err = nil, false, Errorf(KindConflict, "client_id_reused", "this client_id was used for a message in another chat")
+					} else {
+						p.m, p.created = first, false
+					}
+					continue
+				}
+				byClientID[key] = p.m
+			}
+			ms = append(ms, p.m)
+			counts[p.m.Room]++
+		}
+		if len(ms) == 0 {
+			return nil
+		}
+		next, err := w.ReserveSeqs(ctx, counts)
+		if err != nil {
+			return err
+		}
+		events := make([]Event, len(ms))
+		for i, m := range ms {
+			m.Seq = next[m.Room]
+			next[m.Room]++
+			if events[i], err = w.event(m.Seq, m.Room, EventMessageCreated, m.Chat, "", messageCreated(m)); err != nil {
+				return err
+			}
+		}
+		if err := w.InsertMessages(ctx, ms); err != nil {
+			return err
+		}
+		if err := w.AppendEvents(ctx, events); err != nil {
+			return err
+		}
+		w.events = append(w.events, events...)
+		return nil
+	})
+}
