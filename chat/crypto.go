@@ -12,7 +12,8 @@ import (
 
 // Keyring encrypts data at rest: every object (a message body, a file) gets
 // its own random 256-bit data key, which is stored wrapped (AES-256-GCM)
-// by the master key. Rotating the master key re-wraps data keys only.
+// by the master key; small values written together may share one
+// (SealMany). Rotating the master key re-wraps data keys only.
 type Keyring struct {
 	master cipher.AEAD
 }
@@ -69,15 +70,28 @@ var sealedMagic = []byte("EZ1")
 // Seal encrypts a small value (a message body) under a fresh data key:
 // magic | wrapped key | nonce | ciphertext+tag.
 func (k *Keyring) Seal(plaintext []byte) []byte {
+	return k.SealMany([][]byte{plaintext})[0]
+}
+
+// SealMany seals each value as Seal does, but under one fresh data key
+// for all of them (each with its own nonce): for many small values written
+// together (the points of one track write), where a key of their own would
+// cost more than the values. Each result opens with Open alone.
+func (k *Keyring) SealMany(plaintexts [][]byte) [][]byte {
 	key, wrapped := k.newDataKey()
 	aead, _ := newGCM(key)
-	nonce := make([]byte, 12)
-	_, _ = rand.Read(nonce)
-	out := make([]byte, 0, len(sealedMagic)+len(wrapped)+len(nonce)+len(plaintext)+16)
-	out = append(out, sealedMagic...)
-	out = append(out, wrapped...)
-	out = append(out, nonce...)
-	return aead.Seal(out, nonce, plaintext, sealedMagic)
+	nonces := make([]byte, 12*len(plaintexts))
+	_, _ = rand.Read(nonces)
+	out := make([][]byte, len(plaintexts))
+	for i, p := range plaintexts {
+		nonce := nonces[12*i : 12*i+12]
+		b := make([]byte, 0, len(sealedMagic)+len(wrapped)+len(nonce)+len(p)+16)
+		b = append(b, sealedMagic...)
+		b = append(b, wrapped...)
+		b = append(b, nonce...)
+		out[i] = aead.Seal(b, nonce, p, sealedMagic)
+	}
+	return out
 }
 
 // Open decrypts a value made by Seal.

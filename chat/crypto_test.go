@@ -27,6 +27,34 @@ func TestSealOpen(t *testing.T) {
 	}
 }
 
+// TestSealMany: values sealed together open one by one, share one wrapped
+// data key, and each has its own nonce (the same text twice is two
+// different sealed values).
+func TestSealMany(t *testing.T) {
+	k, _ := NewKeyring(bytes.Repeat([]byte{7}, 32))
+	texts := [][]byte{[]byte(`{"lat":53.5}`), []byte(`{"lat":53.5}`), {}, []byte("drei")}
+	sealed := k.SealMany(texts)
+	if len(sealed) != len(texts) {
+		t.Fatalf("%d sealed values for %d", len(sealed), len(texts))
+	}
+	h := len(sealedMagic)
+	for i, s := range sealed {
+		p, err := k.Open(s)
+		if err != nil || !bytes.Equal(p, texts[i]) {
+			t.Fatalf("value %d opens to %q, %v", i, p, err)
+		}
+		if !bytes.Equal(s[h:h+wrappedKeySize], sealed[0][h:h+wrappedKeySize]) {
+			t.Errorf("value %d has a data key of its own", i)
+		}
+	}
+	if bytes.Equal(sealed[0], sealed[1]) || bytes.Equal(sealed[0][h+wrappedKeySize:h+wrappedKeySize+12], sealed[1][h+wrappedKeySize:h+wrappedKeySize+12]) {
+		t.Error("two values sealed together share a nonce")
+	}
+	if bytes.Equal(k.Seal(texts[0])[h:h+wrappedKeySize], sealed[0][h:h+wrappedKeySize]) {
+		t.Error("Seal reused the data key of SealMany")
+	}
+}
+
 func TestEncryptedFileRandomAccess(t *testing.T) {
 	k, _ := NewKeyring(bytes.Repeat([]byte{9}, 32))
 	for _, size := range []int{0, 1, chunkSize - 1, chunkSize, chunkSize + 1, 3*chunkSize + 123} {

@@ -91,7 +91,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	// secure_delete: content that is overwritten or deleted (a row sealed
 	// in place, a purged message) is zeroed, not left in free pages.
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=secure_delete(1)"
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_pragma=temp_store(MEMORY)"
 	u := (&url.URL{Scheme: "file", Opaque: path}).String()
 	w, err := sql.Open("sqlite", u+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {

@@ -3,6 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
@@ -82,28 +85,80 @@ type sealedPoint struct {
 	SpeedMps  *float64 `json:"spd,omitempty"`
 }
 
+// InsertPositions writes ps in statements of 128, 64, ... 1 rows, so
+// that a few fixed statements serve every batch from the statement cache.
 func (t *txn) InsertPositions(ctx context.Context, ps []geo.Position, receivedAt time.Time) error {
 	for len(ps) > 0 {
-		n := min(len(ps), 100)
-		q := `INSERT INTO positions (user_id, ts, lat, lon, accuracy_m, heading, speed_mps, received_at, sealed) VALUES `
+		n := maxPositionRows
+		for n > len(ps) {
+			n /= 2
+		}
+		points := make([][]byte, n)
+		for i, p := range ps[:n] {
+			points[i] = appendSealedPoint(nil, p)
+		}
+		sealed := t.sealMany(points)
 		args := make([]any, 0, n*4)
 		for i, p := range ps[:n] {
-			if i > 0 {
-				q += ","
-			}
-			q += "(?, ?, 0, 0, 0, NULL, NULL, ?, ?)"
-			sealed, err := t.sealJSON(sealedPoint{Lat: p.Lat, Lon: p.Lon, AccuracyM: p.AccuracyM, Heading: p.Heading, SpeedMps: p.SpeedMps})
-			if err != nil {
-				return err
-			}
-			args = append(args, p.User, micros(p.TS), micros(receivedAt), sealed)
+			args = append(args, p.User, micros(p.TS), micros(receivedAt), sealed[i])
 		}
-		if _, err := t.exec(ctx, q, args...); err != nil {
+		if _, err := t.exec(ctx, insertPositionsSQL(n), args...); err != nil {
 			return err
 		}
 		ps = ps[n:]
 	}
 	return nil
+}
+
+// appendSealedPoint appends p as the JSON of sealedPoint, written by hand
+// (as json.Marshal writes it: the point history's hottest encoding).
+func appendSealedPoint(b []byte, p geo.Position) []byte {
+	b = append(b, `{"lat":`...)
+	b = appendJSONFloat(b, p.Lat)
+	b = append(b, `,"lon":`...)
+	b = appendJSONFloat(b, p.Lon)
+	if p.AccuracyM != 0 {
+		b = append(b, `,"acc":`...)
+		b = appendJSONFloat(b, p.AccuracyM)
+	}
+	if p.Heading != nil {
+		b = append(b, `,"hdg":`...)
+		b = appendJSONFloat(b, *p.Heading)
+	}
+	if p.SpeedMps != nil {
+		b = append(b, `,"spd":`...)
+		b = appendJSONFloat(b, *p.SpeedMps)
+	}
+	return append(b, '}')
+}
+
+// appendJSONFloat writes f as encoding/json does: the shortest form,
+// exponents only for very small or large values.
+func appendJSONFloat(b []byte, f float64) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' { // clean up e-09 to e-9, as encoding/json does
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// maxPositionRows is the most rows of one position insert (a power of two).
+const maxPositionRows = 128
+
+// insertPositionsSQL is the INSERT of n positions (the plain columns are
+// zero; the values are sealed).
+func insertPositionsSQL(n int) string {
+	const row = "(?, ?, 0, 0, 0, NULL, NULL, ?, ?)"
+	return `INSERT INTO positions (user_id, ts, lat, lon, accuracy_m, heading, speed_mps, received_at, sealed) VALUES ` +
+		strings.Repeat(row+", ", n-1) + row
 }
 
 func (t *txn) Track(ctx context.Context, users []string, from, to time.Time, limit int) ([]geo.Position, error) {

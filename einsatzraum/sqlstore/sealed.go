@@ -62,6 +62,19 @@ func (t *txn) sealJSON(v any) ([]byte, error) {
 	return t.c.Seal(b), nil
 }
 
+// sealMany seals values written together: under one data key where the
+// cipher can (chat.Keyring.SealMany), else one by one.
+func (t *txn) sealMany(values [][]byte) [][]byte {
+	if m, ok := t.c.(interface{ SealMany([][]byte) [][]byte }); ok {
+		return m.SealMany(values)
+	}
+	out := make([][]byte, len(values))
+	for i, v := range values {
+		out[i] = t.c.Seal(v)
+	}
+	return out
+}
+
 // openJSON opens a 'sealed' column into v.
 func (t *txn) openJSON(sealed []byte, v any) error {
 	p, err := t.open(sealed)

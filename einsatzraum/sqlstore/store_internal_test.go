@@ -3,7 +3,10 @@ package sqlstore
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +17,35 @@ import (
 	"github.com/einsatzraum/einsatzraum/einsatzraum"
 	"github.com/einsatzraum/einsatzraum/geo"
 )
+
+// TestSealedPointIsTheJSONOfSealedPoint: the hand-written encoding of a
+// track point is byte for byte what json.Marshal writes of sealedPoint, for
+// ordinary, tiny, huge, negative and zero values, with and without the
+// optional fields.
+func TestSealedPointIsTheJSONOfSealedPoint(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	values := []float64{0, 1, -1, 53.551086, 9.993682, 0.1, 1e-7, 1.5e-7, -2.5e-9, 1e20, 1e21, 123456789e15, 1e-300, math.MaxFloat64, math.SmallestNonzeroFloat64, 5}
+	for range 2000 {
+		values = append(values, (r.Float64()-0.5)*math.Pow(10, float64(r.IntN(50)-25)))
+	}
+	for i, v := range values {
+		w := values[(i*7+3)%len(values)]
+		p := geo.Position{Lat: v, Lon: w, AccuracyM: values[(i*3+1)%len(values)]}
+		if i%3 == 0 {
+			p.Heading = &values[(i+5)%len(values)]
+		}
+		if i%4 == 0 {
+			p.SpeedMps = &values[(i+9)%len(values)]
+		}
+		want, err := json.Marshal(sealedPoint{Lat: p.Lat, Lon: p.Lon, AccuracyM: p.AccuracyM, Heading: p.Heading, SpeedMps: p.SpeedMps})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendSealedPoint(nil, p); !bytes.Equal(got, want) {
+			t.Fatalf("point %+v:\n got  %s\n want %s", p, got, want)
+		}
+	}
+}
 
 // TestSealedAtRest writes rooms, chats, POIs, track points, a photo's
 // position and audit details, some through the store (sealed as written)
