@@ -50,7 +50,7 @@ test: build-deps lint test-deps ui typecheck
 ## fuzz coordinator at its end and fails with a bare "context deadline
 ## exceeded" and no finding (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 10000x
-FUZZ_TARGETS := web:FuzzDecodeMessageBody web:FuzzDecodePosition web:FuzzMultipart \
+FUZZ_TARGETS := web:FuzzDecodeMessageBody web:FuzzDecodePosition web:FuzzPositionsFastPath web:FuzzMultipart \
 	layers:FuzzReadGeoJSON layers:FuzzReadCSV chat:FuzzIngest chat:FuzzReadEXIF chat:FuzzEXIFSegment web:FuzzClientText web:FuzzFrameReader einsatzraum/cot:FuzzReader
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \

@@ -18,18 +18,27 @@ import (
 // malformed_json and invalid_field; unknown fields are ignored so that
 // newer clients keep working.
 func decodeJSON(c *fiber.Ctx, v any) error {
+	body, err := jsonBody(c)
+	if err != nil {
+		return err
+	}
+	return decodeBytes(body, v)
+}
+
+// jsonBody returns the request body, at most jsonLimit bytes.
+func jsonBody(c *fiber.Ctx) ([]byte, error) {
 	body := c.Body()
 	if c.Request().IsBodyStream() { // over the body limit: Fiber streams it
 		b, err := io.ReadAll(io.LimitReader(c.Context().RequestBodyStream(), int64(jsonLimit)+1))
 		if err != nil {
-			return einsatzraum.Errorf(einsatzraum.KindInvalid, "malformed_body", "could not read the body: %v", err)
+			return nil, einsatzraum.Errorf(einsatzraum.KindInvalid, "malformed_body", "could not read the body: %v", err)
 		}
 		body = b
 	}
 	if len(body) > jsonLimit {
-		return einsatzraum.Errorf(einsatzraum.KindTooLarge, "body_too_large", "a JSON body must be at most %d bytes", jsonLimit)
+		return nil, einsatzraum.Errorf(einsatzraum.KindTooLarge, "body_too_large", "a JSON body must be at most %d bytes", jsonLimit)
 	}
-	return decodeBytes(body, v)
+	return body, nil
 }
 
 // jsonLimit bounds JSON request bodies.

@@ -28,17 +28,23 @@ type positionIn struct {
 }
 
 func (s *Server) reportPositions(c *fiber.Ctx) error {
-	var in struct {
-		Items []json.RawMessage `json:"items"`
+	body, err := jsonBody(c)
+	if err != nil {
+		return err
 	}
-	if err := decodeJSON(c, &in); err != nil {
+	items, err := decodePositions(body)
+	if err != nil {
 		return err
 	}
 	var ps []geo.Position
 	var index []int // index[i]: position of ps[i] in the request
 	var rejected []einsatzraum.Rejected
-	for i, raw := range in.Items {
-		p, rej := decodePosition(raw)
+	for i, it := range items {
+		rej := it.rej
+		var p geo.Position
+		if rej == nil {
+			p, rej = it.in.position()
+		}
 		if rej != nil {
 			rej.Index = i
 			rejected = append(rejected, *rej)
@@ -48,7 +54,7 @@ func (s *Server) reportPositions(c *fiber.Ctx) error {
 		index = append(index, i)
 	}
 	accepted := 0
-	if len(ps) > 0 || len(in.Items) == 0 {
+	if len(ps) > 0 || len(items) == 0 {
 		n, rej, err := s.svc.ReportPositions(c.UserContext(), actor(c), ps)
 		if err != nil {
 			return err
@@ -65,13 +71,53 @@ func (s *Server) reportPositions(c *fiber.Ctx) error {
 	first := rejected[0]
 	return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{
 		"error": errorDetail{Code: first.Code, Message: fmt.Sprintf("%d of %d positions rejected (first: item %d, %s: %s); the others were kept",
-			len(rejected), len(in.Items), first.Index, first.Field, first.Message)},
+			len(rejected), len(items), first.Index, first.Field, first.Message)},
 		"accepted": accepted,
 		"rejected": rejected,
 	})
 }
 
+// positionItem is one item of a positions body: decoded, or refused as
+// JSON.
+type positionItem struct {
+	in  positionIn
+	rej *einsatzraum.Rejected
+}
+
+// decodePositions reads a positions body: by hand when it has the plain
+// shape clients send (decodePositionsFast), else with encoding/json.
+func decodePositions(body []byte) ([]positionItem, error) {
+	if fast, ok := decodePositionsFast(body); ok {
+		items := make([]positionItem, len(fast))
+		for i := range fast {
+			items[i].in = fast[i]
+		}
+		return items, nil
+	}
+	var in struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := decodeBytes(body, &in); err != nil {
+		return nil, err
+	}
+	items := make([]positionItem, len(in.Items))
+	for i, raw := range in.Items {
+		items[i].in, items[i].rej = decodePositionIn(raw)
+	}
+	return items, nil
+}
+
+// decodePosition reads and checks one item (decodePositionIn, position).
 func decodePosition(raw json.RawMessage) (geo.Position, *einsatzraum.Rejected) {
+	in, rej := decodePositionIn(raw)
+	if rej != nil {
+		return geo.Position{}, rej
+	}
+	return in.position()
+}
+
+// decodePositionIn reads one item with encoding/json.
+func decodePositionIn(raw json.RawMessage) (positionIn, *einsatzraum.Rejected) {
 	var in positionIn
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(&in); err != nil {
@@ -79,8 +125,13 @@ func decodePosition(raw json.RawMessage) (geo.Position, *einsatzraum.Rejected) {
 		if te, ok := err.(*json.UnmarshalTypeError); ok && te.Field != "" {
 			field = te.Field
 		}
-		return geo.Position{}, &einsatzraum.Rejected{Field: field, Code: "invalid_" + field, Message: "must be a position object with numbers for lat, lon, accuracy_m, heading, speed_mps"}
+		return in, &einsatzraum.Rejected{Field: field, Code: "invalid_" + field, Message: "must be a position object with numbers for lat, lon, accuracy_m, heading, speed_mps"}
 	}
+	return in, nil
+}
+
+// position checks what an item must hold and returns its point.
+func (in *positionIn) position() (geo.Position, *einsatzraum.Rejected) {
 	if in.Lat == nil {
 		return geo.Position{}, &einsatzraum.Rejected{Field: "lat", Code: "missing_lat", Message: "lat is required"}
 	}
