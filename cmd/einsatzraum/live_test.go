@@ -88,7 +88,12 @@ func TestLiveDeliveryAndVisibility(t *testing.T) {
 	}
 	member.nextOf("event")
 	lead.send(map[string]any{"type": "unsubscribe", "room": f.room})
-	time.Sleep(100 * time.Millisecond)
+	// A socket's frames are handled in order: once the answer to an unknown
+	// frame is back, the unsubscribe has been done.
+	lead.send(map[string]any{"type": "after-unsubscribe"})
+	if ev := lead.nextOf("error"); ev.Error.Code != "unknown_frame_type" {
+		t.Fatalf("lead got %+v, want the unknown frame's error", ev)
+	}
 	f.post(t, f.member, "nach Abmeldung")
 	member.nextOf("event")
 	lead.expectQuiet(300 * time.Millisecond)
