@@ -41,19 +41,20 @@ $(DEMO_BASEMAP): $(DEMO_OSM) $(wildcard geo/basemap/*.go) | build
 ## test: formatting, vet, staticcheck, the dashboard's type check, the whole
 ## test suite (the browser test included) and a short run of every fuzz target.
 ## The browser test runs beside the others and without the race detector: its
-## cost is Chromium's software WebGL, and under -race it alone was the suite's
-## long pole (6 of 12 minutes on a slower 2-core machine). Every other test
-## runs with -race; the browser test's output follows the suite's.
+## cost is Chromium's software WebGL (its steps wait for frames, the cores are
+## not busy), and under -race it alone was the suite's long pole (12 minutes in
+## all on a slower 2-core machine). Every other test runs with -race; the fuzz
+## targets run once the race suite is done, while the browser test goes on.
 BROWSER_TEST := ^TestDashboardInBrowser$$
 BROWSER_LOG  := web/ui/test-results/browser-test.log
 test: build-deps lint test-deps ui typecheck
 	@mkdir -p $(dir $(BROWSER_LOG))
 	@$(GO) test -count=1 -timeout 12m -v -run '$(BROWSER_TEST)' ./cmd/einsatzraum >$(BROWSER_LOG) 2>&1 & browser=$$!; \
 	$(GO) test -race -count=1 -timeout 12m -skip '$(BROWSER_TEST)' ./...; suite=$$?; \
+	$(MAKE) --no-print-directory fuzz; fuzzed=$$?; \
 	wait $$browser; status=$$?; echo "browser test (without -race):"; grep -E '^(---|ok|FAIL)|e2e:|Error|error' $(BROWSER_LOG); \
 	if [ $$status -ne 0 ]; then cat $(BROWSER_LOG); fi; \
-	[ $$suite -eq 0 ] && [ $$status -eq 0 ]
-	$(MAKE) fuzz
+	[ $$suite -eq 0 ] && [ $$fuzzed -eq 0 ] && [ $$status -eq 0 ]
 
 ## fuzz: each decoder of client bytes under the fuzzer for FUZZTIME (seed
 ## corpora in testdata/fuzz); a finding fails the run and is kept there.
