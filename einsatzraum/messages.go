@@ -42,7 +42,7 @@ func (s *Service) PostMessage(ctx context.Context, a *Actor, chatID string, d ch
 	if p.checked && !p.created {
 		return p.m, false, nil
 	}
-	m, created, err = s.posts.submit(ctx, s, p)
+	m, created, err = s.posts.submit(s, p)
 	if !errors.Is(err, errPostGroupFailed) {
 		return m, created, err
 	}
@@ -95,7 +95,7 @@ func (s *Service) draftMessage(ctx context.Context, tx Tx, a *Actor, chatID stri
 		prev, err := tx.MessageByClientID(ctx, a.User.ID, d.ClientID)
 		if err == nil {
 			if prev.Chat != chatID {
-				return nil, false, Errorf(KindConflict, "client_id_reused", "this client_id was used for a message in another chat")
+				return nil, false, errClientIDInOtherChat()
 			}
 			if prev.CreatedAt.Before(s.VisibleSince()) {
 				// Past the visible retention the message is hidden from
@@ -248,6 +248,11 @@ func (w *write) addMessage(ctx context.Context, m *chat.Message) error {
 		return err
 	}
 	return w.appendAt(ctx, seq, m.Room, EventMessageCreated, m.Chat, "", messageCreated(m))
+}
+
+// errClientIDInOtherChat: a client_id names one message, in one chat.
+func errClientIDInOtherChat() error {
+	return Errorf(KindConflict, "client_id_reused", "this client_id was used for a message in another chat")
 }
 
 // messageCreated is the message.created event's fields.

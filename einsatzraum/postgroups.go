@@ -56,7 +56,7 @@ type pendingPost struct {
 // submit writes p with the next group and returns its outcome once that
 // group committed, or errPostGroupFailed if it did not, or the caller's
 // context error if it ended before its group began.
-func (g *postGroups) submit(ctx context.Context, s *Service, p *pendingPost) (*chat.Message, bool, error) {
+func (g *postGroups) submit(s *Service, p *pendingPost) (*chat.Message, bool, error) {
 	p.done = make(chan struct{})
 	g.mu.Lock()
 	g.pending = append(g.pending, p)
@@ -132,7 +132,7 @@ func (s *Service) writePosts(group []*pendingPost) error {
 				key := [2]string{p.actor.User.ID, p.draft.ClientID}
 				if first := byClientID[key]; first != nil {
 					if first.Chat != p.chatID {
-						p.m, p.created, p.err = nil, false, Errorf(KindConflict, "client_id_reused", "this client_id was used for a message in another chat")
+						p.m, p.created, p.err = nil, false, errClientIDInOtherChat()
 					} else {
 						p.m, p.created = first, false
 					}

@@ -282,7 +282,7 @@ func (db *DB) commitGroup(group []*writeReq) {
 			finish(fmt.Errorf("savepoint: %w", err))
 			return
 		}
-		results[i] = runSafely(r.fn, &txn{tx: tx, d: &db.dialect, c: db.cipher, pool: db.stmts(db.w), stmts: stmts})
+		results[i] = runSafely(r.fn, db.txn(tx, db.stmts(db.w), stmts))
 		if results[i] != nil {
 			if _, err := tx.Exec("ROLLBACK TO w"); err != nil {
 				_ = tx.Rollback()
@@ -327,7 +327,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 	}
 	cache := db.stmts(pool)
 	defer cache.prepareWanted()
-	if err := fn(&txn{tx: tx, d: &db.dialect, c: db.cipher, pool: cache, stmts: map[string]*sql.Stmt{}}); err != nil {
+	if err := fn(db.txn(tx, cache, map[string]*sql.Stmt{})); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -362,7 +362,13 @@ func (db *DB) Latest(ctx context.Context, fn func(einsatzraum.Tx) error) (bool, 
 	}
 	cache := db.stmts(db.r)
 	defer cache.prepareWanted()
-	return true, storageFull(fn(&txn{d: &db.dialect, c: db.cipher, pool: cache}))
+	return true, storageFull(fn(db.txn(nil, cache, nil)))
+}
+
+// txn returns the Tx over tx (nil: over the pool, see Latest) with the
+// pool's statement cache and the statements bound to tx so far.
+func (db *DB) txn(tx *sql.Tx, pool *stmtCache, stmts map[string]*sql.Stmt) *txn {
+	return &txn{tx: tx, d: &db.dialect, c: db.cipher, pool: pool, stmts: stmts}
 }
 
 // txn implements einsatzraum.Tx over one *sql.Tx, or, with tx nil, over

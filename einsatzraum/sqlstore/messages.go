@@ -33,13 +33,13 @@ func bodyOf(m *chat.Message) messageBody {
 }
 
 func (t *txn) InsertMessage(ctx context.Context, m *chat.Message) error {
-	body, err := json.Marshal(bodyOf(m))
+	body, err := t.sealJSON(bodyOf(m))
 	if err != nil {
-		return fmt.Errorf("encode message body: %w", err)
+		return err
 	}
 	_, err = t.exec(ctx, `INSERT INTO messages (id, room_id, chat_id, seq, sender_id, kind, body, client_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.Room, m.Chat, m.Seq, m.Sender.ID, string(m.Kind), t.seal(body), nullString(m.ClientID), micros(m.CreatedAt))
+		m.ID, m.Room, m.Chat, m.Seq, m.Sender.ID, string(m.Kind), body, nullString(m.ClientID), micros(m.CreatedAt))
 	return err
 }
 
@@ -60,12 +60,12 @@ func (t *txn) InsertMessages(ctx context.Context, ms []*chat.Message) error {
 	seqs, created := make([]int64, n), make([]int64, n)
 	bodies := make([][]byte, n)
 	for i, m := range ms {
-		body, err := json.Marshal(bodyOf(m))
+		body, err := t.sealJSON(bodyOf(m))
 		if err != nil {
-			return fmt.Errorf("encode message body: %w", err)
+			return err
 		}
 		ids[i], rooms[i], chats[i], senders[i], kinds[i], clientIDs[i] = m.ID, m.Room, m.Chat, m.Sender.ID, string(m.Kind), m.ClientID
-		seqs[i], created[i], bodies[i] = m.Seq, micros(m.CreatedAt), t.seal(body)
+		seqs[i], created[i], bodies[i] = m.Seq, micros(m.CreatedAt), body
 	}
 	_, err := t.exec(ctx, `INSERT INTO messages (id, room_id, chat_id, seq, sender_id, kind, body, client_id, created_at)
 		SELECT id, room_id, chat_id, seq, sender_id, kind, body, NULLIF(client_id, ''), created_at
@@ -245,9 +245,9 @@ func (t *txn) MessageAcks(ctx context.Context, messageID string) ([]einsatzraum.
 }
 
 func (t *txn) UpdateMessage(ctx context.Context, m *chat.Message) error {
-	body, err := json.Marshal(bodyOf(m))
+	body, err := t.sealJSON(bodyOf(m))
 	if err != nil {
-		return fmt.Errorf("encode message body: %w", err)
+		return err
 	}
-	return t.execOne(ctx, `UPDATE messages SET body = ? WHERE id = ?`, t.seal(body), m.ID)
+	return t.execOne(ctx, `UPDATE messages SET body = ? WHERE id = ?`, body, m.ID)
 }
