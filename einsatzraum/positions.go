@@ -358,6 +358,7 @@ func (s *Service) applyMembership(room, user string, joined bool) {
 type trackLog struct {
 	mu      sync.Mutex
 	pending []geo.Position
+	spare   []geo.Position // the last written batch, emptied: next pending's array
 	wake    chan struct{}
 	dropped int
 }
@@ -380,8 +381,22 @@ func (l *trackLog) take() ([]geo.Position, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ps, d := l.pending, l.dropped
-	l.pending, l.dropped = nil, 0
+	l.pending, l.spare, l.dropped = l.spare, nil, 0
 	return ps, d
+}
+
+// recycle hands back a batch that take returned and that is written: its
+// array takes the next positions, so that a busy history does not grow a
+// new slice from nothing every flush.
+func (l *trackLog) recycle(ps []geo.Position) {
+	clear(ps) // drop the user IDs it points to
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pending == nil {
+		l.pending = ps[:0]
+	} else if l.spare == nil {
+		l.spare = ps[:0]
+	}
 }
 
 // runTrackLog flushes the track history every 250 ms until ctx ends, then
@@ -400,6 +415,7 @@ func (s *Service) runTrackLog(ctx context.Context) {
 		if err != nil {
 			s.log.Error("write track history", "positions", len(ps), "err", err)
 		}
+		s.trackLog.recycle(ps)
 	}
 	t := s.cfg.Clock.NewTicker(250 * time.Millisecond)
 	defer t.Stop()

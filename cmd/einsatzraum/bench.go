@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -271,21 +272,34 @@ func percentile(lat []time.Duration, p float64) time.Duration {
 // around is a point near Bayreuth, spread over about 10 km.
 func around(r *rand.Rand) (lat, lon float64) { return 49.95 + r.Float64()*0.1, 11.5 + r.Float64()*0.14 }
 
+// appendPositionsBody appends a report of per points near Bayreuth, their
+// timestamps a millisecond apart up to now, as a field client sends it.
+func appendPositionsBody(b []byte, r *rand.Rand, per int, now time.Time) []byte {
+	b = append(b, `{"items":[`...)
+	for k := range per {
+		la, lo := around(r)
+		if k > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"lat":`...)
+		b = strconv.AppendFloat(b, la, 'f', 6, 64)
+		b = append(b, `,"lon":`...)
+		b = strconv.AppendFloat(b, lo, 'f', 6, 64)
+		b = append(b, `,"accuracy_m":5,"ts":"`...)
+		b = now.Add(time.Duration(k-per)*time.Millisecond).AppendFormat(b, time.RFC3339Nano)
+		b = append(b, `"}`...)
+	}
+	return append(b, "]}"...)
+}
+
 // positions reports batches of per points over HTTP, one request each.
 func (b *bench) positions(per int) func(context.Context) (benchResult, error) {
 	return func(ctx context.Context) (benchResult, error) {
+		bodies := make([][]byte, b.cfg.Conns) // one buffer per worker: the client's cost stays small
 		n, lat, err := b.load(ctx, b.cfg.Conns, func(w, i int) error {
 			r := rand.New(rand.NewPCG(uint64(w), uint64(i)))
-			body := []byte(`{"items":[`)
-			now := time.Now().UTC()
-			for k := range per {
-				la, lo := around(r)
-				if k > 0 {
-					body = append(body, ',')
-				}
-				body = fmt.Appendf(body, `{"lat":%.6f,"lon":%.6f,"accuracy_m":5,"ts":%q}`, la, lo, now.Add(time.Duration(k-per)*time.Millisecond).Format(time.RFC3339Nano))
-			}
-			body = append(body, "]}"...)
+			body := appendPositionsBody(bodies[w][:0], r, per, time.Now().UTC())
+			bodies[w] = body
 			return b.do("POST", "/api/v1/positions", b.tokens[(w+i*b.cfg.Conns)%len(b.tokens)], body, 202)
 		})
 		if err != nil {
