@@ -156,7 +156,7 @@ func (s *Service) Inject(ctx context.Context, a *Actor, chatID, caption, name st
 	}
 	var m *chat.Message
 	err = s.update(ctx, "inject", func(w *write) error {
-		m = &chat.Message{ID: NewID("msg"), Room: c.Room, Chat: c.ID, Sender: a.User.Ref(), Kind: kind,
+		m = &chat.Message{ID: NewTimeOrderedID("msg", w.now), Room: c.Room, Chat: c.ID, Sender: a.User.Ref(), Kind: kind,
 			Text: caption, Attachment: att.Ref(), Location: att.Location, CreatedAt: w.now}
 		if err := w.addMessage(ctx, m); err != nil {
 			return err

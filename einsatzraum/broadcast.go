@@ -84,7 +84,7 @@ func (s *Service) Broadcast(ctx context.Context, a *Actor, b Broadcast) ([]chat.
 		out = out[:0]
 		var ids []string
 		for i, c := range targets {
-			m := &chat.Message{ID: NewID("msg"), Room: c.Room, Chat: c.ID, Sender: a.User.Ref(), Kind: draft.Kind, Text: draft.Text,
+			m := &chat.Message{ID: NewTimeOrderedID("msg", w.now), Room: c.Room, Chat: c.ID, Sender: a.User.Ref(), Kind: draft.Kind, Text: draft.Text,
 				Priority: draft.Priority, AckRequired: draft.AckRequired, CreatedAt: w.now}
 			if stored != nil {
 				att := stored

@@ -29,15 +29,18 @@ func (s *Service) PostMessage(ctx context.Context, a *Actor, chatID string, d ch
 		return nil, false, err
 	}
 	p := &pendingPost{ctx: ctx, actor: a, chatID: chatID, draft: d}
-	// Where the store reads fastest outside the writer (PostgreSQL), the
-	// checks run here, in parallel with other posts' checks; otherwise in
-	// the group's transaction.
-	p.checked, err = s.store.Latest(ctx, func(tx Tx) (err error) {
-		p.m, p.created, err = s.draftMessage(ctx, tx, a, chatID, d, s.Now())
-		return err
-	})
-	if err != nil {
-		return nil, false, err
+	// A post that needs reads beyond those its group makes for all its
+	// posts is checked here where the store reads fastest outside the
+	// writer (PostgreSQL), in parallel with other posts' checks; otherwise
+	// in the group's transaction.
+	if needsOwnChecks(d) {
+		p.checked, err = s.store.Latest(ctx, func(tx Tx) (err error) {
+			p.m, p.created, err = s.draftMessage(ctx, tx, a, chatID, d, s.Now())
+			return err
+		})
+		if err != nil {
+			return nil, false, err
+		}
 	}
 	if p.checked && !p.created {
 		return p.m, false, nil
@@ -57,6 +60,12 @@ func (s *Service) PostMessage(ctx context.Context, a *Actor, chatID string, d ch
 		return nil, false, err
 	}
 	return m, created, nil
+}
+
+// needsOwnChecks reports whether checking d reads more than the chat
+// access and client_id a group reads for all its posts at once.
+func needsOwnChecks(d chat.Draft) bool {
+	return d.Kind == chat.KindPOI || d.Attachment != nil || d.ReplyTo != "" || len(d.Mentions) > 0
 }
 
 // draftMessage checks a post of d to chatID by a (rights, POI, attachment,
@@ -109,7 +118,7 @@ func (s *Service) draftMessage(ctx context.Context, tx Tx, a *Actor, chatID stri
 		}
 	}
 	m := &chat.Message{
-		ID: NewID("msg"), Room: c.Room, Chat: chatID, Sender: a.User.Ref(), Kind: d.Kind,
+		ID: NewTimeOrderedID("msg", now), Room: c.Room, Chat: chatID, Sender: a.User.Ref(), Kind: d.Kind,
 		Text: d.Text, Location: d.Location, POI: d.POI, Attachment: d.Attachment, ClientID: d.ClientID, CreatedAt: now,
 		Priority: d.Priority, AckRequired: d.AckRequired, ReplyTo: quote, Mentions: mentions,
 	}

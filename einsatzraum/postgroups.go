@@ -13,12 +13,16 @@ import (
 // Durable posts are written in groups: posts that arrive while a group is
 // being written wait for the next one, and each group is one transaction
 // that checks every post not checked before (rights, client_id, reply,
-// ...; a post refused leaves the group with its error; on PostgreSQL the
-// checks ran before, in parallel, see PostMessage), reserves each room's seqs once,
-// inserts the messages and then their events in one statement each (on
-// PostgreSQL a single round trip each) and commits once. A chat's posts
-// thus no longer queue one commit at a time behind the room's seq row,
-// and on SQLite the checks read through the writer's warm cache.
+// ...; a post refused leaves the group with its error), reserves each
+// room's seqs once, inserts the messages and then their events in one
+// statement each (on PostgreSQL a single round trip each) and commits
+// once. The checks every post needs, the sender's access to the chat and
+// an earlier message with its client_id, are read for the whole group at
+// once (on PostgreSQL one round trip each); on PostgreSQL a post that
+// needs more reads (a POI, an attachment, a reply, mentions) is checked
+// before, in parallel with others (see PostMessage). A chat's posts thus
+// no longer queue one commit at a time behind the room's seq row, and on
+// SQLite the checks read through the writer's warm cache.
 
 // maxPostGroup bounds the posts of one group.
 const maxPostGroup = 256
@@ -113,6 +117,10 @@ func (s *Service) writePosts(group []*pendingPost) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(group[0].ctx), postGroupTimeout)
 	defer cancel()
 	return s.update(ctx, "post_messages", func(w *write) error {
+		checks, err := readGroupChecks(ctx, w, group)
+		if err != nil {
+			return err
+		}
 		var ms []*chat.Message
 		counts := map[string]int{}
 		byClientID := map[[2]string]*chat.Message{} // a retry within the group is the same message
@@ -120,7 +128,7 @@ func (s *Service) writePosts(group []*pendingPost) error {
 			if p.checked {
 				p.m.CreatedAt = w.now
 			} else {
-				p.m, p.created, p.err = s.draftMessage(ctx, w, p.actor, p.chatID, p.draft, w.now)
+				p.m, p.created, p.err = s.draftMessage(ctx, checks, p.actor, p.chatID, p.draft, w.now)
 			}
 			if p.err != nil && KindOf(p.err) == KindInternal {
 				return p.err // the store's, not the post's: the transaction may be broken
@@ -167,4 +175,87 @@ func (s *Service) writePosts(group []*pendingPost) error {
 		w.events = append(w.events, events...)
 		return nil
 	})
+}
+
+// groupChecks is the Tx through which a group checks its posts: each
+// sender's access to the chat and the earlier message of each client_id
+// come from reads made once for the whole group, the rest from the
+// group's transaction.
+type groupChecks struct {
+	Tx
+	access     map[[2]string]*ChatAccess   // by chat and user; nil: no access
+	byClientID map[[2]string]*chat.Message // by sender and client_id; nil: none
+}
+
+// readGroupChecks reads, for the posts of group not checked before, every
+// sender's access to the chat and the message of every client_id, in one
+// read each (Store.ChatAccesses, Store.MessagesByClientID).
+func readGroupChecks(ctx context.Context, tx Tx, group []*pendingPost) (*groupChecks, error) {
+	g := &groupChecks{Tx: tx, access: map[[2]string]*ChatAccess{}, byClientID: map[[2]string]*chat.Message{}}
+	var chats, users, senders, clientIDs []string
+	for _, p := range group {
+		if p.checked {
+			continue
+		}
+		if key := [2]string{p.chatID, p.actor.User.ID}; !hasKey(g.access, key) {
+			g.access[key] = nil
+			chats, users = append(chats, key[0]), append(users, key[1])
+		}
+		if p.draft.ClientID == "" {
+			continue
+		}
+		if key := [2]string{p.actor.User.ID, p.draft.ClientID}; !hasKey(g.byClientID, key) {
+			g.byClientID[key] = nil
+			senders, clientIDs = append(senders, key[0]), append(clientIDs, key[1])
+		}
+	}
+	if len(chats) > 0 {
+		accs, err := tx.ChatAccesses(ctx, chats, users)
+		if err != nil {
+			return nil, err
+		}
+		for i, a := range accs {
+			g.access[[2]string{chats[i], users[i]}] = a
+		}
+	}
+	if len(senders) > 0 {
+		ms, err := tx.MessagesByClientID(ctx, senders, clientIDs)
+		if err != nil {
+			return nil, err
+		}
+		for i, m := range ms {
+			g.byClientID[[2]string{senders[i], clientIDs[i]}] = m
+		}
+	}
+	return g, nil
+}
+
+func hasKey[V any](m map[[2]string]V, key [2]string) bool {
+	_, ok := m[key]
+	return ok
+}
+
+// ChatAccess answers from the group's read where it holds the pair.
+func (g *groupChecks) ChatAccess(ctx context.Context, chatID, userID string) (*ChatAccess, error) {
+	a, ok := g.access[[2]string{chatID, userID}]
+	switch {
+	case !ok:
+		return g.Tx.ChatAccess(ctx, chatID, userID)
+	case a == nil:
+		return nil, ErrNotFound
+	}
+	copied := *a // the caller may change it; the next post of the pair reads it too
+	return &copied, nil
+}
+
+// MessageByClientID answers from the group's read where it holds the pair.
+func (g *groupChecks) MessageByClientID(ctx context.Context, senderID, clientID string) (*chat.Message, error) {
+	m, ok := g.byClientID[[2]string{senderID, clientID}]
+	switch {
+	case !ok:
+		return g.Tx.MessageByClientID(ctx, senderID, clientID)
+	case m == nil:
+		return nil, ErrNotFound
+	}
+	return m, nil
 }

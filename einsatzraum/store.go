@@ -120,6 +120,10 @@ type Tx interface {
 	// its room and whether the room is archived, in one read; ErrNotFound
 	// when there is no such chat or userID is not in it or in its room.
 	ChatAccess(ctx context.Context, chatID, userID string) (*ChatAccess, error)
+	// ChatAccesses is ChatAccess for many (chatIDs[i], userIDs[i]) at once
+	// (on PostgreSQL one round trip): out[i] is nil where ChatAccess would
+	// return ErrNotFound.
+	ChatAccesses(ctx context.Context, chatIDs, userIDs []string) ([]*ChatAccess, error)
 	ChatMembers(ctx context.Context, chatID string) ([]ChatMember, error)
 	PutChatMember(ctx context.Context, chatID, userID string, p chat.Permission) error
 	DeleteChatMember(ctx context.Context, chatID, userID string) error
@@ -137,6 +141,9 @@ type Tx interface {
 	// the transaction must roll back (some may be stored).
 	InsertMessages(ctx context.Context, ms []*chat.Message) error
 	MessageByClientID(ctx context.Context, senderID, clientID string) (*chat.Message, error)
+	// MessagesByClientID is MessageByClientID for many (senderIDs[i],
+	// clientIDs[i]) at once: out[i] is nil where there is none.
+	MessagesByClientID(ctx context.Context, senderIDs, clientIDs []string) ([]*chat.Message, error)
 	MessageByID(ctx context.Context, id string) (*chat.Message, error)
 	// PutReadMarker moves userID's read marker of a chat forward to seq; it
 	// reports false when the marker was already there or further.

@@ -423,7 +423,7 @@ func (b *bench) posts(ctx context.Context) (benchResult, error) {
 		paths = append(paths, "/api/v1/chats/"+c.ID+"/messages")
 	}
 	n, lat, err := b.load(ctx, b.cfg.Posters, func(w, i int) error {
-		return b.do("POST", paths[w%len(paths)], b.tokens[w%len(b.tokens)], fmt.Appendf(nil, `{"kind":"text","text":"Lage %d/%d"}`, w, i), 201)
+		return b.do("POST", paths[w%len(paths)], b.tokens[w%len(b.tokens)], fmt.Appendf(nil, `{"kind":"text","text":"Lage %d/%d","client_id":"bench-%d-%d"}`, w, i, w, i), 201)
 	})
 	if err != nil {
 		return benchResult{}, err

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -46,6 +47,7 @@ type DB struct {
 	// for databases with concurrent writers.
 	writes    chan *writeReq
 	writeDone chan struct{}
+	ckpt      *checkpointer // SQLite: copies the log back beside the writer
 }
 
 // writeReq is one Tx call waiting for the group-commit loop.
@@ -75,6 +77,28 @@ type dialect struct {
 	arrays bool
 }
 
+// pairs returns the FROM item of a query over the pairs (as[i], bs[i]),
+// named k(a, b, i) with i counting from 1, and its arguments: two arrays
+// on PostgreSQL, one JSON array on SQLite. One statement thus reads for
+// any number of pairs.
+func (d *dialect) pairs(as, bs []string) (string, []any, error) {
+	if len(as) != len(bs) {
+		return "", nil, fmt.Errorf("pairs: %d first values for %d second", len(as), len(bs))
+	}
+	if d.arrays {
+		return `unnest(?::text[], ?::text[]) WITH ORDINALITY AS k(a, b, i)`, []any{as, bs}, nil
+	}
+	list := make([][2]string, len(as))
+	for i := range as {
+		list[i] = [2]string{as[i], bs[i]}
+	}
+	j, err := json.Marshal(list)
+	if err != nil {
+		return "", nil, fmt.Errorf("pairs: %w", err)
+	}
+	return `(SELECT value->>0 AS a, value->>1 AS b, key + 1 AS i FROM json_each(?)) AS k`, []any{string(j)}, nil
+}
+
 // OpenSQLite opens (creating if needed) the SQLite database at path in WAL
 // mode and applies pending migrations.
 func OpenSQLite(ctx context.Context, path string) (*DB, error) {
@@ -96,7 +120,9 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	// The writer's page cache holds 32 MiB (SQLite's default is 2 MiB): a
 	// group of track points or posts then fits in it, instead of spilling
 	// pages to the WAL in the middle of the transaction.
-	w, err := sql.Open("sqlite", u+"?"+pragmas+"&_pragma=cache_size(-32768)&_txlock=immediate")
+	// It never checkpoints: the checkpointer does, beside it; the log is
+	// cut back to 64 MiB after a checkpoint that emptied it.
+	w, err := sql.Open("sqlite", u+"?"+pragmas+"&_pragma=cache_size(-32768)&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(67108864)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -118,6 +144,12 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	ck, err := sql.Open("sqlite", u+"?"+pragmas)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	db.ckpt = newCheckpointer(ck)
 	db.writes, db.writeDone = make(chan *writeReq, maxGroup), make(chan struct{})
 	go db.writeLoop()
 	return db, nil
@@ -180,11 +212,15 @@ func (db *DB) Close() error {
 		close(db.writes)
 		<-db.writeDone
 	}
+	var ckErr error
+	if db.ckpt != nil {
+		ckErr = db.ckpt.close()
+	}
 	db.stmts(db.w).close()
 	if db.r != db.w {
 		db.stmts(db.r).close()
 	}
-	err := db.w.Close()
+	err := errors.Join(ckErr, db.w.Close())
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
 	}
@@ -245,6 +281,9 @@ func (db *DB) writeLoop() {
 			}
 		}
 		db.commitGroup(group)
+		if db.ckpt != nil {
+			db.ckpt.committed()
+		}
 	}
 }
 

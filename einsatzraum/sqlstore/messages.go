@@ -107,6 +107,47 @@ func (t *txn) MessageByClientID(ctx context.Context, senderID, clientID string) 
 	return t.scanMessage(t.queryRow(ctx, messageSelect+`WHERE m.sender_id = ? AND m.client_id = ?`, senderID, clientID))
 }
 
+// MessagesByClientID reads every pair in one statement.
+func (t *txn) MessagesByClientID(ctx context.Context, senderIDs, clientIDs []string) ([]*chat.Message, error) {
+	from, args, err := t.d.pairs(senderIDs, clientIDs)
+	if err != nil {
+		return nil, fmt.Errorf("messages by client_id: %w", err)
+	}
+	rows, err := t.query(ctx, `SELECT k.i, m.id, m.room_id, m.chat_id, m.seq, u.id, u.name, u.callsign, m.kind, m.body, m.client_id, m.created_at
+		FROM `+from+`
+		JOIN messages m ON m.sender_id = k.a AND m.client_id = k.b
+		JOIN users u ON u.id = m.sender_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*chat.Message, len(senderIDs))
+	for rows.Next() {
+		var i int64
+		m, err := t.scanMessage(prefixScanner{rows, &i})
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if i < 1 || int(i) > len(out) {
+			rows.Close()
+			return nil, fmt.Errorf("messages by client_id: row for pair %d of %d", i, len(out))
+		}
+		out[i-1] = m
+	}
+	return out, closeRows(rows)
+}
+
+// prefixScanner scans a row's first column into first and the rest with
+// the caller's destinations (a row scanner for rows with a leading key).
+type prefixScanner struct {
+	row   interface{ Scan(...any) error }
+	first any
+}
+
+func (p prefixScanner) Scan(dest ...any) error {
+	return p.row.Scan(append([]any{p.first}, dest...)...)
+}
+
 func (t *txn) Messages(ctx context.Context, chatID string, afterSeq int64, since time.Time, limit int) ([]chat.Message, error) {
 	rows, err := t.query(ctx, messageSelect+`WHERE m.chat_id = ? AND m.seq > ? AND m.created_at >= ? ORDER BY m.seq LIMIT ?`, chatID, afterSeq, micros(since), limit)
 	if err != nil {

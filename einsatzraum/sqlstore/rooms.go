@@ -315,6 +315,51 @@ func (t *txn) ChatAccess(ctx context.Context, chatID, userID string) (*einsatzra
 	return &a, err
 }
 
+// ChatAccesses reads every pair in one statement.
+func (t *txn) ChatAccesses(ctx context.Context, chatIDs, userIDs []string) ([]*einsatzraum.ChatAccess, error) {
+	from, args, err := t.d.pairs(chatIDs, userIDs)
+	if err != nil {
+		return nil, fmt.Errorf("chat accesses: %w", err)
+	}
+	rows, err := t.query(ctx, `SELECT k.i, c.id, c.room_id, c.name, c.created_by, c.created_at, m.perms, rm.role, r.archived_at
+		FROM `+from+`
+		JOIN chats c ON c.id = k.a
+		JOIN chat_members m ON m.chat_id = c.id AND m.user_id = k.b
+		JOIN room_members rm ON rm.room_id = c.room_id AND rm.user_id = k.b
+		JOIN rooms r ON r.id = c.room_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*einsatzraum.ChatAccess, len(chatIDs))
+	names := map[string]string{} // a chat's name is opened once per call
+	for rows.Next() {
+		var a einsatzraum.ChatAccess
+		var i, created int64
+		var archived sql.NullInt64
+		if err := rows.Scan(&i, &a.Chat.ID, &a.Chat.Room, &a.Chat.Name, &a.Chat.CreatedBy, &created, &a.Permission, &a.Role, &archived); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if i < 1 || int(i) > len(out) {
+			rows.Close()
+			return nil, fmt.Errorf("chat accesses: row for pair %d of %d", i, len(out))
+		}
+		a.Chat.CreatedAt = fromMicros(created)
+		a.Archived = archived.Valid
+		name, ok := names[a.Chat.Name]
+		if !ok {
+			if name, err = t.openText(a.Chat.Name); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			names[a.Chat.Name] = name
+		}
+		a.Chat.Name = name
+		out[i-1] = &a
+	}
+	return out, closeRows(rows)
+}
+
 func (t *txn) ChatMembers(ctx context.Context, chatID string) ([]einsatzraum.ChatMember, error) {
 	rows, err := t.query(ctx, `SELECT u.id, u.name, u.callsign, m.perms
 		FROM chat_members m JOIN users u ON u.id = m.user_id

@@ -380,6 +380,17 @@ func testChats(t *testing.T, s einsatzraum.Store) {
 		if acc, err := x.ChatAccess(ctx, "ch_nope", "u_1"); !errors.Is(err, einsatzraum.ErrNotFound) {
 			t.Errorf("ChatAccess of no chat = %+v, %v", acc, err)
 		}
+		accs, err := x.ChatAccesses(ctx, []string{"ch_2", "ch_1", "ch_nope", "ch_1", "ch_2"}, []string{"u_2", "u_2", "u_1", "u_1", "u_1"})
+		if err != nil {
+			return err
+		}
+		if len(accs) != 5 || accs[0] != nil || accs[2] != nil || accs[1] == nil || accs[3] == nil || accs[4] == nil ||
+			*accs[1] != *acc || accs[3].Chat.ID != "ch_1" || accs[3].Permission != chat.All || accs[4].Chat.ID != "ch_2" || accs[4].Chat.Name != "Chat ch_2" {
+			t.Errorf("ChatAccesses = %+v", accs)
+		}
+		if _, err := x.ChatAccesses(ctx, []string{"ch_1"}, nil); err == nil {
+			t.Errorf("ChatAccesses of unequal lists: no error")
+		}
 		return nil
 	})
 	tx(t, s, func(x einsatzraum.Tx) error { return x.DeleteMember(ctx, "rm_c", "u_2") }) // still in ch_1, no longer in the room
@@ -446,6 +457,14 @@ func testMessagesAndEvents(t *testing.T, s einsatzraum.Store) {
 		m, err := x.MessageByClientID(ctx, "u_1", "c4")
 		if err != nil || m.Seq != 5 {
 			t.Errorf("MessageByClientID = %+v, %v", m, err)
+		}
+		byID, err := x.MessagesByClientID(ctx, []string{"u_2", "u_1", "u_1", "u_1"}, []string{"c4", "c4", "nope", "c1"})
+		if err != nil {
+			return err
+		}
+		if len(byID) != 4 || byID[0] != nil || byID[2] != nil || byID[1] == nil || byID[3] == nil ||
+			byID[1].ID != m.ID || byID[1].Text != m.Text || byID[1].Sender != m.Sender || !byID[1].CreatedAt.Equal(m.CreatedAt) || byID[3].ClientID != "c1" {
+			t.Errorf("MessagesByClientID = %+v", byID)
 		}
 		all, err := x.Messages(ctx, "ch_m", 0, time.Time{}, 100)
 		if err != nil || len(all) != 6 || all[5].ClientID != "" {
