@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,18 +76,25 @@ type dialect struct {
 	// arrays: the database takes arrays as parameters (PostgreSQL), so
 	// many rows go in one statement (unnest) and one round trip.
 	arrays bool
+	// planEachTime, put before a query's arguments, has the database plan
+	// the query for the values it gets, each time (PostgreSQL; nil
+	// elsewhere). For lookups of a list of keys: a plan cached while the
+	// table was small scans the whole table, for as long as the
+	// connection lives.
+	planEachTime []any
 }
 
 // pairs returns the FROM item of a query over the pairs (as[i], bs[i]),
 // named k(a, b, i) with i counting from 1, and its arguments: two arrays
 // on PostgreSQL, one JSON array on SQLite. One statement thus reads for
-// any number of pairs.
+// any number of pairs; it is planned for its pairs each time
+// (planEachTime), so that it looks each pair up in the indexes.
 func (d *dialect) pairs(as, bs []string) (string, []any, error) {
 	if len(as) != len(bs) {
 		return "", nil, fmt.Errorf("pairs: %d first values for %d second", len(as), len(bs))
 	}
 	if d.arrays {
-		return `unnest(?::text[], ?::text[]) WITH ORDINALITY AS k(a, b, i)`, []any{as, bs}, nil
+		return `unnest(?::text[], ?::text[]) WITH ORDINALITY AS k(a, b, i)`, append(slices.Clip(d.planEachTime), as, bs), nil
 	}
 	list := make([][2]string, len(as))
 	for i := range as {

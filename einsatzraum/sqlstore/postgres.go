@@ -52,6 +52,8 @@ var postgresDialect = dialect{
 	lockMigrations: "SELECT pg_advisory_xact_lock(" + strconv.Itoa(migrationLock) + ")",
 	viewOptions:    &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 	arrays:         true,
+	// An unnamed statement, planned for its parameters each time.
+	planEachTime: []any{pgx.QueryExecModeExec},
 }
 
 // createSchema creates schema unless it exists, under the migration lock
