@@ -583,6 +583,20 @@ func (t *txn) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 	return t.conn().QueryContext(ctx, t.d.rebind(q), args...)
 }
 
+// queryList runs a query over a list of keys (pairs) whose rows the
+// caller reads to the end before it runs the query again: prepared once
+// where the database plans statements once (SQLite), and planned for its
+// values each time elsewhere (planEachTime, which pairs puts in args).
+func (t *txn) queryList(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	q = t.d.rebind(q)
+	if t.d.planEachTime == nil {
+		if s := t.prepared(ctx, q); s != nil {
+			return s.QueryContext(ctx, args...)
+		}
+	}
+	return t.conn().QueryContext(ctx, q, args...)
+}
+
 func (t *txn) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	q = t.d.rebind(q)
 	if s := t.prepared(ctx, q); s != nil {

@@ -113,7 +113,7 @@ func (t *txn) MessagesByClientID(ctx context.Context, senderIDs, clientIDs []str
 	if err != nil {
 		return nil, fmt.Errorf("messages by client_id: %w", err)
 	}
-	rows, err := t.query(ctx, `SELECT k.i, m.id, m.room_id, m.chat_id, m.seq, u.id, u.name, u.callsign, m.kind, m.body, m.client_id, m.created_at
+	rows, err := t.queryList(ctx, `SELECT k.i, m.id, m.room_id, m.chat_id, m.seq, u.id, u.name, u.callsign, m.kind, m.body, m.client_id, m.created_at
 		FROM `+from+`
 		JOIN messages m ON m.sender_id = k.a AND m.client_id = k.b
 		JOIN users u ON u.id = m.sender_id`, args...)

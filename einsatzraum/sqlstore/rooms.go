@@ -321,7 +321,7 @@ func (t *txn) ChatAccesses(ctx context.Context, chatIDs, userIDs []string) ([]*e
 	if err != nil {
 		return nil, fmt.Errorf("chat accesses: %w", err)
 	}
-	rows, err := t.query(ctx, `SELECT k.i, c.id, c.room_id, c.name, c.created_by, c.created_at, m.perms, rm.role, r.archived_at
+	rows, err := t.queryList(ctx, `SELECT k.i, c.id, c.room_id, c.name, c.created_by, c.created_at, m.perms, rm.role, r.archived_at
 		FROM `+from+`
 		JOIN chats c ON c.id = k.a
 		JOIN chat_members m ON m.chat_id = c.id AND m.user_id = k.b
