@@ -237,12 +237,9 @@ func hasKey[V any](m map[[2]string]V, key [2]string) bool {
 
 // ChatAccess answers from the group's read where it holds the pair.
 func (g *groupChecks) ChatAccess(ctx context.Context, chatID, userID string) (*ChatAccess, error) {
-	a, ok := g.access[[2]string{chatID, userID}]
-	switch {
-	case !ok:
-		return g.Tx.ChatAccess(ctx, chatID, userID)
-	case a == nil:
-		return nil, ErrNotFound
+	a, err := fromGroupRead(g.access, [2]string{chatID, userID}, func() (*ChatAccess, error) { return g.Tx.ChatAccess(ctx, chatID, userID) })
+	if err != nil {
+		return nil, err
 	}
 	copied := *a // the caller may change it; the next post of the pair reads it too
 	return &copied, nil
@@ -250,12 +247,18 @@ func (g *groupChecks) ChatAccess(ctx context.Context, chatID, userID string) (*C
 
 // MessageByClientID answers from the group's read where it holds the pair.
 func (g *groupChecks) MessageByClientID(ctx context.Context, senderID, clientID string) (*chat.Message, error) {
-	m, ok := g.byClientID[[2]string{senderID, clientID}]
+	return fromGroupRead(g.byClientID, [2]string{senderID, clientID}, func() (*chat.Message, error) { return g.Tx.MessageByClientID(ctx, senderID, clientID) })
+}
+
+// fromGroupRead returns the group's read of key: ErrNotFound where it
+// found none, readAlone's answer for a key the group did not read.
+func fromGroupRead[V any](read map[[2]string]*V, key [2]string, readAlone func() (*V, error)) (*V, error) {
+	v, ok := read[key]
 	switch {
 	case !ok:
-		return g.Tx.MessageByClientID(ctx, senderID, clientID)
-	case m == nil:
+		return readAlone()
+	case v == nil:
 		return nil, ErrNotFound
 	}
-	return m, nil
+	return v, nil
 }

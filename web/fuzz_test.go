@@ -49,7 +49,9 @@ func FuzzDecodePosition(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		p, rej := decodePosition(json.RawMessage(raw))
+		var it positionItem
+		it.in, it.rej = decodePositionIn(json.RawMessage(raw))
+		p, rej := it.point()
 		if rej != nil {
 			if rej.Code == "" || rej.Field == "" {
 				t.Fatalf("rejection without a code or field: %+v", rej)

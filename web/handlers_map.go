@@ -40,11 +40,7 @@ func (s *Server) reportPositions(c *fiber.Ctx) error {
 	var index []int // index[i]: position of ps[i] in the request
 	var rejected []einsatzraum.Rejected
 	for i, it := range items {
-		rej := it.rej
-		var p geo.Position
-		if rej == nil {
-			p, rej = it.in.position()
-		}
+		p, rej := it.point()
 		if rej != nil {
 			rej.Index = i
 			rejected = append(rejected, *rej)
@@ -107,13 +103,12 @@ func decodePositions(body []byte) ([]positionItem, error) {
 	return items, nil
 }
 
-// decodePosition reads and checks one item (decodePositionIn, position).
-func decodePosition(raw json.RawMessage) (geo.Position, *einsatzraum.Rejected) {
-	in, rej := decodePositionIn(raw)
-	if rej != nil {
-		return geo.Position{}, rej
+// point returns the item's checked point, or why it is refused.
+func (it positionItem) point() (geo.Position, *einsatzraum.Rejected) {
+	if it.rej != nil {
+		return geo.Position{}, it.rej
 	}
-	return in.position()
+	return it.in.position()
 }
 
 // decodePositionIn reads one item with encoding/json.

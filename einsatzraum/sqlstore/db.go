@@ -78,8 +78,8 @@ type dialect struct {
 	arrays bool
 	// planEachTime, put before a query's arguments, has the database plan
 	// the query for the values it gets, each time (PostgreSQL; nil
-	// elsewhere). For lookups of a list of keys: a plan cached while the
-	// table was small scans the whole table, for as long as the
+	// elsewhere). For lookups of a list of keys (queryList): a plan cached
+	// while the table was small scans the whole table, for as long as the
 	// connection lives.
 	planEachTime []any
 }
@@ -87,14 +87,13 @@ type dialect struct {
 // pairs returns the FROM item of a query over the pairs (as[i], bs[i]),
 // named k(a, b, i) with i counting from 1, and its arguments: two arrays
 // on PostgreSQL, one JSON array on SQLite. One statement thus reads for
-// any number of pairs; it is planned for its pairs each time
-// (planEachTime), so that it looks each pair up in the indexes.
+// any number of pairs (run it with queryList).
 func (d *dialect) pairs(as, bs []string) (string, []any, error) {
 	if len(as) != len(bs) {
 		return "", nil, fmt.Errorf("pairs: %d first values for %d second", len(as), len(bs))
 	}
 	if d.arrays {
-		return `unnest(?::text[], ?::text[]) WITH ORDINALITY AS k(a, b, i)`, append(slices.Clip(d.planEachTime), as, bs), nil
+		return `unnest(?::text[], ?::text[]) WITH ORDINALITY AS k(a, b, i)`, []any{as, bs}, nil
 	}
 	list := make([][2]string, len(as))
 	for i := range as {
@@ -584,15 +583,16 @@ func (t *txn) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 }
 
 // queryList runs a query over a list of keys (pairs) whose rows the
-// caller reads to the end before it runs the query again: prepared once
-// where the database plans statements once (SQLite), and planned for its
-// values each time elsewhere (planEachTime, which pairs puts in args).
+// caller reads to the end before it runs the query again: planned for its
+// values each time where the dialect says so (planEachTime: PostgreSQL),
+// else prepared once (SQLite), so that each key is an index lookup.
 func (t *txn) queryList(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	q = t.d.rebind(q)
-	if t.d.planEachTime == nil {
-		if s := t.prepared(ctx, q); s != nil {
-			return s.QueryContext(ctx, args...)
-		}
+	if t.d.planEachTime != nil {
+		return t.conn().QueryContext(ctx, q, append(slices.Clip(t.d.planEachTime), args...)...)
+	}
+	if s := t.prepared(ctx, q); s != nil {
+		return s.QueryContext(ctx, args...)
 	}
 	return t.conn().QueryContext(ctx, q, args...)
 }

@@ -75,8 +75,10 @@ func (t *txn) InsertMessages(ctx context.Context, ms []*chat.Message) error {
 	return err
 }
 
-const messageSelect = `SELECT m.id, m.room_id, m.chat_id, m.seq, u.id, u.name, u.callsign, m.kind, m.body, m.client_id, m.created_at
-	FROM messages m JOIN users u ON u.id = m.sender_id `
+// messageColumns are the columns scanMessage reads (messages m, users u).
+const messageColumns = `m.id, m.room_id, m.chat_id, m.seq, u.id, u.name, u.callsign, m.kind, m.body, m.client_id, m.created_at`
+
+const messageSelect = `SELECT ` + messageColumns + ` FROM messages m JOIN users u ON u.id = m.sender_id `
 
 func (t *txn) scanMessage(row interface{ Scan(...any) error }) (*chat.Message, error) {
 	var m chat.Message
@@ -113,26 +115,33 @@ func (t *txn) MessagesByClientID(ctx context.Context, senderIDs, clientIDs []str
 	if err != nil {
 		return nil, fmt.Errorf("messages by client_id: %w", err)
 	}
-	rows, err := t.queryList(ctx, `SELECT k.i, m.id, m.room_id, m.chat_id, m.seq, u.id, u.name, u.callsign, m.kind, m.body, m.client_id, m.created_at
+	rows, err := t.queryList(ctx, `SELECT k.i, `+messageColumns+`
 		FROM `+from+`
 		JOIN messages m ON m.sender_id = k.a AND m.client_id = k.b
 		JOIN users u ON u.id = m.sender_id`, args...)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*chat.Message, len(senderIDs))
+	return scanPairRows(rows, len(senderIDs), t.scanMessage)
+}
+
+// scanPairRows reads rows of a query over n pairs (dialect.pairs), each
+// its pair's number k.i and then what scan reads, into out[k.i-1]; pairs
+// without a row stay nil.
+func scanPairRows[V any](rows *sql.Rows, n int, scan func(interface{ Scan(...any) error }) (*V, error)) ([]*V, error) {
+	out := make([]*V, n)
 	for rows.Next() {
 		var i int64
-		m, err := t.scanMessage(prefixScanner{rows, &i})
+		v, err := scan(prefixScanner{rows, &i})
 		if err != nil {
 			rows.Close()
 			return nil, err
 		}
-		if i < 1 || int(i) > len(out) {
+		if i < 1 || int(i) > n {
 			rows.Close()
-			return nil, fmt.Errorf("messages by client_id: row for pair %d of %d", i, len(out))
+			return nil, fmt.Errorf("row for pair %d of %d", i, n)
 		}
-		out[i-1] = m
+		out[i-1] = v
 	}
 	return out, closeRows(rows)
 }

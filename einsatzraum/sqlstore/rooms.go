@@ -295,24 +295,16 @@ func (t *txn) ChatPermission(ctx context.Context, chatID, userID string) (chat.P
 	return p, one(err)
 }
 
+// chatAccessColumns are the columns scanChatAccess reads.
+const chatAccessColumns = `c.id, c.room_id, c.name, c.created_by, c.created_at, m.perms, rm.role, r.archived_at`
+
 func (t *txn) ChatAccess(ctx context.Context, chatID, userID string) (*einsatzraum.ChatAccess, error) {
-	var a einsatzraum.ChatAccess
-	var created int64
-	var archived sql.NullInt64
-	err := t.queryRow(ctx, `SELECT c.id, c.room_id, c.name, c.created_by, c.created_at, m.perms, rm.role, r.archived_at
+	return t.scanChatAccess(t.queryRow(ctx, `SELECT `+chatAccessColumns+`
 		FROM chats c
 		JOIN chat_members m ON m.chat_id = c.id AND m.user_id = ?
 		JOIN room_members rm ON rm.room_id = c.room_id AND rm.user_id = ?
 		JOIN rooms r ON r.id = c.room_id
-		WHERE c.id = ?`, userID, userID, chatID).
-		Scan(&a.Chat.ID, &a.Chat.Room, &a.Chat.Name, &a.Chat.CreatedBy, &created, &a.Permission, &a.Role, &archived)
-	if err != nil {
-		return nil, one(err)
-	}
-	a.Chat.CreatedAt = fromMicros(created)
-	a.Archived = archived.Valid
-	a.Chat.Name, err = t.openText(a.Chat.Name)
-	return &a, err
+		WHERE c.id = ?`, userID, userID, chatID))
 }
 
 // ChatAccesses reads every pair in one statement.
@@ -321,7 +313,7 @@ func (t *txn) ChatAccesses(ctx context.Context, chatIDs, userIDs []string) ([]*e
 	if err != nil {
 		return nil, fmt.Errorf("chat accesses: %w", err)
 	}
-	rows, err := t.queryList(ctx, `SELECT k.i, c.id, c.room_id, c.name, c.created_by, c.created_at, m.perms, rm.role, r.archived_at
+	rows, err := t.queryList(ctx, `SELECT k.i, `+chatAccessColumns+`
 		FROM `+from+`
 		JOIN chats c ON c.id = k.a
 		JOIN chat_members m ON m.chat_id = c.id AND m.user_id = k.b
@@ -330,34 +322,22 @@ func (t *txn) ChatAccesses(ctx context.Context, chatIDs, userIDs []string) ([]*e
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*einsatzraum.ChatAccess, len(chatIDs))
-	names := map[string]string{} // a chat's name is opened once per call
-	for rows.Next() {
-		var a einsatzraum.ChatAccess
-		var i, created int64
-		var archived sql.NullInt64
-		if err := rows.Scan(&i, &a.Chat.ID, &a.Chat.Room, &a.Chat.Name, &a.Chat.CreatedBy, &created, &a.Permission, &a.Role, &archived); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if i < 1 || int(i) > len(out) {
-			rows.Close()
-			return nil, fmt.Errorf("chat accesses: row for pair %d of %d", i, len(out))
-		}
-		a.Chat.CreatedAt = fromMicros(created)
-		a.Archived = archived.Valid
-		name, ok := names[a.Chat.Name]
-		if !ok {
-			if name, err = t.openText(a.Chat.Name); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			names[a.Chat.Name] = name
-		}
-		a.Chat.Name = name
-		out[i-1] = &a
+	return scanPairRows(rows, len(chatIDs), t.scanChatAccess)
+}
+
+// scanChatAccess reads the chatAccessColumns of row.
+func (t *txn) scanChatAccess(row interface{ Scan(...any) error }) (*einsatzraum.ChatAccess, error) {
+	var a einsatzraum.ChatAccess
+	var created int64
+	var archived sql.NullInt64
+	if err := row.Scan(&a.Chat.ID, &a.Chat.Room, &a.Chat.Name, &a.Chat.CreatedBy, &created, &a.Permission, &a.Role, &archived); err != nil {
+		return nil, one(err)
 	}
-	return out, closeRows(rows)
+	a.Chat.CreatedAt = fromMicros(created)
+	a.Archived = archived.Valid
+	var err error
+	a.Chat.Name, err = t.openText(a.Chat.Name)
+	return &a, err
 }
 
 func (t *txn) ChatMembers(ctx context.Context, chatID string) ([]einsatzraum.ChatMember, error) {
