@@ -214,6 +214,9 @@ type Tx interface {
 	// PurgeBefore deletes up to limit rows of each kind of content created
 	// before cutoff (attachments, messages, events, POIs, track points) and
 	// returns what it deleted; the caller deletes the attachments' blobs.
+	// The track history goes in chunks of up to ten minutes of one user
+	// (Purged.Positions counts their points), each once its newest point
+	// is before cutoff.
 	PurgeBefore(ctx context.Context, cutoff time.Time, limit int) (Purged, error)
 
 	// AppendEvent stores e; e.Seq must come from NextSeq in the same transaction.

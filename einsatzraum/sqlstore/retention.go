@@ -39,7 +39,6 @@ func (t *txn) PurgeBefore(ctx context.Context, cutoff time.Time, limit int) (ein
 		{&p.POIs, `DELETE FROM pois WHERE id IN (SELECT id FROM pois WHERE created_at < ? LIMIT ?)`},
 		{&p.Drawings, `DELETE FROM drawings WHERE id IN (SELECT id FROM drawings WHERE created_at < ? LIMIT ?)`},
 		{&p.Alarms, `DELETE FROM alarms WHERE id IN (SELECT id FROM alarms WHERE created_at < ? LIMIT ?)`},
-		{&p.Positions, `DELETE FROM positions WHERE (user_id, ts) IN (SELECT user_id, ts FROM positions WHERE ts < ? LIMIT ?)`},
 	}
 	for _, s := range steps {
 		res, err := t.exec(ctx, s.q, c, limit)
@@ -52,7 +51,21 @@ func (t *txn) PurgeBefore(ctx context.Context, cutoff time.Time, limit int) (ein
 		}
 		*s.n = int(n)
 	}
-	return p, nil
+	// Track chunks go whole once their newest point is past the cutoff;
+	// Positions counts their points.
+	rows, err = t.query(ctx, `DELETE FROM track_chunks WHERE (user_id, ts_last) IN (SELECT user_id, ts_last FROM track_chunks WHERE ts_last < ? LIMIT ?) RETURNING points`, c, limit)
+	if err != nil {
+		return p, err
+	}
+	for rows.Next() {
+		var points int
+		if err := rows.Scan(&points); err != nil {
+			rows.Close()
+			return p, err
+		}
+		p.Positions += points
+	}
+	return p, closeRows(rows)
 }
 
 // RoomMessages lists roomID's messages created in [from, to) with seq >

@@ -88,10 +88,11 @@ func (t *txn) openJSON(sealed []byte, v any) error {
 }
 
 // SealPlaintext seals what rows written before sealing keep in the clear
-// (rooms, chats, the audit log's details, attachments, POIs, track
-// points), in batches of 500 rows per transaction, and reports how many
-// rows it sealed. Call it after CheckKey; it is cheap when nothing is
-// left to seal.
+// (rooms, chats, the audit log's details, attachments, POIs) and moves
+// the per-point track history of earlier versions into sealed chunks, in
+// batches of 500 rows per transaction, and reports how many rows it
+// sealed or moved. Call it after CheckKey; it is cheap when nothing is
+// left to do.
 func (db *DB) SealPlaintext(ctx context.Context) (int, error) {
 	total := 0
 	for _, step := range []struct {
@@ -99,7 +100,7 @@ func (db *DB) SealPlaintext(ctx context.Context) (int, error) {
 		fn   func(ctx context.Context, t *txn) (int, error)
 	}{
 		{"rooms", sealRooms}, {"chats", sealChats}, {"audit log", sealAudit},
-		{"attachments", sealAttachments}, {"pois", sealPOIs}, {"positions", sealPositions},
+		{"attachments", sealAttachments}, {"pois", sealPOIs}, {"track points", moveLegacyPoints},
 	} {
 		for {
 			var n int
@@ -221,37 +222,6 @@ func sealPOIs(ctx context.Context, t *txn) (int, error) {
 				return err
 			}
 			_, err = t.exec(ctx, `UPDATE pois SET name = '', category = '', description = '', lat = 0, lon = 0, sealed = ? WHERE id = ?`, sealed, r.id)
-			return err
-		})
-}
-
-func sealPositions(ctx context.Context, t *txn) (int, error) {
-	type row struct {
-		user       string
-		ts         int64
-		p          sealedPoint
-		hdg, spd   sql.NullFloat64
-		lat0, lon0 float64
-	}
-	return sealRows(ctx, t, `SELECT user_id, ts, lat, lon, accuracy_m, heading, speed_mps FROM positions WHERE sealed IS NULL`,
-		func(rs *sql.Rows) (r row, err error) {
-			err = rs.Scan(&r.user, &r.ts, &r.p.Lat, &r.p.Lon, &r.p.AccuracyM, &r.hdg, &r.spd)
-			if r.hdg.Valid {
-				r.p.Heading = &r.hdg.Float64
-			}
-			if r.spd.Valid {
-				r.p.SpeedMps = &r.spd.Float64
-			}
-			r.lat0, r.lon0 = r.p.Lat, r.p.Lon
-			return r, err
-		},
-		func(r row) error {
-			sealed, err := t.sealJSON(r.p)
-			if err != nil {
-				return err
-			}
-			_, err = t.exec(ctx, `UPDATE positions SET lat = 0, lon = 0, accuracy_m = 0, heading = NULL, speed_mps = NULL, sealed = ?
-				WHERE user_id = ? AND ts = ? AND lat = ? AND lon = ? AND sealed IS NULL`, sealed, r.user, r.ts, r.lat0, r.lon0)
 			return err
 		})
 }

@@ -22,7 +22,7 @@ import (
 // track point is byte for byte what json.Marshal writes of sealedPoint, for
 // ordinary, tiny, huge, negative and zero values, with and without the
 // optional fields.
-func TestSealedPointIsTheJSONOfSealedPoint(t *testing.T) {
+func TestChunkPointIsTheJSONOfChunkPoint(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	values := []float64{0, 1, -1, 53.551086, 9.993682, 0.1, 1e-7, 1.5e-7, -2.5e-9, 1e20, 1e21, 123456789e15, 1e-300, math.MaxFloat64, math.SmallestNonzeroFloat64, 5}
 	for range 2000 {
@@ -37,11 +37,12 @@ func TestSealedPointIsTheJSONOfSealedPoint(t *testing.T) {
 		if i%4 == 0 {
 			p.SpeedMps = &values[(i+9)%len(values)]
 		}
-		want, err := json.Marshal(sealedPoint{Lat: p.Lat, Lon: p.Lon, AccuracyM: p.AccuracyM, Heading: p.Heading, SpeedMps: p.SpeedMps})
+		ts := int64(i-1000) * 1_234_567_891
+		want, err := json.Marshal(chunkPoint{TS: ts, sealedPoint: sealedPoint{Lat: p.Lat, Lon: p.Lon, AccuracyM: p.AccuracyM, Heading: p.Heading, SpeedMps: p.SpeedMps}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := appendSealedPoint(nil, p); !bytes.Equal(got, want) {
+		if got := appendChunkPoint(nil, ts, p); !bytes.Equal(got, want) {
 			t.Fatalf("point %+v:\n got  %s\n want %s", p, got, want)
 		}
 	}
@@ -148,6 +149,90 @@ func TestSealedAtRest(t *testing.T) {
 // TestStorageFullIs503: a write into a full database is 503 storage_full
 // (retry later, nothing saved), not an internal error. SQLite's
 // max_page_count makes the database full as a full disk would.
+// TestLegacyTrackPointsMoveIntoChunks: the per-point track table of
+// earlier versions, sealed and clear rows, more than one batch, two rows
+// at one instant across the batch's edge, moves into chunks; nothing is
+// lost or doubled and the table is empty after.
+func TestLegacyTrackPointsMoveIntoChunks(t *testing.T) {
+	ctx := context.Background()
+	db, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "legacy.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	keys, err := chat.NewKeyring(bytes.Repeat([]byte{9}, chat.MasterKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetCipher(keys)
+	t0 := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	const rows = 1203
+	err = db.Tx(ctx, func(x einsatzraum.Tx) error {
+		t := x.(*txn)
+		for i := range rows {
+			user, at := "u_a", t0.Add(time.Duration(i)*time.Second)
+			if i >= 600 {
+				user, at = "u_b", t0.Add(time.Duration(i-600)*time.Second)
+			}
+			if i == 500 { // the 500th key again: a second point at that instant
+				at = t0.Add(499 * time.Second)
+			}
+			lat := 53 + float64(i)/10000
+			if i%2 == 0 { // sealed, as the last per-point version wrote them
+				sealed, err := t.sealJSON(sealedPoint{Lat: lat, Lon: 10, AccuracyM: 5})
+				if err != nil {
+					return err
+				}
+				_, err = t.exec(ctx, `INSERT INTO positions (user_id, ts, lat, lon, accuracy_m, received_at, sealed) VALUES (?, ?, 0, 0, 0, ?, ?)`, user, micros(at), micros(t0)+int64(i/100), sealed)
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := t.exec(ctx, `INSERT INTO positions (user_id, ts, lat, lon, accuracy_m, received_at) VALUES (?, ?, ?, 10, 5, ?)`, user, micros(at), lat, micros(t0)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.SealPlaintext(ctx); err != nil || n != rows {
+		t.Fatalf("moved %d rows, %v; want %d", n, err, rows)
+	}
+	if n, err := db.SealPlaintext(ctx); err != nil || n != 0 {
+		t.Fatalf("second pass moved %d, %v", n, err)
+	}
+	err = db.View(ctx, func(x einsatzraum.Tx) error {
+		var left int
+		if err := x.(*txn).queryRow(ctx, `SELECT count(*) FROM positions`).Scan(&left); err != nil || left != 0 {
+			t.Errorf("%d rows left in the per-point table, %v", left, err)
+		}
+		got, err := x.Track(ctx, []string{"u_a", "u_b"}, t0, t0.Add(time.Hour), 10000)
+		if err != nil {
+			return err
+		}
+		if len(got) != rows {
+			t.Fatalf("track after the move: %d points, want %d", len(got), rows)
+		}
+		lats := map[float64]bool{}
+		for _, p := range got {
+			lats[p.Lat] = true
+			if p.Lon != 10 || p.AccuracyM != 5 {
+				t.Fatalf("moved point %+v", p)
+			}
+		}
+		if len(lats) != rows {
+			t.Errorf("%d different points after the move, want %d", len(lats), rows)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestStorageFullIs503(t *testing.T) {
 	ctx := context.Background()
 	db, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "full.db"))

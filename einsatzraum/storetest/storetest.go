@@ -727,6 +727,58 @@ func testTrack(t *testing.T, s einsatzraum.Store) {
 		}
 		return nil
 	})
+
+	// A phone's offline buffer arrives late: older points of u_a, over a
+	// quarter of an hour (more than one chunk), in a later write, with one
+	// point at an instant u_a already reported.
+	var late []geo.Position
+	for i := range 40 {
+		late = append(late, geo.Position{User: "u_a", Lat: 52 + float64(i)/1000, Lon: 9, TS: t0.Add(-time.Duration(40-i) * 30 * time.Second)})
+	}
+	late = append(late, geo.Position{User: "u_a", Lat: 51, Lon: 9, TS: t0.Add(2 * time.Second)})
+	tx(t, s, func(x einsatzraum.Tx) error { return x.InsertPositions(ctx, late, t0.Add(time.Hour)) })
+	view(t, s, func(x einsatzraum.Tx) error {
+		got, err := x.Track(ctx, []string{"u_b", "u_a"}, t0.Add(-time.Hour), t0.Add(time.Hour), 1000)
+		if err != nil {
+			return err
+		}
+		if len(got) != 250+41 {
+			t.Fatalf("track with the late points: %d points, want %d", len(got), 250+41)
+		}
+		for i := 1; i < len(got); i++ {
+			a, b := got[i-1], got[i]
+			if a.User > b.User || a.User == b.User && a.TS.After(b.TS) {
+				t.Fatalf("track out of order at %d: %s %v before %s %v", i, a.User, a.TS, b.User, b.TS)
+			}
+		}
+		if got[0].Lat != 52 || got[40].TS != t0 || got[40].Lat != 53 {
+			t.Errorf("track starts %+v, its 41st point %+v; want the late points first", got[0], got[40])
+		}
+		for _, limit := range []int{1, 3, 41, 45, 166, 290} {
+			cut, err := x.Track(ctx, []string{"u_a", "u_b"}, t0.Add(-time.Hour), t0.Add(time.Hour), limit)
+			if err != nil {
+				return err
+			}
+			if len(cut) != limit {
+				t.Fatalf("Track(limit %d) = %d points", limit, len(cut))
+			}
+			for i := range cut {
+				if cut[i].User != got[i].User || !cut[i].TS.Equal(got[i].TS) || cut[i].Lat != got[i].Lat {
+					t.Fatalf("Track(limit %d)[%d] = %+v, want %+v", limit, i, cut[i], got[i])
+				}
+			}
+		}
+		latest, err := x.LatestPositions(ctx, t0.Add(-time.Hour))
+		if err != nil || len(latest) != 2 {
+			t.Fatalf("LatestPositions after the late points = %+v, %v", latest, err)
+		}
+		for _, p := range latest {
+			if p.User == "u_a" && !p.TS.Equal(t0.Add(248*time.Second)) {
+				t.Errorf("u_a's latest point after the late ones = %+v, want the one of second 248", p)
+			}
+		}
+		return nil
+	})
 }
 
 // testRetentionAndAudit: PurgeBefore deletes old content of every kind in
