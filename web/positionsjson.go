@@ -27,7 +27,7 @@ func decodePositionsFast(body []byte) (items []positionIn, ok bool) {
 	if !d.byte('{') || !d.key("items") || !d.byte('[') {
 		return nil, false
 	}
-	items = []positionIn{}
+	items = make([]positionIn, 0, bytes.Count(d.b, []byte("{"))-1) // an object per item, as sent
 	if !d.byte(']') {
 		for {
 			var in positionIn
@@ -52,8 +52,9 @@ func decodePositionsFast(body []byte) (items []positionIn, ok bool) {
 
 // fastJSON is a cursor over JSON text for decodePositionsFast.
 type fastJSON struct {
-	b []byte
-	i int
+	b      []byte
+	i      int
+	floats []float64 // where number puts its values: one allocation for many
 }
 
 // space skips JSON whitespace.
@@ -80,28 +81,35 @@ func (d *fastJSON) byte(c byte) bool {
 
 // str reads a plain string: no escapes, printable ASCII only.
 func (d *fastJSON) str() (string, bool) {
+	raw, ok := d.rawStr()
+	return string(raw), ok
+}
+
+// rawStr reads a plain string as str does and returns its bytes, which
+// stay those of the body.
+func (d *fastJSON) rawStr() ([]byte, bool) {
 	if !d.byte('"') {
-		return "", false
+		return nil, false
 	}
 	start := d.i
 	for d.i < len(d.b) {
 		c := d.b[d.i]
 		if c == '"' {
 			d.i++
-			return string(d.b[start : d.i-1]), true
+			return d.b[start : d.i-1], true
 		}
 		if c == '\\' || c < 0x20 || c >= 0x80 {
-			return "", false
+			return nil, false
 		}
 		d.i++
 	}
-	return "", false
+	return nil, false
 }
 
 // key reads "name" and the colon after it.
 func (d *fastJSON) key(name string) bool {
-	k, ok := d.str()
-	return ok && k == name && d.byte(':')
+	k, ok := d.rawStr()
+	return ok && string(k) == name && d.byte(':')
 }
 
 // number reads a JSON number or null (nil).
@@ -142,7 +150,11 @@ func (d *fastJSON) number() (*float64, bool) {
 	if err != nil {
 		return nil, false // out of range: encoding/json words the error
 	}
-	return &f, true
+	if len(d.floats) == cap(d.floats) {
+		d.floats = make([]float64, 0, 64) // the values before stay where they are
+	}
+	d.floats = append(d.floats, f)
+	return &d.floats[len(d.floats)-1], true
 }
 
 // digits reads one or more decimal digits.
@@ -163,11 +175,11 @@ func (d *fastJSON) position(in *positionIn) bool {
 		return true
 	}
 	for {
-		k, ok := d.str()
+		k, ok := d.rawStr()
 		if !ok || !d.byte(':') {
 			return false
 		}
-		switch k {
+		switch string(k) {
 		case "lat":
 			in.Lat, ok = d.number()
 		case "lon":

@@ -91,3 +91,21 @@ func showPositionIn(in positionIn) string {
 	}
 	return fmt.Sprintf("lat=%s lon=%s acc=%s hdg=%s spd=%s ts=%q", f(in.Lat), f(in.Lon), f(in.AccuracyM), f(in.Heading), f(in.SpeedMps), in.TS)
 }
+
+// BenchmarkDecodePositions: a batch of 20 points as the field client sends it.
+func BenchmarkDecodePositions(b *testing.B) {
+	body := []byte(`{"items":[`)
+	for i := range 20 {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = fmt.Appendf(body, `{"lat":%.6f,"lon":%.6f,"accuracy_m":5,"ts":"2026-12-03T10:00:%02d.123Z"}`, 53.5+float64(i)/1000, 9.9, i)
+	}
+	body = append(body, "]}"...)
+	b.ReportAllocs()
+	for b.Loop() {
+		if items, ok := decodePositionsFast(body); !ok || len(items) != 20 {
+			b.Fatal("not read by hand")
+		}
+	}
+}
