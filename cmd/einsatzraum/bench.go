@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+	"github.com/gofiber/fiber/v2"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 	"github.com/valyala/fasthttp"
@@ -50,6 +51,7 @@ type benchConfig struct {
 type benchResult struct {
 	name, value, goal string
 	met               bool
+	reference         bool // a figure to read others by, with no goal of its own
 }
 
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -61,7 +63,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&cfg.Users, "users", 200, "users reporting positions (each its own device)")
 	fs.IntVar(&cfg.Posters, "posters", 64, "concurrent posters of durable messages")
 	fs.IntVar(&cfg.Rooms, "post-rooms", 1, "rooms the posters post in, round robin (1: all in one chat, each post waits for the room's sequence number)")
-	fs.StringVar(&cfg.Only, "only", "", "run one measurement: positions, batch, ws, bbox, posts, tiles")
+	fs.StringVar(&cfg.Only, "only", "", "run one measurement: positions, floor, batch, ws, bbox, posts, tiles")
 	fs.StringVar(&cfg.Profile, "cpuprofile", "", "write a CPU profile of the whole run (server and client) to this file")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
@@ -117,7 +119,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		name string
 		run  func(context.Context) (benchResult, error)
 	}{
-		{"positions", b.positions(1)}, {"batch", b.positions(20)}, {"ws", b.wsPositions}, {"bbox", b.bbox}, {"posts", b.posts}, {"tiles", b.tiles},
+		{"positions", b.positions(1)}, {"floor", b.httpFloor}, {"batch", b.positions(20)}, {"ws", b.wsPositions}, {"bbox", b.bbox}, {"posts", b.posts}, {"tiles", b.tiles},
 	}
 	for _, st := range steps {
 		if cfg.Only != "" && cfg.Only != st.name {
@@ -134,7 +136,10 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintln(tw, "measurement\tfigure\tgoal\tmet")
 	for _, r := range results {
 		met := "no"
-		if r.met {
+		switch {
+		case r.reference:
+			met = "-"
+		case r.met:
 			met = "yes"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.name, r.value, r.goal, met)
@@ -313,6 +318,32 @@ func (b *bench) positions(per int) func(context.Context) (benchResult, error) {
 		return benchResult{name: fmt.Sprintf("positions over HTTP, batches of %d", per), value: fmt.Sprintf("%.0f positions/s", rate),
 			goal: ">= 300,000/s", met: rate >= 300000}, nil
 	}
+}
+
+// httpFloor measures what the HTTP stack alone carries on this machine:
+// the same client, connections and one-point bodies as "positions", sent
+// to a bare Fiber server (in this process too) whose one handler answers
+// 202 {"accepted":1} and does nothing else. No handler of ours can be
+// faster than this; it is the ceiling of "positions, one per request".
+func (b *bench) httpFloor(ctx context.Context) (benchResult, error) {
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Post("/api/v1/positions", func(c *fiber.Ctx) error {
+		return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"accepted": 1})
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return benchResult{}, err
+	}
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+	defer func() { _ = app.Shutdown(); <-served }()
+	floor := &bench{cfg: b.cfg, tokens: b.tokens, addr: ln.Addr().String()}
+	floor.client = &fasthttp.HostClient{Addr: floor.addr, MaxConns: b.cfg.Conns * 2, ReadTimeout: 10 * time.Second}
+	r, err := floor.positions(1)(ctx)
+	if err != nil {
+		return benchResult{}, err
+	}
+	return benchResult{name: "the same to an empty Fiber handler (HTTP floor)", value: r.value, goal: "(ceiling of the line above)", reference: true}, nil
 }
 
 // wsPositions sends position frames on one socket per connection and

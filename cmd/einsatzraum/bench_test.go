@@ -12,7 +12,7 @@ import (
 // themselves are for the notes, not for a test.
 func TestBenchCommandRuns(t *testing.T) {
 	t.Parallel()
-	for _, only := range []string{"positions", "bbox"} {
+	for _, only := range []string{"positions", "floor", "bbox"} {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), []string{"bench", "--users", "4", "--conns", "4", "--duration", "300ms", "--only", only},
 			func(string) string { return "" }, strings.NewReader(""), &out, &errOut)
