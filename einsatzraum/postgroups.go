@@ -209,25 +209,29 @@ func readGroupChecks(ctx context.Context, tx Tx, group []*pendingPost) (*groupCh
 			senders, clientIDs = append(senders, key[0]), append(clientIDs, key[1])
 		}
 	}
-	if len(chats) > 0 {
-		accs, err := tx.ChatAccesses(ctx, chats, users)
-		if err != nil {
-			return nil, err
-		}
-		for i, a := range accs {
-			g.access[[2]string{chats[i], users[i]}] = a
-		}
+	if err := readPairs(ctx, g.access, chats, users, tx.ChatAccesses); err != nil {
+		return nil, err
 	}
-	if len(senders) > 0 {
-		ms, err := tx.MessagesByClientID(ctx, senders, clientIDs)
-		if err != nil {
-			return nil, err
-		}
-		for i, m := range ms {
-			g.byClientID[[2]string{senders[i], clientIDs[i]}] = m
-		}
+	if err := readPairs(ctx, g.byClientID, senders, clientIDs, tx.MessagesByClientID); err != nil {
+		return nil, err
 	}
 	return g, nil
+}
+
+// readPairs reads the values of the pairs (as[i], bs[i]) with one call of
+// read (none for no pairs) into m.
+func readPairs[V any](ctx context.Context, m map[[2]string]*V, as, bs []string, read func(context.Context, []string, []string) ([]*V, error)) error {
+	if len(as) == 0 {
+		return nil
+	}
+	vs, err := read(ctx, as, bs)
+	if err != nil {
+		return err
+	}
+	for i, v := range vs {
+		m[[2]string{as[i], bs[i]}] = v
+	}
+	return nil
 }
 
 func hasKey[V any](m map[[2]string]V, key [2]string) bool {

@@ -99,7 +99,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	addr := ln.Addr().String()
 	fmt.Fprintf(stderr, "bench: server on %s (%s), %d users, %v per measurement\n", addr, storeName(cfg.Store), cfg.Users, cfg.Duration)
 
-	b := &bench{cfg: cfg, svc: srv.svc, addr: addr, client: &fasthttp.HostClient{Addr: addr, MaxConns: cfg.Conns * 2, ReadTimeout: 10 * time.Second}}
+	b := &bench{cfg: cfg, svc: srv.svc, addr: addr, client: newBenchClient(addr, cfg.Conns)}
 	if err := b.seed(ctx); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
@@ -145,6 +145,11 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.name, r.value, r.goal, met)
 	}
 	return tw.Flush()
+}
+
+// newBenchClient is the keep-alive HTTP client of the measurements.
+func newBenchClient(addr string, conns int) *fasthttp.HostClient {
+	return &fasthttp.HostClient{Addr: addr, MaxConns: conns * 2, ReadTimeout: 10 * time.Second}
 }
 
 func storeName(dsn string) string {
@@ -337,8 +342,8 @@ func (b *bench) httpFloor(ctx context.Context) (benchResult, error) {
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	defer func() { _ = app.Shutdown(); <-served }()
-	floor := &bench{cfg: b.cfg, tokens: b.tokens, addr: ln.Addr().String()}
-	floor.client = &fasthttp.HostClient{Addr: floor.addr, MaxConns: b.cfg.Conns * 2, ReadTimeout: 10 * time.Second}
+	addr := ln.Addr().String()
+	floor := &bench{cfg: b.cfg, tokens: b.tokens, addr: addr, client: newBenchClient(addr, b.cfg.Conns)}
 	r, err := floor.positions(1)(ctx)
 	if err != nil {
 		return benchResult{}, err

@@ -56,19 +56,10 @@ func TestChunkPointIsTheJSONOfChunkPoint(t *testing.T) {
 func TestSealedAtRest(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sealed.db")
-	db, err := OpenSQLite(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	keys, err := chat.NewKeyring(bytes.Repeat([]byte{9}, chat.MasterKeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetCipher(keys)
+	db := openSealedSQLite(t, path)
 	now := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
 	secrets := []string{"Geiselnahme Hafenstrasse", "Zugriff Kanal 7", "Wohnung Zielperson", "AZ-GEHEIM-4711", "53.5457123"}
-	err = db.Tx(ctx, func(x einsatzraum.Tx) error {
+	err := db.Tx(ctx, func(x einsatzraum.Tx) error {
 		t := x.(*txn)
 		if err := t.CreateUser(ctx, &einsatzraum.User{ID: "u_1", Email: "a@polizei.example", Name: "A", PasswordHash: "x", CreatedAt: now}); err != nil {
 			return err
@@ -146,28 +137,33 @@ func TestSealedAtRest(t *testing.T) {
 	}
 }
 
-// TestStorageFullIs503: a write into a full database is 503 storage_full
-// (retry later, nothing saved), not an internal error. SQLite's
-// max_page_count makes the database full as a full disk would.
+// openSealedSQLite opens a SQLite store at path that seals with a test
+// key; it closes when the test ends.
+func openSealedSQLite(t *testing.T, path string) *DB {
+	t.Helper()
+	db, err := OpenSQLite(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	keys, err := chat.NewKeyring(bytes.Repeat([]byte{9}, chat.MasterKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetCipher(keys)
+	return db
+}
+
 // TestLegacyTrackPointsMoveIntoChunks: the per-point track table of
 // earlier versions, sealed and clear rows, more than one batch, two rows
 // at one instant across the batch's edge, moves into chunks; nothing is
 // lost or doubled and the table is empty after.
 func TestLegacyTrackPointsMoveIntoChunks(t *testing.T) {
 	ctx := context.Background()
-	db, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "legacy.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	keys, err := chat.NewKeyring(bytes.Repeat([]byte{9}, chat.MasterKeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetCipher(keys)
+	db := openSealedSQLite(t, filepath.Join(t.TempDir(), "legacy.db"))
 	t0 := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
 	const rows = 1203
-	err = db.Tx(ctx, func(x einsatzraum.Tx) error {
+	err := db.Tx(ctx, func(x einsatzraum.Tx) error {
 		t := x.(*txn)
 		for i := range rows {
 			user, at := "u_a", t0.Add(time.Duration(i)*time.Second)
@@ -233,6 +229,9 @@ func TestLegacyTrackPointsMoveIntoChunks(t *testing.T) {
 	}
 }
 
+// TestStorageFullIs503: a write into a full database is 503 storage_full
+// (retry later, nothing saved), not an internal error. SQLite's
+// max_page_count makes the database full as a full disk would.
 func TestStorageFullIs503(t *testing.T) {
 	ctx := context.Background()
 	db, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "full.db"))

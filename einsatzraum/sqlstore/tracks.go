@@ -50,8 +50,8 @@ type chunkPoint struct {
 // trackChunk is a chunk before it is sealed.
 type trackChunk struct {
 	user        string
-	first, last int64 // the oldest and newest point, microseconds
-	points      int
+	first, last int64  // the oldest and newest point, microseconds
+	points      []int  // the indexes of its points in the positions written
 	body        []byte // the JSON array
 }
 
@@ -64,38 +64,24 @@ func chunkPositions(ps []geo.Position) []trackChunk {
 		span int64
 	}
 	var chunks []trackChunk
-	open := map[key]int{}           // the chunk that takes a user's next point of a span
-	chunkOf := make([]int, len(ps)) // the chunk of each point
+	open := map[key]int{} // the chunk that takes a user's next point of a span
 	for i, p := range ps {
 		ts := micros(p.TS)
 		k := key{p.User, floorDiv(ts, chunkSpan)}
 		c, ok := open[k]
-		if !ok || chunks[c].points == maxChunkPoints {
+		if !ok || len(chunks[c].points) == maxChunkPoints {
 			c = len(chunks)
 			open[k] = c
 			chunks = append(chunks, trackChunk{user: p.User, first: ts, last: ts})
 		}
-		chunkOf[i] = c
 		chunks[c].first, chunks[c].last = min(chunks[c].first, ts), max(chunks[c].last, ts)
-		chunks[c].points++
-	}
-	// The points of each chunk, in order: chunk c's are
-	// order[start[c]:start[c+1]].
-	start := make([]int, len(chunks)+1)
-	for c := range chunks {
-		start[c+1] = start[c] + chunks[c].points
-	}
-	next := slices.Clone(start[:len(chunks)])
-	order := make([]int, len(ps))
-	for i, c := range chunkOf {
-		order[next[c]] = i
-		next[c]++
+		chunks[c].points = append(chunks[c].points, i)
 	}
 	buf := make([]byte, 0, len(ps)*80+len(chunks)*2)
 	for c := range chunks {
 		from := len(buf)
 		buf = append(buf, '[')
-		for n, i := range order[start[c]:start[c+1]] {
+		for n, i := range chunks[c].points {
 			if n > 0 {
 				buf = append(buf, ',')
 			}
@@ -133,7 +119,7 @@ func (t *txn) InsertPositions(ctx context.Context, ps []geo.Position, receivedAt
 		}
 		args := make([]any, 0, n*6)
 		for i, c := range chunks[:n] {
-			args = append(args, c.user, c.first, c.last, c.points, micros(receivedAt), sealed[i])
+			args = append(args, c.user, c.first, c.last, len(c.points), micros(receivedAt), sealed[i])
 		}
 		if _, err := t.exec(ctx, insertChunksSQL(n), args...); err != nil {
 			return fmt.Errorf("insert track chunks: %w", err)
@@ -163,9 +149,14 @@ func (t *txn) openChunk(user string, sealed []byte) ([]geo.Position, error) {
 	return ps, nil
 }
 
+// byUserAndTime orders track points by user, then time.
+func byUserAndTime(a, b geo.Position) int {
+	return cmp.Or(strings.Compare(a.User, b.User), a.TS.Compare(b.TS))
+}
+
 // Track reads every chunk that overlaps [from, to] and keeps the first
-// limit points in (user, ts) order; it holds at most twice limit points
-// while it reads.
+// limit points in (user, ts) order; while it reads it holds about twice
+// limit points (it cuts back to limit whenever it has more).
 func (t *txn) Track(ctx context.Context, users []string, from, to time.Time, limit int) ([]geo.Position, error) {
 	out := []geo.Position{}
 	if len(users) == 0 || limit <= 0 {
@@ -181,9 +172,6 @@ func (t *txn) Track(ctx context.Context, users []string, from, to time.Time, lim
 		WHERE user_id IN (`+placeholders(len(users))+`) AND ts_last >= ? AND ts_first <= ?`, args...)
 	if err != nil {
 		return nil, err
-	}
-	byUserAndTime := func(a, b geo.Position) int {
-		return cmp.Or(strings.Compare(a.User, b.User), a.TS.Compare(b.TS))
 	}
 	for rows.Next() {
 		var user string
@@ -302,7 +290,7 @@ func appendJSONFloat(b []byte, f float64) []byte {
 func moveLegacyPoints(ctx context.Context, t *txn) (int, error) {
 	keys := `SELECT user_id, ts FROM positions ORDER BY user_id, ts LIMIT ` + strconv.Itoa(sealBatch)
 	rows, err := t.query(ctx, `SELECT user_id, ts, lat, lon, accuracy_m, heading, speed_mps, sealed, received_at FROM positions
-		WHERE (user_id, ts) IN (`+keys+`)`)
+		WHERE (user_id, ts) IN (`+keys+`) ORDER BY user_id, ts`)
 	if err != nil {
 		return 0, err
 	}
@@ -311,7 +299,7 @@ func moveLegacyPoints(ctx context.Context, t *txn) (int, error) {
 	n := 0
 	for rows.Next() {
 		var received int64
-		p, err := scanLegacyPoint(t, rows, &received)
+		p, err := t.scanLegacyPoint(rows, &received)
 		if err != nil {
 			rows.Close()
 			return 0, err
@@ -326,9 +314,7 @@ func moveLegacyPoints(ctx context.Context, t *txn) (int, error) {
 		return 0, err
 	}
 	for _, r := range receipts {
-		ps := byReceipt[r]
-		slices.SortStableFunc(ps, func(a, b geo.Position) int { return cmp.Or(strings.Compare(a.User, b.User), a.TS.Compare(b.TS)) })
-		if err := t.InsertPositions(ctx, ps, fromMicros(r)); err != nil {
+		if err := t.InsertPositions(ctx, byReceipt[r], fromMicros(r)); err != nil {
 			return 0, err
 		}
 	}
@@ -340,7 +326,7 @@ func moveLegacyPoints(ctx context.Context, t *txn) (int, error) {
 
 // scanLegacyPoint reads a row of the per-point table: user_id, ts, the
 // clear columns of rows from before sealing, sealed and received_at.
-func scanLegacyPoint(t *txn, row interface{ Scan(...any) error }, received *int64) (geo.Position, error) {
+func (t *txn) scanLegacyPoint(row interface{ Scan(...any) error }, received *int64) (geo.Position, error) {
 	var p geo.Position
 	var ts int64
 	var heading, speed sql.NullFloat64
