@@ -14,9 +14,10 @@ import (
 // being written wait for the next one, and each group is one transaction
 // that checks every post not checked before (rights, client_id, reply,
 // ...; a post refused leaves the group with its error), reserves each
-// room's seqs once, inserts the messages and then their events in one
-// statement each (on PostgreSQL a single round trip each) and commits
-// once. The checks every post needs, the sender's access to the chat and
+// room's seqs once, inserts the messages and their events (on PostgreSQL
+// in one statement, a single round trip) and commits once. On PostgreSQL
+// two groups are written at once: one reads while the other holds its
+// rooms' seq rows. The checks every post needs, the sender's access to the chat and
 // an earlier message with its client_id, are read for the whole group at
 // once (on PostgreSQL one round trip each); on PostgreSQL a post that
 // needs more reads (a POI, an attachment, a reply, mentions) is checked
@@ -35,12 +36,32 @@ const postGroupTimeout = 30 * time.Second
 // not stored and should run on its own.
 var errPostGroupFailed = errors.New("the group of posts was not stored")
 
-// postGroups collects posts and writes them a group at a time, with one
-// goroutine while there are posts (none when there are none).
+// postGroups collects posts and writes them a group at a time per writer
+// goroutine, running while there are posts (none when there are none).
+// Where the store runs one writer (SQLite) there is one such goroutine;
+// where writers run concurrently (PostgreSQL) there are concurrentPostGroups,
+// so that one group reads its checks while another holds its rooms' seq
+// rows and commits: one group at a time left the database waiting between
+// round trips (PostgreSQL used 14 % of the CPU, 44 % was idle).
 type postGroups struct {
+	writers int // writer goroutines at most: 1, or concurrentPostGroups
+
 	mu      sync.Mutex
 	pending []*pendingPost
-	writing bool
+	writing int // writer goroutines running
+	order   publishOrder
+}
+
+// concurrentPostGroups is how many groups are written at once where the
+// store runs writers concurrently.
+const concurrentPostGroups = 2
+
+// newPostGroups returns the post groups for store.
+func newPostGroups(store Store) *postGroups {
+	if store.ConcurrentWriters() {
+		return &postGroups{writers: concurrentPostGroups}
+	}
+	return &postGroups{writers: 1}
 }
 
 // pendingPost is a post waiting for its group, and then its outcome.
@@ -64,8 +85,8 @@ func (g *postGroups) submit(s *Service, p *pendingPost) (*chat.Message, bool, er
 	p.done = make(chan struct{})
 	g.mu.Lock()
 	g.pending = append(g.pending, p)
-	if !g.writing {
-		g.writing = true
+	if g.writing < g.writers {
+		g.writing++
 		go g.writeAll(s)
 	}
 	g.mu.Unlock()
@@ -79,7 +100,7 @@ func (g *postGroups) writeAll(s *Service) {
 		g.mu.Lock()
 		n := min(len(g.pending), maxPostGroup)
 		if n == 0 {
-			g.writing = false
+			g.writing--
 			g.mu.Unlock()
 			return
 		}
@@ -97,7 +118,7 @@ func (g *postGroups) writeAll(s *Service) {
 		if len(group) == 0 {
 			continue
 		}
-		if err := s.writePosts(group); err != nil {
+		if err := s.writePosts(group, &g.order); err != nil {
 			s.log.Info("a group of posts failed; each runs on its own", "posts", len(group), "err", err)
 			for _, p := range group {
 				p.m, p.created, p.err = nil, false, fmt.Errorf("%w: %v", errPostGroupFailed, err)
@@ -110,13 +131,19 @@ func (g *postGroups) writeAll(s *Service) {
 }
 
 // writePosts checks and stores a group of posts in one transaction and
-// publishes their message.created events after the commit. A post refused
-// by its checks gets its error and the others go on; an error of the
-// store fails the group.
-func (s *Service) writePosts(group []*pendingPost) error {
+// publishes their message.created events after the commit, in the order
+// in which groups reserved their seqs (order). A post refused by its
+// checks gets its error and the others go on; an error of the store fails
+// the group.
+func (s *Service) writePosts(group []*pendingPost, order *publishOrder) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(group[0].ctx), postGroupTimeout)
 	defer cancel()
-	return s.update(ctx, "post_messages", func(w *write) error {
+	var turn publishTurn
+	defer turn.done()
+	var events []Event
+	start := time.Now()
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		w := &write{Tx: tx, now: s.Now()}
 		checks, err := readGroupChecks(ctx, w, group)
 		if err != nil {
 			return err
@@ -158,7 +185,10 @@ func (s *Service) writePosts(group []*pendingPost) error {
 		if err != nil {
 			return err
 		}
-		events := make([]Event, len(ms))
+		// The rooms' seq rows are this transaction's until it ends: a group
+		// of the same rooms that takes its turn later commits later.
+		turn.take(order)
+		events = make([]Event, len(ms))
 		for i, m := range ms {
 			m.Seq = next[m.Room]
 			next[m.Room]++
@@ -166,15 +196,60 @@ func (s *Service) writePosts(group []*pendingPost) error {
 				return err
 			}
 		}
-		if err := w.InsertMessages(ctx, ms); err != nil {
-			return err
-		}
-		if err := w.AppendEvents(ctx, events); err != nil {
-			return err
-		}
-		w.events = append(w.events, events...)
-		return nil
+		return w.InsertMessagesWithEvents(ctx, ms, events)
 	})
+	s.cfg.Metrics.observeStore("post_messages", start, err)
+	turn.wait()
+	if err != nil {
+		return err
+	}
+	s.publish(ctx, events)
+	return nil
+}
+
+// publishOrder hands out turns to publish in the order groups reserved
+// their seqs. Groups written at once commit in that order where they share
+// a room (the second waits for the first's seq row), but their goroutines
+// may reach the bus in any order; a feed that sees a later seq first reads
+// the ones between from the store, which publishing in turn spares it.
+type publishOrder struct {
+	mu   sync.Mutex
+	last chan struct{} // closed once the latest turn is done; nil: none yet
+}
+
+// publishTurn is a group's place in a publishOrder; the zero turn (no seqs
+// reserved) waits for nothing and holds no one up.
+type publishTurn struct {
+	after chan struct{} // the turn before, nil for none
+	mine  chan struct{}
+}
+
+// take makes t the next turn of o; t must not hold a turn already (a
+// transaction run again keeps its first).
+func (t *publishTurn) take(o *publishOrder) {
+	if t.mine != nil {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	t.after, t.mine = o.last, make(chan struct{})
+	o.last = t.mine
+}
+
+// wait returns once the turn before t is done; as every turn waits
+// before it is done, so are all turns before.
+func (t *publishTurn) wait() {
+	if t.after != nil {
+		<-t.after
+	}
+}
+
+// done lets the next turn go: after t published or failed.
+func (t *publishTurn) done() {
+	if t.mine != nil {
+		close(t.mine)
+		t.mine = nil
+	}
 }
 
 // groupChecks is the Tx through which a group checks its posts: each

@@ -91,7 +91,7 @@ type Service struct {
 	memberships    *memberships
 	trackLog       *trackLog
 	share          *positionShare
-	posts          postGroups
+	posts          *postGroups
 	limiter        Limiter
 	stop           context.CancelFunc
 	done           sync.WaitGroup
@@ -127,6 +127,7 @@ func NewService(store Store, bus Bus, cfg Config) *Service {
 		tracker:     geo.NewTracker(geo.TrackerConfig{StaleAfter: cfg.Map.StaleAfter, ExpireAfter: cfg.Map.ExpireAfter, Now: cfg.Clock.Now}),
 		fences:      geofence.New(cfg.Map.GeofenceMarginM),
 		tokens:      newTokenCache(),
+		posts:       newPostGroups(store),
 		names:       &nameCache{refs: map[string]cachedRef{}},
 		memberships: newMemberships(),
 		trackLog:    &trackLog{wake: make(chan struct{}, 1)},

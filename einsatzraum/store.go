@@ -28,6 +28,10 @@ type Store interface {
 	// its readers find their cache cold after every commit, and reads are
 	// cheapest in the writer's transaction).
 	Latest(ctx context.Context, fn func(Tx) error) (ok bool, err error)
+	// ConcurrentWriters reports whether write transactions run at once
+	// (PostgreSQL: each on its own connection, waiting only for the rows
+	// they share) rather than one after another (SQLite's single writer).
+	ConcurrentWriters() bool
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.
@@ -223,6 +227,9 @@ type Tx interface {
 	AppendEvent(ctx context.Context, e *Event) error
 	// AppendEvents stores es as AppendEvent does each.
 	AppendEvents(ctx context.Context, es []Event) error
+	// InsertMessagesWithEvents stores ms as InsertMessages does and es as
+	// AppendEvents does, in one round trip where the store has them.
+	InsertMessagesWithEvents(ctx context.Context, ms []*chat.Message, es []Event) error
 	// EventsAfter lists roomID's events with seq > afterSeq in seq order.
 	EventsAfter(ctx context.Context, roomID string, afterSeq int64, limit int) ([]Event, error)
 	// RecentEvents lists up to limit of roomID's events of type typ made at

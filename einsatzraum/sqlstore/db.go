@@ -84,16 +84,26 @@ type dialect struct {
 	planEachTime []any
 }
 
-// pairs returns the FROM item of a query over the pairs (as[i], bs[i]),
-// named k(a, b, i) with i counting from 1, and its arguments: two arrays
-// on PostgreSQL, one JSON array on SQLite. One statement thus reads for
-// any number of pairs (run it with queryList).
-func (d *dialect) pairs(as, bs []string) (string, []any, error) {
+// perPair returns a query that reads, for each pair (as[i], bs[i]), the
+// row of columns from tables where cond holds, cond naming the pair k.a
+// and k.b; each row starts with its pair's number k.i, counting from 1.
+// One statement thus reads for any number of pairs (run it with
+// queryList). A pair must find one row at most.
+//
+// On PostgreSQL the pairs come as two arrays and each pair runs its own
+// lookup (LATERAL ... LIMIT 1): joined plainly, the planner took 4 ms to
+// plan the chat access of 20 pairs, and on tables without statistics yet
+// (a new database) it read a whole room's members, or every message of a
+// sender, for each pair. On SQLite the pairs come as one JSON array, and
+// its planner looks each pair up by index as the plain join is written.
+func (d *dialect) perPair(as, bs []string, columns, tables, cond string) (string, []any, error) {
 	if len(as) != len(bs) {
 		return "", nil, fmt.Errorf("pairs: %d first values for %d second", len(as), len(bs))
 	}
 	if d.arrays {
-		return `unnest(?::text[], ?::text[]) WITH ORDINALITY AS k(a, b, i)`, []any{as, bs}, nil
+		return `SELECT k.i, x.* FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS k(a, b, i)
+			CROSS JOIN LATERAL (SELECT ` + columns + ` FROM ` + tables + ` WHERE ` + cond + ` LIMIT 1) x`,
+			[]any{as, bs}, nil
 	}
 	list := make([][2]string, len(as))
 	for i := range as {
@@ -103,7 +113,9 @@ func (d *dialect) pairs(as, bs []string) (string, []any, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("pairs: %w", err)
 	}
-	return `(SELECT value->>0 AS a, value->>1 AS b, key + 1 AS i FROM json_each(?)) AS k`, []any{string(j)}, nil
+	return `SELECT k.i, ` + columns + `
+		FROM (SELECT value->>0 AS a, value->>1 AS b, key + 1 AS i FROM json_each(?)) AS k
+		CROSS JOIN ` + tables + ` WHERE ` + cond, []any{string(j)}, nil
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path in WAL
@@ -414,6 +426,10 @@ func (db *DB) Latest(ctx context.Context, fn func(einsatzraum.Tx) error) (bool, 
 	return true, storageFull(fn(db.txn(nil, cache, nil)))
 }
 
+// ConcurrentWriters is true on PostgreSQL; SQLite's writes go through
+// one writer (writeLoop).
+func (db *DB) ConcurrentWriters() bool { return db.writes == nil }
+
 // txn returns the Tx over tx (nil: over the pool, see Latest) with the
 // pool's statement cache and the statements bound to tx so far.
 func (db *DB) txn(tx *sql.Tx, pool *stmtCache, stmts map[string]*sql.Stmt) *txn {
@@ -582,7 +598,7 @@ func (t *txn) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 	return t.conn().QueryContext(ctx, t.d.rebind(q), args...)
 }
 
-// queryList runs a query over a list of keys (pairs) whose rows the
+// queryList runs a query over a list of keys (dialect.perPair) whose rows the
 // caller reads to the end before it runs the query again: planned for its
 // values each time where the dialect says so (planEachTime: PostgreSQL),
 // else prepared once (SQLite), so that each key is an index lookup.

@@ -55,6 +55,17 @@ func (t *txn) InsertMessages(ctx context.Context, ms []*chat.Message) error {
 		}
 		return nil
 	}
+	q, args, err := t.messagesInsert(ms)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, q, args...)
+	return err
+}
+
+// messagesInsert returns the statement that inserts ms over arrays
+// (PostgreSQL), and its arguments.
+func (t *txn) messagesInsert(ms []*chat.Message) (string, []any, error) {
 	n := len(ms)
 	ids, rooms, chats, senders, kinds, clientIDs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	seqs, created := make([]int64, n), make([]int64, n)
@@ -62,16 +73,35 @@ func (t *txn) InsertMessages(ctx context.Context, ms []*chat.Message) error {
 	for i, m := range ms {
 		body, err := t.sealJSON(bodyOf(m))
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		ids[i], rooms[i], chats[i], senders[i], kinds[i], clientIDs[i] = m.ID, m.Room, m.Chat, m.Sender.ID, string(m.Kind), m.ClientID
 		seqs[i], created[i], bodies[i] = m.Seq, micros(m.CreatedAt), body
 	}
-	_, err := t.exec(ctx, `INSERT INTO messages (id, room_id, chat_id, seq, sender_id, kind, body, client_id, created_at)
+	return `INSERT INTO messages (id, room_id, chat_id, seq, sender_id, kind, body, client_id, created_at)
 		SELECT id, room_id, chat_id, seq, sender_id, kind, body, NULLIF(client_id, ''), created_at
 		FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::bytea[], ?::text[], ?::bigint[])
 			AS m(id, room_id, chat_id, seq, sender_id, kind, body, client_id, created_at)`,
-		ids, rooms, chats, seqs, senders, kinds, bodies, clientIDs, created)
+		[]any{ids, rooms, chats, seqs, senders, kinds, bodies, clientIDs, created}, nil
+}
+
+// InsertMessagesWithEvents stores ms and es: on PostgreSQL in one
+// statement (the messages' insert a data-modifying WITH of the events'),
+// one round trip less for every group of posts while it holds its rooms'
+// seq rows; on SQLite as InsertMessages and AppendEvents.
+func (t *txn) InsertMessagesWithEvents(ctx context.Context, ms []*chat.Message, es []einsatzraum.Event) error {
+	if !t.d.arrays {
+		if err := t.InsertMessages(ctx, ms); err != nil {
+			return err
+		}
+		return t.AppendEvents(ctx, es)
+	}
+	mq, margs, err := t.messagesInsert(ms)
+	if err != nil {
+		return err
+	}
+	eq, eargs := t.eventsInsert(es)
+	_, err = t.exec(ctx, `WITH inserted AS (`+mq+`) `+eq, append(margs, eargs...)...)
 	return err
 }
 
@@ -111,21 +141,19 @@ func (t *txn) MessageByClientID(ctx context.Context, senderID, clientID string) 
 
 // MessagesByClientID reads every pair in one statement.
 func (t *txn) MessagesByClientID(ctx context.Context, senderIDs, clientIDs []string) ([]*chat.Message, error) {
-	from, args, err := t.d.pairs(senderIDs, clientIDs)
+	q, args, err := t.d.perPair(senderIDs, clientIDs, messageColumns,
+		`messages m JOIN users u ON u.id = m.sender_id`, `m.sender_id = k.a AND m.client_id = k.b`)
 	if err != nil {
 		return nil, fmt.Errorf("messages by client_id: %w", err)
 	}
-	rows, err := t.queryList(ctx, `SELECT k.i, `+messageColumns+`
-		FROM `+from+`
-		JOIN messages m ON m.sender_id = k.a AND m.client_id = k.b
-		JOIN users u ON u.id = m.sender_id`, args...)
+	rows, err := t.queryList(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	return scanPairRows(rows, len(senderIDs), t.scanMessage)
 }
 
-// scanPairRows reads rows of a query over n pairs (dialect.pairs), each
+// scanPairRows reads rows of a query over n pairs (dialect.perPair), each
 // its pair's number k.i and then what scan reads, into out[k.i-1]; pairs
 // without a row stay nil.
 func scanPairRows[V any](rows *sql.Rows, n int, scan func(interface{ Scan(...any) error }) (*V, error)) ([]*V, error) {
@@ -196,6 +224,14 @@ func (t *txn) AppendEvents(ctx context.Context, es []einsatzraum.Event) error {
 		}
 		return nil
 	}
+	q, args := t.eventsInsert(es)
+	_, err := t.exec(ctx, q, args...)
+	return err
+}
+
+// eventsInsert returns the statement that inserts es over arrays
+// (PostgreSQL), and its arguments.
+func (t *txn) eventsInsert(es []einsatzraum.Event) (string, []any) {
 	n := len(es)
 	rooms, types, chats, subjects := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	seqs, created := make([]int64, n), make([]int64, n)
@@ -204,12 +240,11 @@ func (t *txn) AppendEvents(ctx context.Context, es []einsatzraum.Event) error {
 		rooms[i], types[i], chats[i], subjects[i] = e.Room, e.Type, e.Chat, e.Subject
 		seqs[i], created[i], data[i] = e.Seq, micros(e.CreatedAt), t.seal(e.Data)
 	}
-	_, err := t.exec(ctx, `INSERT INTO events (room_id, seq, type, chat_id, subject, data, created_at)
+	return `INSERT INTO events (room_id, seq, type, chat_id, subject, data, created_at)
 		SELECT room_id, seq, type, NULLIF(chat_id, ''), NULLIF(subject, ''), data, created_at
 		FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::bytea[], ?::bigint[])
 			AS e(room_id, seq, type, chat_id, subject, data, created_at)`,
-		rooms, seqs, types, chats, subjects, data, created)
-	return err
+		[]any{rooms, seqs, types, chats, subjects, data, created}
 }
 
 func (t *txn) EventsAfter(ctx context.Context, roomID string, afterSeq int64, limit int) ([]einsatzraum.Event, error) {

@@ -309,16 +309,14 @@ func (t *txn) ChatAccess(ctx context.Context, chatID, userID string) (*einsatzra
 
 // ChatAccesses reads every pair in one statement.
 func (t *txn) ChatAccesses(ctx context.Context, chatIDs, userIDs []string) ([]*einsatzraum.ChatAccess, error) {
-	from, args, err := t.d.pairs(chatIDs, userIDs)
+	q, args, err := t.d.perPair(chatIDs, userIDs, chatAccessColumns, `chats c
+		JOIN chat_members m ON m.chat_id = c.id AND m.user_id = k.b
+		JOIN room_members rm ON rm.room_id = c.room_id AND rm.user_id = k.b
+		JOIN rooms r ON r.id = c.room_id`, `c.id = k.a`)
 	if err != nil {
 		return nil, fmt.Errorf("chat accesses: %w", err)
 	}
-	rows, err := t.queryList(ctx, `SELECT k.i, `+chatAccessColumns+`
-		FROM `+from+`
-		JOIN chats c ON c.id = k.a
-		JOIN chat_members m ON m.chat_id = c.id AND m.user_id = k.b
-		JOIN room_members rm ON rm.room_id = c.room_id AND rm.user_id = k.b
-		JOIN rooms r ON r.id = c.room_id`, args...)
+	rows, err := t.queryList(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -493,8 +493,10 @@ func testMessagesAndEvents(t *testing.T, s einsatzraum.Store) {
 
 // testMessagesInGroups: ReserveSeqs, InsertMessages and AppendEvents
 // store a group of posts over two rooms as the one-by-one calls would
-// (seqs continuing NextSeq's, bodies, null client_id, chat and subject), and
-// a taken client_id fails the group with ErrConflict, storing nothing.
+// (seqs continuing NextSeq's, bodies, null client_id, chat and subject),
+// InsertMessagesWithEvents stores a group as the two calls do, and a taken
+// client_id fails the group with ErrConflict, storing nothing, through
+// either.
 func testMessagesInGroups(t *testing.T, s einsatzraum.Store) {
 	ctx := context.Background()
 	mustUsers(t, s, "u_1", "u_2")
@@ -522,7 +524,7 @@ func testMessagesInGroups(t *testing.T, s einsatzraum.Store) {
 		}
 		return nil
 	})
-	group := func(x einsatzraum.Tx, clientIDs ...string) error {
+	group := func(x einsatzraum.Tx, together bool, clientIDs ...string) error {
 		counts := map[string]int{}
 		rooms := []string{"rm_b", "rm_a", "rm_b"}
 		for _, r := range rooms {
@@ -535,46 +537,53 @@ func testMessagesInGroups(t *testing.T, s einsatzraum.Store) {
 		var ms []*chat.Message
 		var es []einsatzraum.Event
 		for i, r := range rooms {
-			m := &chat.Message{ID: fmt.Sprintf("msg_g%s%d", clientIDs[i], i), Room: r, Chat: "ch_" + r, Seq: next[r], Sender: chat.UserRef{ID: "u_2"},
+			m := &chat.Message{ID: fmt.Sprintf("msg_g%s%d", clientIDs[0], i), Room: r, Chat: "ch_" + r, Seq: next[r], Sender: chat.UserRef{ID: "u_2"},
 				Kind: chat.KindText, Text: fmt.Sprintf("group %d", i), Location: &chat.Location{Lat: 50, Lon: float64(i)}, ClientID: clientIDs[i], CreatedAt: t0}
 			next[r]++
 			ms = append(ms, m)
 			es = append(es, einsatzraum.Event{Room: r, Seq: m.Seq, Type: einsatzraum.EventMessageCreated, Chat: m.Chat, Data: []byte(fmt.Sprintf(`{"n":%d}`, i)), CreatedAt: t0})
 		}
 		es[1].Chat, es[2].Subject = "", "u_2"
+		if together {
+			return x.InsertMessagesWithEvents(ctx, ms, es)
+		}
 		if err := x.InsertMessages(ctx, ms); err != nil {
 			return err
 		}
 		return x.AppendEvents(ctx, es)
 	}
-	tx(t, s, func(x einsatzraum.Tx) error { return group(x, "k1", "", "k2") })
-	view(t, s, func(x einsatzraum.Tx) error {
-		b, err := x.Messages(ctx, "ch_rm_b", before["rm_b"], time.Time{}, 10)
-		if err != nil {
-			return err
-		}
-		a, err := x.Messages(ctx, "ch_rm_a", before["rm_a"], time.Time{}, 10)
-		if err != nil {
-			return err
-		}
-		if len(b) != 2 || b[0].Seq != before["rm_b"]+1 || b[1].Seq != before["rm_b"]+2 || b[0].ClientID != "k1" || b[1].Text != "group 2" || b[1].Location.Lon != 2 {
-			t.Errorf("room b's group messages = %+v", b)
-		}
-		if len(a) != 1 || a[0].Seq != before["rm_a"]+1 || a[0].ClientID != "" || a[0].Sender.Name != "Name u_2" {
-			t.Errorf("room a's group message = %+v", a)
-		}
-		evs, err := x.EventsAfter(ctx, "rm_b", before["rm_b"], 10)
-		if err != nil {
-			return err
-		}
-		if len(evs) != 2 || evs[0].Chat != "ch_rm_b" || string(evs[1].Data) != `{"n":2}` || evs[1].Subject != "u_2" || evs[0].Subject != "" {
-			t.Errorf("room b's group events = %+v", evs)
-		}
-		if evs, err := x.EventsAfter(ctx, "rm_a", before["rm_a"], 10); err != nil || len(evs) != 1 || evs[0].Chat != "" {
-			t.Errorf("room a's group event = %+v, %v", evs, err)
-		}
-		return nil
-	})
+	tx(t, s, func(x einsatzraum.Tx) error { return group(x, false, "k1", "", "k2") })
+	checkGroup := func(before map[string]int64, clientID string) {
+		t.Helper()
+		view(t, s, func(x einsatzraum.Tx) error {
+			b, err := x.Messages(ctx, "ch_rm_b", before["rm_b"], time.Time{}, 10)
+			if err != nil {
+				return err
+			}
+			a, err := x.Messages(ctx, "ch_rm_a", before["rm_a"], time.Time{}, 10)
+			if err != nil {
+				return err
+			}
+			if len(b) != 2 || b[0].Seq != before["rm_b"]+1 || b[1].Seq != before["rm_b"]+2 || b[0].ClientID != clientID || b[1].Text != "group 2" || b[1].Location.Lon != 2 {
+				t.Errorf("room b's group messages = %+v", b)
+			}
+			if len(a) != 1 || a[0].Seq != before["rm_a"]+1 || a[0].ClientID != "" || a[0].Sender.Name != "Name u_2" {
+				t.Errorf("room a's group message = %+v", a)
+			}
+			evs, err := x.EventsAfter(ctx, "rm_b", before["rm_b"], 10)
+			if err != nil {
+				return err
+			}
+			if len(evs) != 2 || evs[0].Chat != "ch_rm_b" || string(evs[1].Data) != `{"n":2}` || evs[1].Subject != "u_2" || evs[0].Subject != "" {
+				t.Errorf("room b's group events = %+v", evs)
+			}
+			if evs, err := x.EventsAfter(ctx, "rm_a", before["rm_a"], 10); err != nil || len(evs) != 1 || evs[0].Chat != "" {
+				t.Errorf("room a's group event = %+v, %v", evs, err)
+			}
+			return nil
+		})
+	}
+	checkGroup(before, "k1")
 	// NextSeq goes on after the reserved seqs.
 	tx(t, s, func(x einsatzraum.Tx) error {
 		seq, err := x.NextSeq(ctx, "rm_b")
@@ -583,16 +592,22 @@ func testMessagesInGroups(t *testing.T, s einsatzraum.Store) {
 		}
 		return err
 	})
-	err := s.Tx(ctx, func(x einsatzraum.Tx) error { return group(x, "k3", "", "k1") })
-	if !errors.Is(err, einsatzraum.ErrConflict) {
-		t.Errorf("a group with a taken client_id: %v, want ErrConflict", err)
-	}
-	view(t, s, func(x einsatzraum.Tx) error {
-		if _, err := x.MessageByClientID(ctx, "u_2", "k3"); !errors.Is(err, einsatzraum.ErrNotFound) {
-			t.Errorf("the failed group stored k3: %v", err)
+	// The same in one call, after the seq NextSeq took.
+	after := map[string]int64{"rm_a": before["rm_a"] + 1, "rm_b": before["rm_b"] + 3}
+	tx(t, s, func(x einsatzraum.Tx) error { return group(x, true, "k4", "", "k5") })
+	checkGroup(after, "k4")
+	for _, together := range []bool{false, true} {
+		err := s.Tx(ctx, func(x einsatzraum.Tx) error { return group(x, together, "k3", "", "k1") })
+		if !errors.Is(err, einsatzraum.ErrConflict) {
+			t.Errorf("a group with a taken client_id (in one call: %v): %v, want ErrConflict", together, err)
 		}
-		return nil
-	})
+		view(t, s, func(x einsatzraum.Tx) error {
+			if _, err := x.MessageByClientID(ctx, "u_2", "k3"); !errors.Is(err, einsatzraum.ErrNotFound) {
+				t.Errorf("the failed group stored k3: %v", err)
+			}
+			return nil
+		})
+	}
 	if err := s.Tx(ctx, func(x einsatzraum.Tx) error {
 		_, err := x.ReserveSeqs(ctx, map[string]int{"rm_a": 1, "rm_nope": 2})
 		return err
