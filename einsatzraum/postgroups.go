@@ -140,10 +140,7 @@ func (s *Service) writePosts(group []*pendingPost, order *publishOrder) error {
 	defer cancel()
 	var turn publishTurn
 	defer turn.done()
-	var events []Event
-	start := time.Now()
-	err := s.store.Tx(ctx, func(tx Tx) error {
-		w := &write{Tx: tx, now: s.Now()}
+	events, err := s.commit(ctx, "post_messages", func(w *write) error {
 		checks, err := readGroupChecks(ctx, w, group)
 		if err != nil {
 			return err
@@ -188,7 +185,7 @@ func (s *Service) writePosts(group []*pendingPost, order *publishOrder) error {
 		// The rooms' seq rows are this transaction's until it ends: a group
 		// of the same rooms that takes its turn later commits later.
 		turn.take(order)
-		events = make([]Event, len(ms))
+		events := make([]Event, len(ms))
 		for i, m := range ms {
 			m.Seq = next[m.Room]
 			next[m.Room]++
@@ -196,9 +193,12 @@ func (s *Service) writePosts(group []*pendingPost, order *publishOrder) error {
 				return err
 			}
 		}
-		return w.InsertMessagesWithEvents(ctx, ms, events)
+		if err := w.InsertMessagesWithEvents(ctx, ms, events); err != nil {
+			return err
+		}
+		w.events = append(w.events, events...)
+		return nil
 	})
-	s.cfg.Metrics.observeStore("post_messages", start, err)
 	turn.wait()
 	if err != nil {
 		return err
@@ -224,7 +224,7 @@ type publishTurn struct {
 	mine  chan struct{}
 }
 
-// take makes t the next turn of o; t must not hold a turn already (a
+// take makes t the next turn of o, unless t holds one already (a
 // transaction run again keeps its first).
 func (t *publishTurn) take(o *publishOrder) {
 	if t.mine != nil {

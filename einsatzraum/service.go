@@ -239,6 +239,17 @@ func (w *write) event(seq int64, room, typ, chatID, subject string, fields map[s
 // update runs fn in a read-write transaction named op (for metrics) and
 // publishes the events fn emitted after the commit.
 func (s *Service) update(ctx context.Context, op string, fn func(w *write) error) error {
+	events, err := s.commit(ctx, op, fn)
+	if err != nil {
+		return err
+	}
+	s.publish(ctx, events)
+	return nil
+}
+
+// commit runs fn in a read-write transaction named op and returns the
+// events fn emitted, for the caller to publish once committed.
+func (s *Service) commit(ctx context.Context, op string, fn func(w *write) error) ([]Event, error) {
 	var w *write
 	start := time.Now()
 	err := s.store.Tx(ctx, func(tx Tx) error {
@@ -247,10 +258,9 @@ func (s *Service) update(ctx context.Context, op string, fn func(w *write) error
 	})
 	s.cfg.Metrics.observeStore(op, start, err)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.publish(ctx, w.events)
-	return nil
+	return w.events, nil
 }
 
 // view runs fn in a read-only transaction named op.

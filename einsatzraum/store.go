@@ -141,9 +141,6 @@ type Tx interface {
 
 	// InsertMessage stores m; ErrConflict when (sender, client_id) exists.
 	InsertMessage(ctx context.Context, m *chat.Message) error
-	// InsertMessages stores ms as InsertMessage does each; on ErrConflict
-	// the transaction must roll back (some may be stored).
-	InsertMessages(ctx context.Context, ms []*chat.Message) error
 	MessageByClientID(ctx context.Context, senderID, clientID string) (*chat.Message, error)
 	// MessagesByClientID is MessageByClientID for many (senderIDs[i],
 	// clientIDs[i]) at once: out[i] is nil where there is none.
@@ -225,10 +222,10 @@ type Tx interface {
 
 	// AppendEvent stores e; e.Seq must come from NextSeq in the same transaction.
 	AppendEvent(ctx context.Context, e *Event) error
-	// AppendEvents stores es as AppendEvent does each.
-	AppendEvents(ctx context.Context, es []Event) error
-	// InsertMessagesWithEvents stores ms as InsertMessages does and es as
-	// AppendEvents does, in one round trip where the store has them.
+	// InsertMessagesWithEvents stores ms as InsertMessage does each and es
+	// as AppendEvent does each (a group of posts), in one round trip where
+	// the store has them; on ErrConflict the transaction must roll back
+	// (some may be stored).
 	InsertMessagesWithEvents(ctx context.Context, ms []*chat.Message, es []Event) error
 	// EventsAfter lists roomID's events with seq > afterSeq in seq order.
 	EventsAfter(ctx context.Context, roomID string, afterSeq int64, limit int) ([]Event, error)

@@ -43,28 +43,8 @@ func (t *txn) InsertMessage(ctx context.Context, m *chat.Message) error {
 	return err
 }
 
-// InsertMessages stores ms: on PostgreSQL in one statement over arrays
-// (one round trip for the lot), on SQLite one by one (in process, there
-// is no round trip to save).
-func (t *txn) InsertMessages(ctx context.Context, ms []*chat.Message) error {
-	if !t.d.arrays {
-		for _, m := range ms {
-			if err := t.InsertMessage(ctx, m); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	q, args, err := t.messagesInsert(ms)
-	if err != nil {
-		return err
-	}
-	_, err = t.exec(ctx, q, args...)
-	return err
-}
-
 // messagesInsert returns the statement that inserts ms over arrays
-// (PostgreSQL), and its arguments.
+// (PostgreSQL), and its arguments (InsertMessagesWithEvents).
 func (t *txn) messagesInsert(ms []*chat.Message) (string, []any, error) {
 	n := len(ms)
 	ids, rooms, chats, senders, kinds, clientIDs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -86,15 +66,23 @@ func (t *txn) messagesInsert(ms []*chat.Message) (string, []any, error) {
 }
 
 // InsertMessagesWithEvents stores ms and es: on PostgreSQL in one
-// statement (the messages' insert a data-modifying WITH of the events'),
-// one round trip less for every group of posts while it holds its rooms'
-// seq rows; on SQLite as InsertMessages and AppendEvents.
+// statement over arrays (the messages' insert a data-modifying WITH of
+// the events'), one round trip for the group of posts while it holds its
+// rooms' seq rows; on SQLite one by one (in process, there is no round
+// trip to save).
 func (t *txn) InsertMessagesWithEvents(ctx context.Context, ms []*chat.Message, es []einsatzraum.Event) error {
 	if !t.d.arrays {
-		if err := t.InsertMessages(ctx, ms); err != nil {
-			return err
+		for _, m := range ms {
+			if err := t.InsertMessage(ctx, m); err != nil {
+				return err
+			}
 		}
-		return t.AppendEvents(ctx, es)
+		for i := range es {
+			if err := t.AppendEvent(ctx, &es[i]); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	mq, margs, err := t.messagesInsert(ms)
 	if err != nil {
@@ -213,24 +201,8 @@ func (t *txn) AppendEvent(ctx context.Context, e *einsatzraum.Event) error {
 	return err
 }
 
-// AppendEvents stores es as InsertMessages stores messages: one statement
-// over arrays on PostgreSQL, one by one on SQLite.
-func (t *txn) AppendEvents(ctx context.Context, es []einsatzraum.Event) error {
-	if !t.d.arrays {
-		for i := range es {
-			if err := t.AppendEvent(ctx, &es[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	q, args := t.eventsInsert(es)
-	_, err := t.exec(ctx, q, args...)
-	return err
-}
-
 // eventsInsert returns the statement that inserts es over arrays
-// (PostgreSQL), and its arguments.
+// (PostgreSQL), and its arguments (InsertMessagesWithEvents).
 func (t *txn) eventsInsert(es []einsatzraum.Event) (string, []any) {
 	n := len(es)
 	rooms, types, chats, subjects := make([]string, n), make([]string, n), make([]string, n), make([]string, n)

@@ -295,11 +295,11 @@ func (t *txn) ChatPermission(ctx context.Context, chatID, userID string) (chat.P
 	return p, one(err)
 }
 
-// chatAccessColumns are the columns scanChatAccess reads.
+// chatAccessColumns are the columns chatAccessScanner reads.
 const chatAccessColumns = `c.id, c.room_id, c.name, c.created_by, c.created_at, m.perms, rm.role, r.archived_at`
 
 func (t *txn) ChatAccess(ctx context.Context, chatID, userID string) (*einsatzraum.ChatAccess, error) {
-	return t.scanChatAccess(t.queryRow(ctx, `SELECT `+chatAccessColumns+`
+	return t.chatAccessScanner(nil)(t.queryRow(ctx, `SELECT `+chatAccessColumns+`
 		FROM chats c
 		JOIN chat_members m ON m.chat_id = c.id AND m.user_id = ?
 		JOIN room_members rm ON rm.room_id = c.room_id AND rm.user_id = ?
@@ -320,22 +320,38 @@ func (t *txn) ChatAccesses(ctx context.Context, chatIDs, userIDs []string) ([]*e
 	if err != nil {
 		return nil, err
 	}
-	return scanPairRows(rows, len(chatIDs), t.scanChatAccess)
+	// A group's posts mostly go to a few chats: each chat's name is
+	// opened once per call.
+	return scanPairRows(rows, len(chatIDs), t.chatAccessScanner(map[string]string{}))
 }
 
-// scanChatAccess reads the chatAccessColumns of row.
-func (t *txn) scanChatAccess(row interface{ Scan(...any) error }) (*einsatzraum.ChatAccess, error) {
-	var a einsatzraum.ChatAccess
-	var created int64
-	var archived sql.NullInt64
-	if err := row.Scan(&a.Chat.ID, &a.Chat.Room, &a.Chat.Name, &a.Chat.CreatedBy, &created, &a.Permission, &a.Role, &archived); err != nil {
-		return nil, one(err)
+// chatAccessScanner returns the scan of the chatAccessColumns of a row;
+// names (nil: none) keeps the chat names it opened, sealed to open, so
+// that rows of one chat open its name once.
+func (t *txn) chatAccessScanner(names map[string]string) func(row interface{ Scan(...any) error }) (*einsatzraum.ChatAccess, error) {
+	return func(row interface{ Scan(...any) error }) (*einsatzraum.ChatAccess, error) {
+		var a einsatzraum.ChatAccess
+		var created int64
+		var archived sql.NullInt64
+		if err := row.Scan(&a.Chat.ID, &a.Chat.Room, &a.Chat.Name, &a.Chat.CreatedBy, &created, &a.Permission, &a.Role, &archived); err != nil {
+			return nil, one(err)
+		}
+		a.Chat.CreatedAt = fromMicros(created)
+		a.Archived = archived.Valid
+		sealed := a.Chat.Name
+		if name, ok := names[sealed]; ok {
+			a.Chat.Name = name
+			return &a, nil
+		}
+		var err error
+		if a.Chat.Name, err = t.openText(sealed); err != nil {
+			return nil, err
+		}
+		if names != nil {
+			names[sealed] = a.Chat.Name
+		}
+		return &a, nil
 	}
-	a.Chat.CreatedAt = fromMicros(created)
-	a.Archived = archived.Valid
-	var err error
-	a.Chat.Name, err = t.openText(a.Chat.Name)
-	return &a, err
 }
 
 func (t *txn) ChatMembers(ctx context.Context, chatID string) ([]einsatzraum.ChatMember, error) {

@@ -491,12 +491,10 @@ func testMessagesAndEvents(t *testing.T, s einsatzraum.Store) {
 	})
 }
 
-// testMessagesInGroups: ReserveSeqs, InsertMessages and AppendEvents
-// store a group of posts over two rooms as the one-by-one calls would
-// (seqs continuing NextSeq's, bodies, null client_id, chat and subject),
-// InsertMessagesWithEvents stores a group as the two calls do, and a taken
-// client_id fails the group with ErrConflict, storing nothing, through
-// either.
+// testMessagesInGroups: ReserveSeqs and InsertMessagesWithEvents store a
+// group of posts over two rooms as the one-by-one calls would (seqs
+// continuing NextSeq's, bodies, null client_id, chat and subject), twice,
+// and a taken client_id fails the group with ErrConflict, storing nothing.
 func testMessagesInGroups(t *testing.T, s einsatzraum.Store) {
 	ctx := context.Background()
 	mustUsers(t, s, "u_1", "u_2")
@@ -524,7 +522,7 @@ func testMessagesInGroups(t *testing.T, s einsatzraum.Store) {
 		}
 		return nil
 	})
-	group := func(x einsatzraum.Tx, together bool, clientIDs ...string) error {
+	group := func(x einsatzraum.Tx, clientIDs ...string) error {
 		counts := map[string]int{}
 		rooms := []string{"rm_b", "rm_a", "rm_b"}
 		for _, r := range rooms {
@@ -544,15 +542,9 @@ func testMessagesInGroups(t *testing.T, s einsatzraum.Store) {
 			es = append(es, einsatzraum.Event{Room: r, Seq: m.Seq, Type: einsatzraum.EventMessageCreated, Chat: m.Chat, Data: []byte(fmt.Sprintf(`{"n":%d}`, i)), CreatedAt: t0})
 		}
 		es[1].Chat, es[2].Subject = "", "u_2"
-		if together {
-			return x.InsertMessagesWithEvents(ctx, ms, es)
-		}
-		if err := x.InsertMessages(ctx, ms); err != nil {
-			return err
-		}
-		return x.AppendEvents(ctx, es)
+		return x.InsertMessagesWithEvents(ctx, ms, es)
 	}
-	tx(t, s, func(x einsatzraum.Tx) error { return group(x, false, "k1", "", "k2") })
+	tx(t, s, func(x einsatzraum.Tx) error { return group(x, "k1", "", "k2") })
 	checkGroup := func(before map[string]int64, clientID string) {
 		t.Helper()
 		view(t, s, func(x einsatzraum.Tx) error {
@@ -592,22 +584,20 @@ func testMessagesInGroups(t *testing.T, s einsatzraum.Store) {
 		}
 		return err
 	})
-	// The same in one call, after the seq NextSeq took.
+	// A second group, after the seq NextSeq took.
 	after := map[string]int64{"rm_a": before["rm_a"] + 1, "rm_b": before["rm_b"] + 3}
-	tx(t, s, func(x einsatzraum.Tx) error { return group(x, true, "k4", "", "k5") })
+	tx(t, s, func(x einsatzraum.Tx) error { return group(x, "k4", "", "k5") })
 	checkGroup(after, "k4")
-	for _, together := range []bool{false, true} {
-		err := s.Tx(ctx, func(x einsatzraum.Tx) error { return group(x, together, "k3", "", "k1") })
-		if !errors.Is(err, einsatzraum.ErrConflict) {
-			t.Errorf("a group with a taken client_id (in one call: %v): %v, want ErrConflict", together, err)
-		}
-		view(t, s, func(x einsatzraum.Tx) error {
-			if _, err := x.MessageByClientID(ctx, "u_2", "k3"); !errors.Is(err, einsatzraum.ErrNotFound) {
-				t.Errorf("the failed group stored k3: %v", err)
-			}
-			return nil
-		})
+	err := s.Tx(ctx, func(x einsatzraum.Tx) error { return group(x, "k3", "", "k1") })
+	if !errors.Is(err, einsatzraum.ErrConflict) {
+		t.Errorf("a group with a taken client_id: %v, want ErrConflict", err)
 	}
+	view(t, s, func(x einsatzraum.Tx) error {
+		if _, err := x.MessageByClientID(ctx, "u_2", "k3"); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("the failed group stored k3: %v", err)
+		}
+		return nil
+	})
 	if err := s.Tx(ctx, func(x einsatzraum.Tx) error {
 		_, err := x.ReserveSeqs(ctx, map[string]int{"rm_a": 1, "rm_nope": 2})
 		return err
