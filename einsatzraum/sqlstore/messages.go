@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/einsatzraum/einsatzraum/chat"
@@ -72,17 +73,7 @@ func (t *txn) messagesInsert(ms []*chat.Message) (string, []any, error) {
 // trip to save).
 func (t *txn) InsertMessagesWithEvents(ctx context.Context, ms []*chat.Message, es []einsatzraum.Event) error {
 	if !t.d.arrays {
-		for _, m := range ms {
-			if err := t.InsertMessage(ctx, m); err != nil {
-				return err
-			}
-		}
-		for i := range es {
-			if err := t.AppendEvent(ctx, &es[i]); err != nil {
-				return err
-			}
-		}
-		return nil
+		return t.insertMessagesWithEventsByValues(ctx, ms, es)
 	}
 	mq, margs, err := t.messagesInsert(ms)
 	if err != nil {
@@ -91,6 +82,54 @@ func (t *txn) InsertMessagesWithEvents(ctx context.Context, ms []*chat.Message, 
 	eq, eargs := t.eventsInsert(es)
 	_, err = t.exec(ctx, `WITH inserted AS (`+mq+`) `+eq, append(margs, eargs...)...)
 	return err
+}
+
+// insertMessagesWithEventsByValues stores ms and es with multi-row
+// INSERT ... VALUES statements (SQLite): a statement per row cost the
+// writer more in the driver than in the b-trees.
+func (t *txn) insertMessagesWithEventsByValues(ctx context.Context, ms []*chat.Message, es []einsatzraum.Event) error {
+	margs := make([]any, 0, 9*len(ms))
+	for _, m := range ms {
+		body, err := t.sealJSON(bodyOf(m))
+		if err != nil {
+			return err
+		}
+		margs = append(margs, m.ID, m.Room, m.Chat, m.Seq, m.Sender.ID, string(m.Kind), body, nullString(m.ClientID), micros(m.CreatedAt))
+	}
+	if err := t.insertValues(ctx, `INSERT INTO messages (id, room_id, chat_id, seq, sender_id, kind, body, client_id, created_at) VALUES `, 9, margs); err != nil {
+		return err
+	}
+	eargs := make([]any, 0, 7*len(es))
+	for _, e := range es {
+		eargs = append(eargs, e.Room, e.Seq, e.Type, nullString(e.Chat), nullString(e.Subject), t.seal(e.Data), micros(e.CreatedAt))
+	}
+	return t.insertValues(ctx, `INSERT INTO events (room_id, seq, type, chat_id, subject, data, created_at) VALUES `, 7, eargs)
+}
+
+// valuesChunks are the row counts of the multi-row inserts of
+// insertValues, largest first: any number of rows is a few statements,
+// and each table has at most this many prepared statements.
+var valuesChunks = [...]int{64, 16, 4, 1}
+
+// insertValues runs insert (ending in "VALUES ") for args, a row of cols
+// values after another, in statements of valuesChunks rows.
+func (t *txn) insertValues(ctx context.Context, insert string, cols int, args []any) error {
+	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	for len(args) > 0 {
+		rows := len(args) / cols
+		for _, c := range valuesChunks {
+			if c <= rows {
+				rows = c
+				break
+			}
+		}
+		q := insert + row + strings.Repeat(", "+row, rows-1)
+		if _, err := t.exec(ctx, q, args[:rows*cols]...); err != nil {
+			return err
+		}
+		args = args[rows*cols:]
+	}
+	return nil
 }
 
 // messageColumns are the columns scanMessage reads (messages m, users u).

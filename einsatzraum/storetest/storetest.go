@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"ChatsAndPermissions", testChats},
 		{"MessagesAndEvents", testMessagesAndEvents},
 		{"MessagesInGroups", testMessagesInGroups},
+		{"LargeMessageGroup", testLargeMessageGroup},
 		{"Latest", testLatest},
 		{"RollbackKeepsNothing", testRollback},
 		{"POIs", testPOIs},
@@ -604,6 +605,72 @@ func testMessagesInGroups(t *testing.T, s einsatzraum.Store) {
 	}); !errors.Is(err, einsatzraum.ErrNotFound) {
 		t.Errorf("ReserveSeqs of an unknown room: %v, want ErrNotFound", err)
 	}
+}
+
+// testLargeMessageGroup: a group larger than any one statement of a store
+// (87 posts: SQLite inserts them 64, 16, 4, 1, 1 and 1 at a time) is stored
+// whole and in order, and a taken client_id among its last posts fails
+// all of it.
+func testLargeMessageGroup(t *testing.T, s einsatzraum.Store) {
+	ctx := context.Background()
+	mustUsers(t, s, "u_1")
+	mustRoom(t, s, "rm_l", map[string]einsatzraum.RoomRole{"u_1": einsatzraum.RoleLead})
+	tx(t, s, func(x einsatzraum.Tx) error {
+		return x.CreateChat(ctx, &einsatzraum.Chat{ID: "ch_l", Room: "rm_l", Name: "l", CreatedBy: "u_1", CreatedAt: t0})
+	})
+	const n = 87
+	group := func(x einsatzraum.Tx, prefix string, lastClientID string) error {
+		next, err := x.ReserveSeqs(ctx, map[string]int{"rm_l": n})
+		if err != nil {
+			return err
+		}
+		var ms []*chat.Message
+		var es []einsatzraum.Event
+		for i := range n {
+			clientID := fmt.Sprintf("%s-%02d", prefix, i)
+			if i == n-2 && lastClientID != "" {
+				clientID = lastClientID
+			}
+			seq := next["rm_l"] + int64(i)
+			ms = append(ms, &chat.Message{ID: fmt.Sprintf("msg_%s%02d", prefix, i), Room: "rm_l", Chat: "ch_l", Seq: seq, Sender: chat.UserRef{ID: "u_1"},
+				Kind: chat.KindText, Text: fmt.Sprintf("post %d", i), ClientID: clientID, CreatedAt: t0})
+			es = append(es, einsatzraum.Event{Room: "rm_l", Seq: seq, Type: einsatzraum.EventMessageCreated, Chat: "ch_l", Data: []byte(fmt.Sprintf(`{"n":%d}`, i)), CreatedAt: t0})
+		}
+		return x.InsertMessagesWithEvents(ctx, ms, es)
+	}
+	tx(t, s, func(x einsatzraum.Tx) error { return group(x, "a", "") })
+	view(t, s, func(x einsatzraum.Tx) error {
+		ms, err := x.Messages(ctx, "ch_l", 0, time.Time{}, 200)
+		if err != nil {
+			return err
+		}
+		if len(ms) != n {
+			t.Fatalf("stored %d of the group's %d messages", len(ms), n)
+		}
+		for i, m := range ms {
+			if m.Seq != int64(i+1) || m.Text != fmt.Sprintf("post %d", i) || m.ClientID != fmt.Sprintf("a-%02d", i) {
+				t.Errorf("message %d = seq %d, %q, client_id %q", i, m.Seq, m.Text, m.ClientID)
+			}
+		}
+		evs, err := x.EventsAfter(ctx, "rm_l", 0, 200)
+		if err != nil {
+			return err
+		}
+		if len(evs) != n || evs[n-1].Seq != n || string(evs[n-1].Data) != fmt.Sprintf(`{"n":%d}`, n-1) {
+			t.Errorf("stored %d events, the last %+v", len(evs), evs[len(evs)-1])
+		}
+		return nil
+	})
+	err := s.Tx(ctx, func(x einsatzraum.Tx) error { return group(x, "b", "a-07") })
+	if !errors.Is(err, einsatzraum.ErrConflict) {
+		t.Errorf("a group with a taken client_id among its last posts: %v, want ErrConflict", err)
+	}
+	view(t, s, func(x einsatzraum.Tx) error {
+		if _, err := x.MessageByClientID(ctx, "u_1", "b-00"); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("the failed group stored its first post: %v", err)
+		}
+		return nil
+	})
 }
 
 // testLatest: Latest either declines without running fn, or runs its reads

@@ -3,7 +3,7 @@
 // how the officer moves and to the battery. Positions go over HTTP; while
 // the network is down they wait in the outbox and follow in order.
 import { Api } from './api';
-import { Outbox } from './outbox';
+import { newClientID, Outbox } from './outbox';
 
 export type SharingMode = 'fast' | 'walking' | 'standing' | 'saving';
 
@@ -81,7 +81,7 @@ export class LocationSharer {
     if (c.speed !== null && !Number.isNaN(c.speed)) pos.speed_mps = c.speed;
     this.sentAt = Date.now();
     this.sentFix = { lat: c.latitude, lon: c.longitude };
-    this.outbox.add({ id: crypto.randomUUID(), kind: 'positions', body: { items: [pos] } }).catch(() => {});
+    this.outbox.add({ id: newClientID(), kind: 'positions', body: { items: [pos] } }).catch(() => {});
   }
 }
 

@@ -6,7 +6,7 @@ import { Protocol } from 'pmtiles';
 import { Api, ApiError, Force, Live, LiveState, PositionItem, Room } from './api';
 import { category, currentLang, errorText, kindName, t, toggleLang } from './i18n';
 import { Alarm, AlarmBoard, holdButton, tone } from './alarms';
-import { compressPhoto, isOffline, Outbox, OutboxItem } from './outbox';
+import { compressPhoto, isOffline, newClientID, Outbox, OutboxItem } from './outbox';
 import { LocationSharer } from './location';
 import { h } from './dom';
 import { circlePolygon, emptyFC } from './mapgeo';
@@ -617,7 +617,7 @@ class RoomView {
       // Through the outbox: a POI set without network is kept and shown
       // grey until the server has it.
       dlg.close(); dlg.remove();
-      await outbox.add({ id: crypto.randomUUID(), kind: 'poi', room: this.room.id, body: { name: name.value, category: cat.value, description: desc.value, lat, lon } }).catch(alertError);
+      await outbox.add({ id: newClientID(), kind: 'poi', room: this.room.id, body: { name: name.value, category: cat.value, description: desc.value, lat, lon } }).catch(alertError);
     } },
       h('label', { for: 'poi-name', text: t('name') }), name, h('label', { for: 'poi-category', text: t('category') }), cat,
       h('label', { for: 'poi-description', text: t('description') }), desc,
@@ -1090,7 +1090,7 @@ class RoomView {
     if (this.prio) { this.prio.value = 'normal'; this.askAck.checked = false; }
     // Into the outbox first: shown at once as pending, sent when the
     // network takes it, never lost in between.
-    await outbox.add({ id: crypto.randomUUID(), kind: 'message', chat: this.chat.id, body: { ...body, ...order } }).catch(alertError);
+    await outbox.add({ id: newClientID(), kind: 'message', chat: this.chat.id, body: { ...body, ...order } }).catch(alertError);
   }
 
   async sendFile(f: File) {
@@ -1100,7 +1100,7 @@ class RoomView {
     const body: Record<string, unknown> = {};
     const fix = sharer.active ? sharer.last : null; // where it was taken, only when the officer shares their position
     if (fix && file.type.startsWith('image/')) body.location = { lat: fix.coords.latitude, lon: fix.coords.longitude };
-    await outbox.add({ id: crypto.randomUUID(), kind: 'file', chat: this.chat.id, body, file, fileName: name }).catch(alertError);
+    await outbox.add({ id: newClientID(), kind: 'file', chat: this.chat.id, body, file, fileName: name }).catch(alertError);
   }
 
   // noteNewMessage keeps the newest message in view when the list is at

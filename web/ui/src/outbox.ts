@@ -20,6 +20,22 @@ export interface OutboxItem {
   error?: string; // the server's code when it refused the item
 }
 
+// newClientID returns a UUID version 7 (RFC 9562): the time in
+// milliseconds, then 74 random bits. IDs made later sort later, so the
+// server files a message's client_id at the end of its index instead of
+// on a page of its own (and crypto.getRandomValues, unlike
+// crypto.randomUUID, works on plain http in a closed network too).
+export function newClientID(now = Date.now()): string {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  let t = now;
+  for (let i = 5; i >= 0; i--) { b[i] = t % 256; t = Math.floor(t / 256); }
+  b[6] = (b[6] & 0x0f) | 0x70; // version 7
+  b[8] = (b[8] & 0x3f) | 0x80; // variant 10
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 const DB = 'einsatzraum';
 const STORE = 'outbox';
 

@@ -336,6 +336,11 @@ try {
   await phone.click('#send');
   await phone.waitForFunction(() => window.ez.pending === 1, null, { timeout: T(5000) });
   check(await phone.inputValue('#compose-text') === '', 'the input is free for the next message');
+  // Its client_id is a UUIDv7 of now: later messages file at the end of the server's index.
+  const clientID = await phone.getAttribute('.msg.pending', 'data-client-id');
+  const idMillis = parseInt((clientID || '').replaceAll('-', '').slice(0, 12), 16);
+  check(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(clientID || '') && Math.abs(Date.now() - idMillis) < 120000,
+    'the client_id is a UUIDv7 of now: ' + clientID);
   await phone.reload();
   await phone.waitForFunction((t) => document.querySelector('h1')?.textContent?.startsWith('Demo') && [...document.querySelectorAll('.msg.pending .text')].some((e) => e.textContent === t), offlineText, { timeout: T(45000) }); // a reload draws the map before the chat
   step('offline: reloaded from the service worker, the message still pending');

@@ -1,0 +1,9 @@
+-- The index that finds a message by its sender's client_id leads with the
+-- client_id. Keyed by sender first, every post of a group landed in its own
+-- sender's part of the index: one leaf page written for each sender, the
+-- most pages of a group's commit (about 27 of 40 for 27 senders). A client
+-- whose IDs begin with the time (UUIDv7, as the field client makes them)
+-- now adds to the index's last pages. The lookup is by both columns, so
+-- either order finds it; the uniqueness is the same.
+DROP INDEX messages_client;
+CREATE UNIQUE INDEX messages_client ON messages(client_id, sender_id) WHERE client_id IS NOT NULL;
