@@ -33,15 +33,32 @@ func bodyOf(m *chat.Message) messageBody {
 		ReplyTo: m.ReplyTo, Mentions: m.Mentions, EditedAt: m.EditedAt, Deleted: m.Deleted, Versions: m.Versions}
 }
 
-func (t *txn) InsertMessage(ctx context.Context, m *chat.Message) error {
+// insertMessages and insertEvents begin the inserts of messages and
+// events; messageRow and eventRow are the values of a row, in their
+// columns' order.
+const (
+	insertMessages = `INSERT INTO messages (id, room_id, chat_id, seq, sender_id, kind, body, client_id, created_at)`
+	insertEvents   = `INSERT INTO events (room_id, seq, type, chat_id, subject, data, created_at)`
+)
+
+func (t *txn) messageRow(row []any, m *chat.Message) ([]any, error) {
 	body, err := t.sealJSON(bodyOf(m))
+	if err != nil {
+		return nil, err
+	}
+	return append(row, m.ID, m.Room, m.Chat, m.Seq, m.Sender.ID, string(m.Kind), body, nullString(m.ClientID), micros(m.CreatedAt)), nil
+}
+
+func (t *txn) eventRow(row []any, e *einsatzraum.Event) []any {
+	return append(row, e.Room, e.Seq, e.Type, nullString(e.Chat), nullString(e.Subject), t.seal(e.Data), micros(e.CreatedAt))
+}
+
+func (t *txn) InsertMessage(ctx context.Context, m *chat.Message) error {
+	row, err := t.messageRow(nil, m)
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO messages (id, room_id, chat_id, seq, sender_id, kind, body, client_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.Room, m.Chat, m.Seq, m.Sender.ID, string(m.Kind), body, nullString(m.ClientID), micros(m.CreatedAt))
-	return err
+	return t.insertValues(ctx, insertMessages, row)
 }
 
 // messagesInsert returns the statement that inserts ms over arrays
@@ -59,7 +76,7 @@ func (t *txn) messagesInsert(ms []*chat.Message) (string, []any, error) {
 		ids[i], rooms[i], chats[i], senders[i], kinds[i], clientIDs[i] = m.ID, m.Room, m.Chat, m.Sender.ID, string(m.Kind), m.ClientID
 		seqs[i], created[i], bodies[i] = m.Seq, micros(m.CreatedAt), body
 	}
-	return `INSERT INTO messages (id, room_id, chat_id, seq, sender_id, kind, body, client_id, created_at)
+	return insertMessages + `
 		SELECT id, room_id, chat_id, seq, sender_id, kind, body, NULLIF(client_id, ''), created_at
 		FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::bytea[], ?::text[], ?::bigint[])
 			AS m(id, room_id, chat_id, seq, sender_id, kind, body, client_id, created_at)`,
@@ -88,46 +105,43 @@ func (t *txn) InsertMessagesWithEvents(ctx context.Context, ms []*chat.Message, 
 // INSERT ... VALUES statements (SQLite): a statement per row cost the
 // writer more in the driver than in the b-trees.
 func (t *txn) insertMessagesWithEventsByValues(ctx context.Context, ms []*chat.Message, es []einsatzraum.Event) error {
-	margs := make([]any, 0, 9*len(ms))
+	var rows []any
 	for _, m := range ms {
-		body, err := t.sealJSON(bodyOf(m))
-		if err != nil {
+		var err error
+		if rows, err = t.messageRow(rows, m); err != nil {
 			return err
 		}
-		margs = append(margs, m.ID, m.Room, m.Chat, m.Seq, m.Sender.ID, string(m.Kind), body, nullString(m.ClientID), micros(m.CreatedAt))
 	}
-	if err := t.insertValues(ctx, `INSERT INTO messages (id, room_id, chat_id, seq, sender_id, kind, body, client_id, created_at) VALUES `, 9, margs); err != nil {
+	if err := t.insertValues(ctx, insertMessages, rows); err != nil {
 		return err
 	}
-	eargs := make([]any, 0, 7*len(es))
-	for _, e := range es {
-		eargs = append(eargs, e.Room, e.Seq, e.Type, nullString(e.Chat), nullString(e.Subject), t.seal(e.Data), micros(e.CreatedAt))
+	rows = rows[:0]
+	for i := range es {
+		rows = t.eventRow(rows, &es[i])
 	}
-	return t.insertValues(ctx, `INSERT INTO events (room_id, seq, type, chat_id, subject, data, created_at) VALUES `, 7, eargs)
+	return t.insertValues(ctx, insertEvents, rows)
 }
 
-// valuesChunks are the row counts of the multi-row inserts of
-// insertValues, largest first: any number of rows is a few statements,
-// and each table has at most this many prepared statements.
-var valuesChunks = [...]int{64, 16, 4, 1}
-
-// insertValues runs insert (ending in "VALUES ") for args, a row of cols
-// values after another, in statements of valuesChunks rows.
-func (t *txn) insertValues(ctx context.Context, insert string, cols int, args []any) error {
+// insertValues runs insert (an INSERT INTO with its column list) for the
+// rows' values, one row's after another, in multi-row VALUES statements
+// of 64, 16, 4 or 1 rows: any number of rows takes a few statements, and
+// each insert has at most four prepared statements.
+func (t *txn) insertValues(ctx context.Context, insert string, values []any) error {
+	cols := strings.Count(insert, ",") + 1
 	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
-	for len(args) > 0 {
-		rows := len(args) / cols
-		for _, c := range valuesChunks {
+	for len(values) > 0 {
+		rows := len(values) / cols
+		for _, c := range [...]int{64, 16, 4, 1} {
 			if c <= rows {
 				rows = c
 				break
 			}
 		}
-		q := insert + row + strings.Repeat(", "+row, rows-1)
-		if _, err := t.exec(ctx, q, args[:rows*cols]...); err != nil {
+		q := insert + " VALUES " + row + strings.Repeat(", "+row, rows-1)
+		if _, err := t.exec(ctx, q, values[:rows*cols]...); err != nil {
 			return err
 		}
-		args = args[rows*cols:]
+		values = values[rows*cols:]
 	}
 	return nil
 }
@@ -235,9 +249,7 @@ func (t *txn) scanMessages(rows *sql.Rows) ([]chat.Message, error) {
 }
 
 func (t *txn) AppendEvent(ctx context.Context, e *einsatzraum.Event) error {
-	_, err := t.exec(ctx, `INSERT INTO events (room_id, seq, type, chat_id, subject, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		e.Room, e.Seq, e.Type, nullString(e.Chat), nullString(e.Subject), t.seal(e.Data), micros(e.CreatedAt))
-	return err
+	return t.insertValues(ctx, insertEvents, t.eventRow(nil, e))
 }
 
 // eventsInsert returns the statement that inserts es over arrays
@@ -251,7 +263,7 @@ func (t *txn) eventsInsert(es []einsatzraum.Event) (string, []any) {
 		rooms[i], types[i], chats[i], subjects[i] = e.Room, e.Type, e.Chat, e.Subject
 		seqs[i], created[i], data[i] = e.Seq, micros(e.CreatedAt), t.seal(e.Data)
 	}
-	return `INSERT INTO events (room_id, seq, type, chat_id, subject, data, created_at)
+	return insertEvents + `
 		SELECT room_id, seq, type, NULLIF(chat_id, ''), NULLIF(subject, ''), data, created_at
 		FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::bytea[], ?::bigint[])
 			AS e(room_id, seq, type, chat_id, subject, data, created_at)`,
