@@ -408,13 +408,20 @@ func testChats(t *testing.T, s einsatzraum.Store) {
 	}
 }
 
+// mustLeadsChat makes the user userID, the lead of a new room roomID with
+// one chat chatID.
+func mustLeadsChat(t *testing.T, s einsatzraum.Store, userID, roomID, chatID string) {
+	t.Helper()
+	mustUsers(t, s, userID)
+	mustRoom(t, s, roomID, map[string]einsatzraum.RoomRole{userID: einsatzraum.RoleLead})
+	tx(t, s, func(x einsatzraum.Tx) error {
+		return x.CreateChat(context.Background(), &einsatzraum.Chat{ID: chatID, Room: roomID, Name: "c", CreatedBy: userID, CreatedAt: t0})
+	})
+}
+
 func testMessagesAndEvents(t *testing.T, s einsatzraum.Store) {
 	ctx := context.Background()
-	mustUsers(t, s, "u_1")
-	mustRoom(t, s, "rm_m", map[string]einsatzraum.RoomRole{"u_1": einsatzraum.RoleLead})
-	tx(t, s, func(x einsatzraum.Tx) error {
-		return x.CreateChat(ctx, &einsatzraum.Chat{ID: "ch_m", Room: "rm_m", Name: "m", CreatedBy: "u_1", CreatedAt: t0})
-	})
+	mustLeadsChat(t, s, "u_1", "rm_m", "ch_m")
 	post := func(x einsatzraum.Tx, clientID string, loc *chat.Location) (*chat.Message, error) {
 		seq, err := x.NextSeq(ctx, "rm_m")
 		if err != nil {
@@ -589,16 +596,7 @@ func testMessagesInGroups(t *testing.T, s einsatzraum.Store) {
 	after := map[string]int64{"rm_a": before["rm_a"] + 1, "rm_b": before["rm_b"] + 3}
 	tx(t, s, func(x einsatzraum.Tx) error { return group(x, "k4", "", "k5") })
 	checkGroup(after, "k4")
-	err := s.Tx(ctx, func(x einsatzraum.Tx) error { return group(x, "k3", "", "k1") })
-	if !errors.Is(err, einsatzraum.ErrConflict) {
-		t.Errorf("a group with a taken client_id: %v, want ErrConflict", err)
-	}
-	view(t, s, func(x einsatzraum.Tx) error {
-		if _, err := x.MessageByClientID(ctx, "u_2", "k3"); !errors.Is(err, einsatzraum.ErrNotFound) {
-			t.Errorf("the failed group stored k3: %v", err)
-		}
-		return nil
-	})
+	checkConflictStoresNothing(t, s, func(x einsatzraum.Tx) error { return group(x, "k3", "", "k1") }, "u_2", "k3")
 	if err := s.Tx(ctx, func(x einsatzraum.Tx) error {
 		_, err := x.ReserveSeqs(ctx, map[string]int{"rm_a": 1, "rm_nope": 2})
 		return err
@@ -613,11 +611,7 @@ func testMessagesInGroups(t *testing.T, s einsatzraum.Store) {
 // all of it.
 func testLargeMessageGroup(t *testing.T, s einsatzraum.Store) {
 	ctx := context.Background()
-	mustUsers(t, s, "u_1")
-	mustRoom(t, s, "rm_l", map[string]einsatzraum.RoomRole{"u_1": einsatzraum.RoleLead})
-	tx(t, s, func(x einsatzraum.Tx) error {
-		return x.CreateChat(ctx, &einsatzraum.Chat{ID: "ch_l", Room: "rm_l", Name: "l", CreatedBy: "u_1", CreatedAt: t0})
-	})
+	mustLeadsChat(t, s, "u_1", "rm_l", "ch_l")
 	const n = 87
 	group := func(x einsatzraum.Tx, prefix string, lastClientID string) error {
 		next, err := x.ReserveSeqs(ctx, map[string]int{"rm_l": n})
@@ -661,13 +655,21 @@ func testLargeMessageGroup(t *testing.T, s einsatzraum.Store) {
 		}
 		return nil
 	})
-	err := s.Tx(ctx, func(x einsatzraum.Tx) error { return group(x, "b", "a-07") })
-	if !errors.Is(err, einsatzraum.ErrConflict) {
-		t.Errorf("a group with a taken client_id among its last posts: %v, want ErrConflict", err)
+	checkConflictStoresNothing(t, s, func(x einsatzraum.Tx) error { return group(x, "b", "a-07") }, "u_1", "b-00")
+}
+
+// checkConflictStoresNothing: write, a group of posts one of whose
+// client_ids is taken, fails with ErrConflict, and the group's post with
+// clientID (of senderID) was not stored.
+func checkConflictStoresNothing(t *testing.T, s einsatzraum.Store, write func(einsatzraum.Tx) error, senderID, clientID string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.Tx(ctx, write); !errors.Is(err, einsatzraum.ErrConflict) {
+		t.Errorf("a group with a taken client_id: %v, want ErrConflict", err)
 	}
 	view(t, s, func(x einsatzraum.Tx) error {
-		if _, err := x.MessageByClientID(ctx, "u_1", "b-00"); !errors.Is(err, einsatzraum.ErrNotFound) {
-			t.Errorf("the failed group stored its first post: %v", err)
+		if _, err := x.MessageByClientID(ctx, senderID, clientID); !errors.Is(err, einsatzraum.ErrNotFound) {
+			t.Errorf("the failed group stored %s: %v", clientID, err)
 		}
 		return nil
 	})
