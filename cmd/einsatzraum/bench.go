@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +22,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 	"github.com/valyala/fasthttp"
@@ -461,7 +460,10 @@ func (b *bench) posts(ctx context.Context) (benchResult, error) {
 		paths = append(paths, "/api/v1/chats/"+c.ID+"/messages")
 	}
 	n, lat, err := b.load(ctx, b.cfg.Posters, func(w, i int) error {
-		id := uuidV7(time.Now(), rand.New(rand.NewPCG(uint64(w), uint64(i))))
+		id, err := uuid.NewV7() // time-ordered, as the field client's client_ids (outbox.ts, newClientID)
+		if err != nil {
+			return err
+		}
 		return b.do("POST", paths[w%len(paths)], b.tokens[w%len(b.tokens)], fmt.Appendf(nil, `{"kind":"text","text":"Lage %d/%d","client_id":"%s"}`, w, i, id), 201)
 	})
 	if err != nil {
@@ -475,19 +477,6 @@ func (b *bench) posts(ctx context.Context) (benchResult, error) {
 	p99 := percentile(lat, 0.99)
 	return benchResult{name: fmt.Sprintf("durable posts, %d posters in %d room(s) (%s)", b.cfg.Posters, len(paths), storeName(b.cfg.Store)),
 		value: fmt.Sprintf("%.0f msgs/s (p99 %v)", rate, p99.Round(time.Microsecond)), goal: goal, met: rate >= want && p99 < 50*time.Millisecond}, nil
-}
-
-// uuidV7 returns a UUID version 7 (RFC 9562) of t: the Unix time in
-// milliseconds, then random bits from r. The field client makes its
-// client_ids so (outbox.ts, newClientID), and so do the posts here.
-func uuidV7(t time.Time, r *rand.Rand) string {
-	var u [16]byte
-	binary.BigEndian.PutUint64(u[8:], r.Uint64())
-	binary.BigEndian.PutUint64(u[0:], uint64(t.UnixMilli())<<16|r.Uint64()&0xfff)
-	u[6] |= 0x70            // version 7
-	u[8] = u[8]&0x3f | 0x80 // variant 10
-	h := hex.EncodeToString(u[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // tiles renders z14 vector tiles of a 10^6-point layer from scratch.

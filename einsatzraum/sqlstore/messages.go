@@ -86,8 +86,7 @@ func (t *txn) messagesInsert(ms []*chat.Message) (string, []any, error) {
 // InsertMessagesWithEvents stores ms and es: on PostgreSQL in one
 // statement over arrays (the messages' insert a data-modifying WITH of
 // the events'), one round trip for the group of posts while it holds its
-// rooms' seq rows; on SQLite one by one (in process, there is no round
-// trip to save).
+// rooms' seq rows; on SQLite in multi-row inserts (insertValues).
 func (t *txn) InsertMessagesWithEvents(ctx context.Context, ms []*chat.Message, es []einsatzraum.Event) error {
 	if !t.d.arrays {
 		return t.insertMessagesWithEventsByValues(ctx, ms, es)
